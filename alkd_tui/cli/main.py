@@ -1,0 +1,88 @@
+"""The `alkd` command: global options, sub-commands, and one place that turns errors into
+one line and an exit code."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import click
+import typer
+
+from alkd_tui import __version__
+from alkd_tui.cli.data import data_app
+from alkd_tui.cli.db import db_app
+from alkd_tui.cli.state import CliState
+from alkd_tui.errors import AlkdError, ExitCode
+from alkd_tui.paths import DB_ENV, default_db_path
+
+app = typer.Typer(
+    name="alkd",
+    help="Active LLM-based knowledge distillation for session-based recommendation.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+app.add_typer(data_app, name="data")
+app.add_typer(db_app, name="db")
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"alkd {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _global_options(
+    ctx: typer.Context,
+    db: Annotated[
+        Path | None,
+        typer.Option("--db", help=f"The SQLite database (default: ${DB_ENV}, else alkd.db in your data folder).",
+                     show_default=False),
+    ] = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Active LLM-based knowledge distillation for session-based recommendation."""
+    ctx.obj = CliState(db_path=db.expanduser() if db else default_db_path())
+    ctx.call_on_close(ctx.obj.close)
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"alkd: error: {message}", file=sys.stderr, flush=True)
+    return code
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run `alkd` with `argv` (default: the process's arguments); returns the exit code."""
+    try:
+        app(args=argv, prog_name="alkd", standalone_mode=False)
+    except AlkdError as exc:
+        return _fail(exc.message, exc.exit_code)
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.exceptions.Abort:
+        return _fail("interrupted", ExitCode.INTERRUPTED)
+    except KeyboardInterrupt:
+        return _fail("interrupted", ExitCode.INTERRUPTED)
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except BrokenPipeError:
+        # Output piped into a command that stopped reading (e.g. `| head`): not an error.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return ExitCode.OK
+    except Exception as exc:
+        if os.environ.get("ALKD_DEBUG"):
+            raise
+        return _fail(f"internal error: {type(exc).__name__}: {exc} (set ALKD_DEBUG=1 for a traceback)", ExitCode.FAILED)
+    return ExitCode.OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,98 @@
+"""How the CLI talks: data on stdout (`--json`: one document), everything human on stderr,
+progress as rich bars on a TTY or JSON lines with `--jsonl`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from alkd_tui.progress import ProgressEvent, Reporter
+
+err = Console(stderr=True, highlight=False)
+out = Console(highlight=False)
+
+
+def emit_json(data: Any) -> None:
+    """Print one JSON document on stdout."""
+    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def emit_jsonl(data: dict[str, Any]) -> None:
+    """Print one JSON line on stdout, at once."""
+    sys.stdout.write(json.dumps(data, default=str) + "\n")
+    sys.stdout.flush()
+
+
+@dataclass
+class OutputMode:
+    """What the user asked for: `--json`, `--jsonl`, or human output."""
+
+    json: bool = False
+    jsonl: bool = False
+
+    def result(self, data: Any, human: Any = None) -> None:
+        """Show a command's result: JSON on stdout, a JSON line, or `human()` for people."""
+        if self.jsonl:
+            emit_jsonl({"event": "result", "data": data})
+        elif self.json:
+            emit_json(data)
+        elif human is not None:
+            human()
+
+
+class _RichReporter:
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.tasks: dict[str, Any] = {}
+
+    def __call__(self, event: ProgressEvent) -> None:
+        if event.kind == "log":
+            self.progress.console.print(f"[dim]{event.task}:[/] {event.message}")
+            return
+        task_id = self.tasks.get(event.task)
+        if event.kind == "start" or task_id is None:
+            task_id = self.progress.add_task(event.task, total=event.total, info="")
+            self.tasks[event.task] = task_id
+        fields = "  ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in event.fields.items())
+        self.progress.update(task_id, completed=event.completed or 0, total=event.total, info=fields)
+        if event.kind == "end":
+            self.progress.update(task_id, total=event.completed or 1, completed=event.completed or 1)
+            self.tasks.pop(event.task, None)
+
+
+def _stderr_log(event: ProgressEvent) -> None:
+    if event.kind == "log":
+        print(f"{event.task}: {event.message}", file=sys.stderr, flush=True)
+
+
+@contextmanager
+def reporter(mode: OutputMode) -> Iterator[Reporter]:
+    """The progress reporter for this command: JSON lines, rich bars on a TTY, or log lines."""
+    if mode.jsonl:
+        yield lambda event: emit_jsonl(event.to_json())
+        return
+    if not err.is_terminal:
+        yield _stderr_log
+        return
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("eta"),
+        TimeRemainingColumn(),
+        TextColumn("{task.fields[info]}"),
+        console=err,
+        transient=False,
+    )
+    with progress:
+        yield _RichReporter(progress)

@@ -1,0 +1,70 @@
+"""The dataset formats alkd imports, each a loader with its own default preprocessing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from alkd_tui.data.canonical import ClickLog, SessionDataset
+from alkd_tui.data.formats import alkdrec, csv_format, diginetica, movielens, recbole, retailrocket, yoochoose
+from alkd_tui.data.formats.options import ReaderOptions
+from alkd_tui.errors import BadInputError
+
+Loader = Callable[..., ClickLog | SessionDataset]
+
+
+@dataclass(frozen=True)
+class Format:
+    """A dataset format: how to read it and how to preprocess it by default."""
+
+    name: str
+    summary: str
+    load: Loader
+    defaults: dict[str, Any] = field(default_factory=dict)
+    reader_options: frozenset[str] = frozenset({"encoding", "delimiter"})
+    uses_gap: bool = False
+
+
+_CSV_OPTIONS = frozenset(ReaderOptions.model_fields)
+
+FORMATS: dict[str, Format] = {
+    f.name: f
+    for f in [
+        Format("alkdrec", "ALKDRec benchmark folder: items.tsv and sessions.tsv with given splits", alkdrec.load),
+        Format("yoochoose", "YOOCHOOSE clicks: yoochoose-clicks.dat, or session-rec's prepared train/test TSV",
+               yoochoose.load, {"test_days": 1.0}),
+        Format("diginetica", "Diginetica train-item-views.csv (';'-separated)", diginetica.load, {"test_days": 7.0}),
+        Format("retailrocket", "RetailRocket events.csv (views; sessions cut by 30 minutes of inactivity)",
+               retailrocket.load, {"test_days": 7.0}, uses_gap=True),
+        Format("recbole", "RecBole atomic files (.inter, .item), also pre-split NAME.{train,valid,test}.inter",
+               recbole.load, {"test_fraction": 0.2}, frozenset({"encoding"}), uses_gap=True),
+        Format("movielens", "MovieLens ml-100k, ml-1m or ml-latest ratings (sessions by inactivity)",
+               movielens.load, {"test_fraction": 0.2}, uses_gap=True),
+        Format("csv", "Generic CSV/TSV clicks with session (or user), item and time columns",
+               csv_format.load, {"test_fraction": 0.2}, _CSV_OPTIONS, uses_gap=True),
+    ]
+}  # fmt: skip
+
+
+def get_format(name: str) -> Format:
+    """The format called `name`, or one line listing the known ones."""
+    try:
+        return FORMATS[name]
+    except KeyError:
+        raise BadInputError(f"unknown format {name!r} (known: {', '.join(FORMATS)})") from None
+
+
+def read(fmt: Format, path: Path, opts: ReaderOptions, session_gap: float | None) -> ClickLog | SessionDataset:
+    """Run a format's loader with the options that apply to it."""
+    extra = opts.given() - fmt.reader_options
+    if extra:
+        flags = ", ".join("--" + name.replace("_", "-") for name in sorted(extra))
+        raise BadInputError(f"{flags} does not apply to the {fmt.name} format")
+    if fmt.uses_gap:
+        return fmt.load(path, opts, session_gap)
+    return fmt.load(path, opts)
+
+
+__all__ = ["FORMATS", "Format", "ReaderOptions", "get_format", "read"]

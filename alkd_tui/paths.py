@@ -1,0 +1,22 @@
+"""Where alkd keeps things by default (platformdirs), overridable by options and environment."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from platformdirs import user_cache_path, user_data_path
+
+APP = "alkd"
+DB_ENV = "ALKD_DB"
+
+
+def default_db_path() -> Path:
+    """`$ALKD_DB`, else `alkd.db` in the user's data folder."""
+    env = os.environ.get(DB_ENV)
+    return Path(env).expanduser() if env else user_data_path(APP) / "alkd.db"
+
+
+def cache_dir() -> Path:
+    """alkd's download cache (created on demand)."""
+    return user_cache_path(APP)

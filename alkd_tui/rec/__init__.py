@@ -1,0 +1,1 @@
+"""Session recommenders (torch): architectures, training, evaluation, checkpoints."""

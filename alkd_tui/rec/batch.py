@@ -1,0 +1,62 @@
+"""Batches of sessions as padded tensors, the input every recommender takes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+
+@dataclass
+class SessionBatch:
+    """A batch of sessions, left-aligned and padded: `items[b, :lengths[b]]` are session b's
+    input items, oldest first; the rest is `pad` (= the number of items, an index no real
+    item has). `targets` holds the next items where known."""
+
+    items: torch.Tensor  # int64 [B, L]
+    lengths: torch.Tensor  # int64 [B], each >= 1
+    pad: int
+    targets: torch.Tensor | None = None  # int64 [B]
+
+    @property
+    def mask(self) -> torch.Tensor:
+        """True at real items, False at padding: bool [B, L]."""
+        return self.items != self.pad
+
+    @property
+    def last_items(self) -> torch.Tensor:
+        """Each session's most recent item: int64 [B]."""
+        return self.items.gather(1, (self.lengths - 1).unsqueeze(1)).squeeze(1)
+
+    def to(self, device: torch.device | str) -> SessionBatch:
+        return SessionBatch(
+            self.items.to(device),
+            self.lengths.to(device),
+            self.pad,
+            None if self.targets is None else self.targets.to(device),
+        )
+
+
+def make_batch(
+    items: np.ndarray,
+    offsets: np.ndarray,
+    rows: np.ndarray,
+    n_items: int,
+    max_len: int,
+    targets: np.ndarray | None = None,
+) -> SessionBatch:
+    """Pad instances `rows` (their last `max_len` inputs) from flat arrays into a batch."""
+    starts = offsets[rows]
+    ends = offsets[rows + 1]
+    lengths = np.minimum(ends - starts, max_len)
+    width = int(lengths.max()) if len(rows) else 1
+    out = np.full((len(rows), width), n_items, dtype=np.int64)
+    for b, (end, length) in enumerate(zip(ends.tolist(), lengths.tolist(), strict=True)):
+        out[b, :length] = items[end - length : end]
+    return SessionBatch(
+        torch.from_numpy(out),
+        torch.from_numpy(lengths.astype(np.int64)),
+        n_items,
+        None if targets is None else torch.from_numpy(targets[rows].astype(np.int64)),
+    )

@@ -1,0 +1,43 @@
+"""The SQLite store: tables, engine with pragmas, migrations, packed item sequences."""
+
+from alkd_tui.store.db import Store, open_store
+from alkd_tui.store.migrate import current_revision, head_revision, upgrade_to_head
+from alkd_tui.store.models import (
+    SPLITS,
+    Dataset,
+    Hint,
+    Item,
+    RecModel,
+    ReviewEvent,
+    Run,
+    RunMetric,
+    Selection,
+    SelectionMember,
+    Session,
+    TeacherRequest,
+    utcnow,
+)
+from alkd_tui.store.packing import pack_items, unpack_items
+
+__all__ = [
+    "SPLITS",
+    "Dataset",
+    "Hint",
+    "Item",
+    "RecModel",
+    "ReviewEvent",
+    "Run",
+    "RunMetric",
+    "Selection",
+    "SelectionMember",
+    "Session",
+    "TeacherRequest",
+    "Store",
+    "current_revision",
+    "head_revision",
+    "open_store",
+    "pack_items",
+    "unpack_items",
+    "upgrade_to_head",
+    "utcnow",
+]

@@ -1,0 +1,80 @@
+"""Schema migrations from code: upgrade a database to head on open, refuse a newer one.
+
+The Alembic scripts live in `migrations/` at the top of the source tree and ship as
+`alkd_tui/migrations` in a wheel; `migrations_dir()` finds whichever is there.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, inspect
+
+from alkd_tui.errors import SchemaTooNewError, StoreError
+
+_PACKAGE_DIR = Path(__file__).resolve().parent.parent
+
+
+def migrations_dir() -> Path:
+    """Where the Alembic scripts are: inside the installed package, else the source tree."""
+    for candidate in (_PACKAGE_DIR / "migrations", _PACKAGE_DIR.parent / "migrations"):
+        if (candidate / "env.py").is_file():
+            return candidate
+    raise StoreError(f"alkd is installed without its migrations (looked beside {_PACKAGE_DIR})")
+
+
+def alembic_config(engine: Engine | None = None) -> Config:
+    """An Alembic config that points at the project's migrations (and `engine`, if given)."""
+    config = Config()
+    config.set_main_option("script_location", str(migrations_dir()))
+    if engine is not None:
+        config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    return config
+
+
+def head_revision() -> str:
+    """The newest schema revision this alkd knows."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The schema revision recorded in the database, or None for an unversioned one."""
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def upgrade_to_head(engine: Engine) -> tuple[str | None, str]:
+    """Bring the database at `engine` to the newest schema; returns (before, after).
+
+    Refuses, changing nothing, a database written by a newer alkd (`SchemaTooNewError`)
+    and a non-empty database that alkd did not create (`StoreError`).
+    """
+    script = ScriptDirectory.from_config(alembic_config())
+    head = script.get_current_head()
+    assert head is not None
+    before = current_revision(engine)
+    where = engine.url.database
+    if before is None:
+        tables = set(inspect(engine).get_table_names()) - {"alembic_version"}
+        if tables:
+            raise StoreError(f"{where} is a SQLite database that alkd did not create (tables: {', '.join(sorted(tables)[:5])})")
+    elif before == head:
+        return before, head
+    else:
+        known = {rev.revision for rev in script.walk_revisions()}
+        if before not in known:
+            raise SchemaTooNewError(
+                f"{where} has schema revision {before}, which this alkd does not know (it knows "
+                f"up to {head}): the database was written by a newer alkd; upgrade alkd to use it"
+            )
+    config = alembic_config()
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "head")
+    return before, head
