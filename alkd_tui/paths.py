@@ -9,6 +9,7 @@ from platformdirs import user_cache_path, user_data_path
 
 APP = "alkd"
 DB_ENV = "ALKD_DB"
+CACHE_ENV = "ALKD_CACHE"
 
 
 def default_db_path() -> Path:
@@ -18,5 +19,6 @@ def default_db_path() -> Path:
 
 
 def cache_dir() -> Path:
-    """alkd's download cache (created on demand)."""
-    return user_cache_path(APP)
+    """`$ALKD_CACHE`, else alkd's folder in the user's cache folder (created on demand)."""
+    env = os.environ.get(CACHE_ENV)
+    return Path(env).expanduser() if env else user_cache_path(APP)

@@ -44,7 +44,9 @@ def silent(_event: ProgressEvent) -> None:
 class Task:
     """Helper that reports one task's start, advances and end through a reporter."""
 
-    def __init__(self, report: Reporter, name: str, total: float | None = None, unit: str = "") -> None:
+    def __init__(
+        self, report: Reporter, name: str, total: float | None = None, unit: str = ""
+    ) -> None:
         self._report = report
         self.name = name
         self.total = total
@@ -56,7 +58,9 @@ class Task:
         """Count `n` more units done and report it."""
         self.completed += n
         self._report(
-            ProgressEvent("advance", self.name, self.completed, self.total, self.unit, fields=fields)
+            ProgressEvent(
+                "advance", self.name, self.completed, self.total, self.unit, fields=fields
+            )
         )
 
     def end(self, message: str = "", **fields: Any) -> None:

@@ -14,10 +14,14 @@ from alkd_tui.data.formats import FORMATS
 from alkd_tui.errors import BadInputError
 from alkd_tui.pipeline import datasets
 
-data_app = typer.Typer(help="Session datasets: import, inspect, delete, fetch.", no_args_is_help=True)
+data_app = typer.Typer(
+    help="Session datasets: import, inspect, delete, fetch.", no_args_is_help=True
+)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
-JsonlOpt = Annotated[bool, typer.Option("--jsonl", help="Stream progress and the result as JSON lines on stdout.")]
+JsonlOpt = Annotated[
+    bool, typer.Option("--jsonl", help="Stream progress and the result as JSON lines on stdout.")
+]
 PRE = "Preprocessing (raw clicks)"
 READ = "Reading files"
 FORMAT_HELP = "Format: " + "; ".join(f"[bold]{f.name}[/]: {f.summary}" for f in FORMATS.values())
@@ -29,7 +33,9 @@ def _delimiter(value: str | None) -> str | None:
     named = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
     value = named.get(value.lower(), value)
     if len(value) != 1:
-        raise BadInputError(f"--delimiter {value!r}: give one character (or tab, comma, semicolon, pipe)")
+        raise BadInputError(
+            f"--delimiter {value!r}: give one character (or tab, comma, semicolon, pipe)"
+        )
     return value
 
 
@@ -38,26 +44,100 @@ def import_(
     ctx: typer.Context,
     format: Annotated[str, typer.Argument(help=FORMAT_HELP, show_default=False)],
     path: Annotated[Path, typer.Argument(help="The file or folder to read.", show_default=False)],
-    name: Annotated[str, typer.Option("--name", help="Name of the new dataset.", show_default=False)],
+    name: Annotated[
+        str, typer.Option("--name", help="Name of the new dataset.", show_default=False)
+    ],
     description: Annotated[str, typer.Option(help="A line about the dataset.")] = "",
-    replace: Annotated[bool, typer.Option("--replace", help="Replace a dataset of the same name.")] = False,
-    min_session_length: Annotated[int | None, typer.Option(help="Drop sessions with fewer clicks [2].", rich_help_panel=PRE)] = None,
-    min_item_support: Annotated[int | None, typer.Option(help="Drop items clicked fewer times, until stable [5].", rich_help_panel=PRE)] = None,
-    test_days: Annotated[float | None, typer.Option(help="Test split: sessions ending in the last N days [yoochoose 1, diginetica/retailrocket 7].", rich_help_panel=PRE)] = None,
-    test_fraction: Annotated[float | None, typer.Option(help="Test split: the latest fraction of sessions [0.2 where no days apply].", rich_help_panel=PRE)] = None,
-    valid_fraction: Annotated[float | None, typer.Option(help="Validation: the latest fraction of training sessions [0.1].", rich_help_panel=PRE)] = None,
-    augment_prefixes: Annotated[bool | None, typer.Option("--augment-prefixes", help="One instance per prefix (SR-GNN).", rich_help_panel=PRE)] = None,
-    max_length: Annotated[int | None, typer.Option(help="Keep the last N input items of each instance [all].", rich_help_panel=PRE)] = None,
-    session_gap: Annotated[float | None, typer.Option(help="Seconds of inactivity that end a user's session [retailrocket/csv 1800, movielens/recbole 3600].", rich_help_panel=PRE)] = None,
-    delimiter: Annotated[str | None, typer.Option(help="Column separator (one character, or 'tab').", rich_help_panel=READ)] = None,
-    encoding: Annotated[str | None, typer.Option(help="Text encoding [utf-8; MovieLens titles latin-1].", rich_help_panel=READ)] = None,
-    session_col: Annotated[str | None, typer.Option(help="csv: session column [session_id].", rich_help_panel=READ)] = None,
-    user_col: Annotated[str | None, typer.Option(help="csv: user column (sessions cut by --session-gap).", rich_help_panel=READ)] = None,
-    item_col: Annotated[str | None, typer.Option(help="csv: item column [item_id].", rich_help_panel=READ)] = None,
-    time_col: Annotated[str | None, typer.Option(help="csv: time column, unix time or ISO 8601 [timestamp, if present].", rich_help_panel=READ)] = None,
-    time_unit: Annotated[str | None, typer.Option(help="csv: unit of a numeric time column: s or ms [s].", rich_help_panel=READ)] = None,
-    titles: Annotated[Path | None, typer.Option(help="csv: a file of item titles (item column and --title-col).", rich_help_panel=READ)] = None,
-    title_col: Annotated[str | None, typer.Option(help="csv: the titles file's title column [title].", rich_help_panel=READ)] = None,
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Replace a dataset of the same name.")
+    ] = False,
+    min_session_length: Annotated[
+        int | None, typer.Option(help="Drop sessions with fewer clicks [2].", rich_help_panel=PRE)
+    ] = None,
+    min_item_support: Annotated[
+        int | None,
+        typer.Option(help="Drop items clicked fewer times, until stable [5].", rich_help_panel=PRE),
+    ] = None,
+    test_days: Annotated[
+        float | None,
+        typer.Option(
+            help="Test split: sessions ending in the last N days [yoochoose 1, diginetica/retailrocket 7].",
+            rich_help_panel=PRE,
+        ),
+    ] = None,
+    test_fraction: Annotated[
+        float | None,
+        typer.Option(
+            help="Test split: the latest fraction of sessions [0.2 where no days apply].",
+            rich_help_panel=PRE,
+        ),
+    ] = None,
+    valid_fraction: Annotated[
+        float | None,
+        typer.Option(
+            help="Validation: the latest fraction of training sessions [0.1].", rich_help_panel=PRE
+        ),
+    ] = None,
+    augment_prefixes: Annotated[
+        bool | None,
+        typer.Option(
+            "--augment-prefixes", help="One instance per prefix (SR-GNN).", rich_help_panel=PRE
+        ),
+    ] = None,
+    max_length: Annotated[
+        int | None,
+        typer.Option(
+            help="Keep the last N input items of each instance [all].", rich_help_panel=PRE
+        ),
+    ] = None,
+    session_gap: Annotated[
+        float | None,
+        typer.Option(
+            help="Seconds of inactivity that end a user's session [retailrocket/csv 1800, movielens/recbole 3600].",
+            rich_help_panel=PRE,
+        ),
+    ] = None,
+    delimiter: Annotated[
+        str | None,
+        typer.Option(help="Column separator (one character, or 'tab').", rich_help_panel=READ),
+    ] = None,
+    encoding: Annotated[
+        str | None,
+        typer.Option(help="Text encoding [utf-8; MovieLens titles latin-1].", rich_help_panel=READ),
+    ] = None,
+    session_col: Annotated[
+        str | None, typer.Option(help="csv: session column [session_id].", rich_help_panel=READ)
+    ] = None,
+    user_col: Annotated[
+        str | None,
+        typer.Option(
+            help="csv: user column (sessions cut by --session-gap).", rich_help_panel=READ
+        ),
+    ] = None,
+    item_col: Annotated[
+        str | None, typer.Option(help="csv: item column [item_id].", rich_help_panel=READ)
+    ] = None,
+    time_col: Annotated[
+        str | None,
+        typer.Option(
+            help="csv: time column, unix time or ISO 8601 [timestamp, if present].",
+            rich_help_panel=READ,
+        ),
+    ] = None,
+    time_unit: Annotated[
+        str | None,
+        typer.Option(help="csv: unit of a numeric time column: s or ms [s].", rich_help_panel=READ),
+    ] = None,
+    titles: Annotated[
+        Path | None,
+        typer.Option(
+            help="csv: a file of item titles (item column and --title-col).", rich_help_panel=READ
+        ),
+    ] = None,
+    title_col: Annotated[
+        str | None,
+        typer.Option(help="csv: the titles file's title column [title].", rich_help_panel=READ),
+    ] = None,
     json: JsonOpt = False,
     jsonl: JsonlOpt = False,
 ) -> None:
@@ -89,7 +169,9 @@ def import_(
             replace=replace,
             report=report,
         )
-    mode.result(result, lambda: (err.print(f"imported [bold]{name}[/] into {store.path}"), _show(result)))
+    mode.result(
+        result, lambda: (err.print(f"imported [bold]{name}[/] into {store.path}"), _show(result))
+    )
 
 
 @data_app.command("list")
@@ -101,7 +183,18 @@ def list_(ctx: typer.Context, json: JsonOpt = False) -> None:
         if not rows:
             err.print(f"no datasets in {state(ctx).db_path} (import one with `alkd data import`)")
             return
-        table = Table("id", "name", "format", "train", "valid", "test", "items", "clicks", "titles", "created (UTC)")
+        table = Table(
+            "id",
+            "name",
+            "format",
+            "train",
+            "valid",
+            "test",
+            "items",
+            "clicks",
+            "titles",
+            "created (UTC)",
+        )
         for r in rows:
             s = r["sessions"]
             table.add_row(
@@ -116,8 +209,16 @@ def list_(ctx: typer.Context, json: JsonOpt = False) -> None:
 
 def _show(d: dict[str, Any]) -> None:
     s = d["sessions"]
-    table = Table(show_header=False, box=None, title=f"[bold]{d['name']}[/] ({d['format']})", title_justify="left")
-    table.add_row("sessions", f"{s.get('total', 0):,}  (train {s.get('train', 0):,} / valid {s.get('valid', 0):,} / test {s.get('test', 0):,})")
+    table = Table(
+        show_header=False,
+        box=None,
+        title=f"[bold]{d['name']}[/] ({d['format']})",
+        title_justify="left",
+    )
+    table.add_row(
+        "sessions",
+        f"{s.get('total', 0):,}  (train {s.get('train', 0):,} / valid {s.get('valid', 0):,} / test {s.get('test', 0):,})",
+    )
     table.add_row("items", f"{d['items']:,}  ({d['items_with_titles']:,} with titles)")
     table.add_row("clicks", f"{d['clicks']:,}")
     if d.get("description"):
@@ -127,7 +228,10 @@ def _show(d: dict[str, Any]) -> None:
     table.add_row("preprocessing", ", ".join(f"{k}={v}" for k, v in pre.items() if v is not None))
     length = d.get("session_length", {})
     if length:
-        table.add_row("session length", f"min {length['min']}, median {length['median']:g}, mean {length['mean']:g}, p90 {length['p90']:g}, max {length['max']}")
+        table.add_row(
+            "session length",
+            f"min {length['min']}, median {length['median']:g}, mean {length['mean']:g}, p90 {length['p90']:g}, max {length['max']}",
+        )
     out.print(table)
     hist = length.get("histogram", {})
     if hist:
@@ -137,7 +241,14 @@ def _show(d: dict[str, Any]) -> None:
             h.add_row(k, f"{v:,}", "█" * max(0, round(30 * v / peak)))
         out.print(h)
     if d.get("top_items"):
-        t = Table("item", "title", "train clicks", box=None, title="most clicked in training", title_justify="left")
+        t = Table(
+            "item",
+            "title",
+            "train clicks",
+            box=None,
+            title="most clicked in training",
+            title_justify="left",
+        )
         for it in d["top_items"]:
             t.add_row(it["item"], it["title"] or "", f"{it['train_clicks']:,}")
         out.print(t)
@@ -164,18 +275,30 @@ def delete(
     """Delete a dataset with its sessions and what was derived from them."""
     store = state(ctx).store()
     datasets.get_dataset(store, name)
-    if not yes and not typer.confirm(f"Delete dataset {name!r} and everything derived from it?", err=True):
+    if not yes and not typer.confirm(
+        f"Delete dataset {name!r} and everything derived from it?", err=True
+    ):
         raise typer.Exit(1)
-    OutputMode(json=json).result(datasets.delete_dataset(store, name), lambda: err.print(f"deleted {name}"))
+    OutputMode(json=json).result(
+        datasets.delete_dataset(store, name), lambda: err.print(f"deleted {name}")
+    )
 
 
 @data_app.command("fetch")
 def fetch(
     ctx: typer.Context,
-    dataset: Annotated[str, typer.Argument(help="What to fetch: movielens-100k.", show_default=False)],
-    name: Annotated[str | None, typer.Option("--name", help="Dataset name [the dataset's].")] = None,
-    replace: Annotated[bool, typer.Option("--replace", help="Replace a dataset of the same name.")] = False,
-    session_gap: Annotated[float | None, typer.Option(help="Seconds of inactivity that end a user's session [3600].")] = None,
+    dataset: Annotated[
+        str, typer.Argument(help="What to fetch: movielens-100k.", show_default=False)
+    ],
+    name: Annotated[
+        str | None, typer.Option("--name", help="Dataset name [the dataset's].")
+    ] = None,
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Replace a dataset of the same name.")
+    ] = False,
+    session_gap: Annotated[
+        float | None, typer.Option(help="Seconds of inactivity that end a user's session [3600].")
+    ] = None,
     json: JsonOpt = False,
     jsonl: JsonlOpt = False,
 ) -> None:
@@ -187,7 +310,12 @@ def fetch(
     mode = OutputMode(json=json, jsonl=jsonl)
     with reporter(mode) as report:
         result = fetch_dataset(
-            state(ctx).store(), dataset, name=name, replace=replace, session_gap=session_gap, report=report
+            state(ctx).store(),
+            dataset,
+            name=name,
+            replace=replace,
+            session_gap=session_gap,
+            report=report,
         )
     err.print(result["licence"], markup=False)
     mode.result(result, lambda: _show(result))

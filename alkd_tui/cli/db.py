@@ -11,7 +11,9 @@ from alkd_tui.cli.output import OutputMode, out
 from alkd_tui.cli.state import state
 from alkd_tui.pipeline.store_info import store_info
 
-db_app = typer.Typer(help="The database: its location, schema revision and contents.", no_args_is_help=True)
+db_app = typer.Typer(
+    help="The database: its location, schema revision and contents.", no_args_is_help=True
+)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 

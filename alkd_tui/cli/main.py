@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 
 from alkd_tui import __version__
@@ -41,11 +40,17 @@ def _global_options(
     ctx: typer.Context,
     db: Annotated[
         Path | None,
-        typer.Option("--db", help=f"The SQLite database (default: ${DB_ENV}, else alkd.db in your data folder).",
-                     show_default=False),
+        typer.Option(
+            "--db",
+            help=f"The SQLite database (default: ${DB_ENV}, else alkd.db in your data folder).",
+            show_default=False,
+        ),
     ] = None,
     version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
     ] = False,
 ) -> None:
     """Active LLM-based knowledge distillation for session-based recommendation."""
@@ -61,18 +66,22 @@ def _fail(message: str, code: int) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Run `alkd` with `argv` (default: the process's arguments); returns the exit code."""
     try:
-        app(args=argv, prog_name="alkd", standalone_mode=False)
+        # Without standalone mode, Click returns the code of a `typer.Exit` (Typer turns
+        # Ctrl-C into Exit(130)) instead of exiting.
+        code = app(args=argv, prog_name="alkd", standalone_mode=False)
     except AlkdError as exc:
         return _fail(exc.message, exc.exit_code)
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         return exc.exit_code
-    except click.exceptions.Abort:
+    except (typer.Abort, KeyboardInterrupt):
         return _fail("interrupted", ExitCode.INTERRUPTED)
-    except KeyboardInterrupt:
-        return _fail("interrupted", ExitCode.INTERRUPTED)
-    except click.ClickException as exc:
-        exc.show()
-        return exc.exit_code
+    except typer.TyperException as exc:  # usage errors: Click's own message, exit 2
+        show = getattr(exc, "show", None)
+        if show is not None:
+            show()
+        else:
+            print(f"alkd: error: {exc}", file=sys.stderr)
+        return int(getattr(exc, "exit_code", ExitCode.BAD_INPUT))
     except BrokenPipeError:
         # Output piped into a command that stopped reading (e.g. `| head`): not an error.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -80,8 +89,13 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:
         if os.environ.get("ALKD_DEBUG"):
             raise
-        return _fail(f"internal error: {type(exc).__name__}: {exc} (set ALKD_DEBUG=1 for a traceback)", ExitCode.FAILED)
-    return ExitCode.OK
+        return _fail(
+            f"internal error: {type(exc).__name__}: {exc} (set ALKD_DEBUG=1 for a traceback)",
+            ExitCode.FAILED,
+        )
+    if code == ExitCode.INTERRUPTED:
+        return _fail("interrupted", ExitCode.INTERRUPTED)
+    return code if isinstance(code, int) else ExitCode.OK
 
 
 if __name__ == "__main__":

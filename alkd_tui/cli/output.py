@@ -11,7 +11,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from alkd_tui.progress import ProgressEvent, Reporter
 
@@ -61,10 +69,16 @@ class _RichReporter:
         if event.kind == "start" or task_id is None:
             task_id = self.progress.add_task(event.task, total=event.total, info="")
             self.tasks[event.task] = task_id
-        fields = "  ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in event.fields.items())
-        self.progress.update(task_id, completed=event.completed or 0, total=event.total, info=fields)
+        fields = "  ".join(
+            f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in event.fields.items()
+        )
+        self.progress.update(
+            task_id, completed=event.completed or 0, total=event.total, info=fields
+        )
         if event.kind == "end":
-            self.progress.update(task_id, total=event.completed or 1, completed=event.completed or 1)
+            self.progress.update(
+                task_id, total=event.completed or 1, completed=event.completed or 1
+            )
             self.tasks.pop(event.task, None)
 
 

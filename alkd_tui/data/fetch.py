@@ -63,7 +63,9 @@ def _download_wheel(cache: Path, report: Reporter) -> Path:
             raise DownloadError(f"could not download recbole==1.2.1 from PyPI: {last}")
         digest = _sha256(got)
         if digest != WHEEL_SHA256:
-            raise DownloadError(f"{WHEEL} from PyPI has sha256 {digest}, expected {WHEEL_SHA256}; refusing it")
+            raise DownloadError(
+                f"{WHEEL} from PyPI has sha256 {digest}, expected {WHEEL_SHA256}; refusing it"
+            )
         cache.mkdir(parents=True, exist_ok=True)
         shutil.move(str(got), wheel)
     task.end()

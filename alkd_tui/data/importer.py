@@ -28,7 +28,9 @@ def check_name_free(store: Store, name: str, replace: bool) -> None:
     """Refuse early (before reading any file) a name that is taken, unless replacing."""
     with store.engine.connect() as conn:
         if dataset_id(conn, name) is not None and not replace:
-            raise BadInputError(f"dataset {name!r} already exists in {store.path} (use --replace or another --name)")
+            raise BadInputError(
+                f"dataset {name!r} already exists in {store.path} (use --replace or another --name)"
+            )
 
 
 def delete_dataset_rows(conn: Connection, ds_id: int, name: str) -> None:
@@ -64,7 +66,9 @@ def write_dataset(
         existing = dataset_id(conn, name)
         if existing is not None:
             if not replace:
-                raise BadInputError(f"dataset {name!r} already exists in {store.path} (use --replace or another --name)")
+                raise BadInputError(
+                    f"dataset {name!r} already exists in {store.path} (use --replace or another --name)"
+                )
             delete_dataset_rows(conn, existing, name)
         cursor = conn.exec_driver_sql(
             "INSERT INTO dataset (name, format, source, description, options, stats, n_items, n_sessions, "
@@ -87,11 +91,18 @@ def _write_items(conn: Connection, ds_id: int, ds: SessionDataset, report: Repor
     for start in range(0, ds.n_items, CHUNK):
         stop = min(start + CHUNK, ds.n_items)
         rows = [
-            (ds_id, k, ds.item_ids[k], titles[k], None if attributes[k] is None else json.dumps(attributes[k]))
+            (
+                ds_id,
+                k,
+                ds.item_ids[k],
+                titles[k],
+                None if attributes[k] is None else json.dumps(attributes[k]),
+            )
             for k in range(start, stop)
         ]
         conn.exec_driver_sql(
-            "INSERT INTO item (dataset_id, idx, external_id, title, attributes) VALUES (?, ?, ?, ?, ?)", rows
+            "INSERT INTO item (dataset_id, idx, external_id, title, attributes) VALUES (?, ?, ?, ?, ?)",
+            rows,
         )
         task.advance(stop - start)
     task.end()
@@ -109,7 +120,16 @@ def _write_sessions(conn: Connection, ds_id: int, ds: SessionDataset, report: Re
     for start in range(0, ds.n_sessions, CHUNK):
         stop = min(start + CHUNK, ds.n_sessions)
         rows = [
-            (ds_id, k, ds.session_ids[k], splits[k], view[offsets[k] : offsets[k + 1]], lengths[k], targets[k], times[k])
+            (
+                ds_id,
+                k,
+                ds.session_ids[k],
+                splits[k],
+                view[offsets[k] : offsets[k + 1]],
+                lengths[k],
+                targets[k],
+                times[k],
+            )
             for k in range(start, stop)
         ]
         conn.exec_driver_sql(

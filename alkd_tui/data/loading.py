@@ -19,7 +19,8 @@ def load_dataset(store: Store, name: str) -> SessionDataset:
             raise NotFoundError(f"no dataset {name!r} in {store.path}")
         ds_id = row[0]
         items = conn.exec_driver_sql(
-            "SELECT external_id, title, attributes FROM item WHERE dataset_id = ? ORDER BY idx", (ds_id,)
+            "SELECT external_id, title, attributes FROM item WHERE dataset_id = ? ORDER BY idx",
+            (ds_id,),
         ).all()
         sessions = conn.exec_driver_sql(
             "SELECT external_id, split, items, target, start_time FROM session WHERE dataset_id = ? ORDER BY idx",
@@ -35,11 +36,15 @@ def load_dataset(store: Store, name: str) -> SessionDataset:
     return SessionDataset(
         item_ids=[i[0] for i in items],
         session_ids=[s[0] for s in sessions],
-        split=np.fromiter((SPLIT_CODES[s[1]] for s in sessions), dtype=np.int8, count=len(sessions)),
+        split=np.fromiter(
+            (SPLIT_CODES[s[1]] for s in sessions), dtype=np.int8, count=len(sessions)
+        ),
         offsets=offsets,
         items=np.frombuffer(b"".join(blobs), dtype="<i4").astype(np.int32),
         targets=np.fromiter((s[3] for s in sessions), dtype=np.int32, count=len(sessions)),
         titles=titles if any(titles) else None,
         attributes=attributes if any(a is not None for a in attributes) else None,
-        start_times=None if all(t is None for t in times) else np.array([np.nan if t is None else t for t in times]),
+        start_times=None
+        if all(t is None for t in times)
+        else np.array([np.nan if t is None else t for t in times]),
     )

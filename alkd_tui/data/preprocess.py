@@ -9,6 +9,7 @@ last click is the target) or, with prefix augmentation, one per prefix.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -66,7 +67,9 @@ def sessionize_by_gap(user: np.ndarray, time: np.ndarray, gap: float) -> np.ndar
     return codes
 
 
-def _filter(session: np.ndarray, item: np.ndarray, keep: np.ndarray, opts: PreprocessOptions) -> np.ndarray:
+def _filter(
+    session: np.ndarray, item: np.ndarray, keep: np.ndarray, opts: PreprocessOptions
+) -> np.ndarray:
     """Drop short sessions and rare items until neither filter changes anything."""
     n_sessions = int(session.max()) + 1 if session.size else 0
     n_items = int(item.max()) + 1 if item.size else 0
@@ -96,8 +99,10 @@ def sessions_from_clicks(log: ClickLog, opts: PreprocessOptions) -> SessionDatas
 
     keep = _filter(session, item, np.ones(n, dtype=bool), opts)
     if not keep.any():
-        raise BadInputError(f"{log.source}: no session is left after dropping sessions shorter than "
-                            f"{opts.min_session_length} and items seen fewer than {opts.min_item_support} times")
+        raise BadInputError(
+            f"{log.source}: no session is left after dropping sessions shorter than "
+            f"{opts.min_session_length} and items seen fewer than {opts.min_item_support} times"
+        )
     session, item, time = session[keep], item[keep], time[keep]
     given = given[keep] if given is not None else None
 
@@ -163,7 +168,7 @@ def sessions_from_clicks(log: ClickLog, opts: PreprocessOptions) -> SessionDatas
 
 def _latest(end_time: np.ndarray, index: np.ndarray, fraction: float) -> np.ndarray:
     """The entries of `index` whose sessions are the latest `fraction` by end time."""
-    count = round(len(index) * fraction)
+    count = math.floor(len(index) * fraction + 0.5)  # round half up
     if count == 0:
         return index[:0]
     order = np.lexsort((np.arange(len(index)), end_time))

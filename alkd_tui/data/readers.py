@@ -67,7 +67,9 @@ def read_header(path: Path, encoding: str) -> str:
     try:
         text = raw.decode(encoding)
     except UnicodeDecodeError:
-        raise InputFileError(path, f"not valid {encoding} text (pass --encoding, e.g. latin-1)", 1) from None
+        raise InputFileError(
+            path, f"not valid {encoding} text (pass --encoding, e.g. latin-1)", 1
+        ) from None
     text = text.lstrip("\ufeff").rstrip("\r\n")
     if not text.strip():
         raise InputFileError(path, "the first line is empty, expected a header", 1)
@@ -156,7 +158,9 @@ def read_columns(
     try:
         table = pacsv.read_csv(path, read_opts, parse_opts, convert_opts)
     except pa.ArrowInvalid as exc:
-        raise _locate(path, exc, positions, column_types, delimiter, encoding, header_lines) from None
+        raise _locate(
+            path, exc, positions, column_types, delimiter, encoding, header_lines
+        ) from None
     if bad:
         row = bad[0]
         line = row.number if row.number is not None else _find_line(path, row.text, encoding)
@@ -200,7 +204,9 @@ def _locate(
         found = _first_unconvertible(path, typed, column_types, delimiter, encoding, header_lines)
         if found is not None:
             line, name, value = found
-            return InputFileError(path, f"column {name!r}: {value!r} is not {_kind(column_types[name])}", line)
+            return InputFileError(
+                path, f"column {name!r}: {value!r} is not {_kind(column_types[name])}", line
+            )
     return InputFileError(path, message.splitlines()[0])
 
 
@@ -239,7 +245,9 @@ def _first_unconvertible(
     return None
 
 
-def to_seconds(array: pa.Array, path: Path, column: str, header_lines: int, *, unit: float = 1.0) -> np.ndarray:
+def to_seconds(
+    array: pa.Array, path: Path, column: str, header_lines: int, *, unit: float = 1.0
+) -> np.ndarray:
     """A time column as float64 unix seconds: numbers (scaled by `unit`) or ISO timestamps.
 
     An error names the first line whose value is neither.
@@ -253,11 +261,15 @@ def to_seconds(array: pa.Array, path: Path, column: str, header_lines: int, *, u
         return as_number.to_numpy(zero_copy_only=False) * unit
     except pa.ArrowInvalid:
         pass
-    try:
-        stamps = pc.cast(pc.utf8_trim_whitespace(array), pa.timestamp("ms", tz="UTC"))
-        return stamps.cast(pa.int64()).to_numpy(zero_copy_only=False).astype(np.float64) / 1000
-    except pa.ArrowInvalid:
-        pass
+    for stamp_type in (
+        pa.timestamp("ms", tz="UTC"),
+        pa.timestamp("ms"),
+    ):  # with or without a zone (UTC)
+        try:
+            stamps = pc.cast(pc.utf8_trim_whitespace(array), stamp_type)
+            return stamps.cast(pa.int64()).to_numpy(zero_copy_only=False).astype(np.float64) / 1000
+        except pa.ArrowInvalid:
+            pass
     for index, value in enumerate(array.to_pylist()):
         try:
             float(value)
@@ -267,10 +279,14 @@ def to_seconds(array: pa.Array, path: Path, column: str, header_lines: int, *, u
                 f"column {column!r}: {value!r} is not a number (unix time) or an ISO timestamp",
                 index + 1 + header_lines,
             ) from None
-    raise InputFileError(path, f"column {column!r}: mixes numbers and timestamps")  # pragma: no cover
+    raise InputFileError(
+        path, f"column {column!r}: mixes numbers and timestamps"
+    )  # pragma: no cover
 
 
-def factorize(array: pa.Array, path: Path, column: str, header_lines: int) -> tuple[np.ndarray, list[str]]:
+def factorize(
+    array: pa.Array, path: Path, column: str, header_lines: int
+) -> tuple[np.ndarray, list[str]]:
     """Integer codes (first appearance order) and the distinct keys of an id column.
 
     Empty ids are refused with the line where the first one is.

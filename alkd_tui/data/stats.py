@@ -42,6 +42,10 @@ def dataset_stats(ds: SessionDataset) -> dict[str, Any]:
             for i in top
             if popularity[i] > 0
         ],
-        **({"source_sessions": ds.notes["source_sessions"]} if "source_sessions" in ds.notes else {}),
+        **(
+            {"source_sessions": ds.notes["source_sessions"]}
+            if "source_sessions" in ds.notes
+            else {}
+        ),
         **({"dropped_clicks": ds.notes["dropped_clicks"]} if "dropped_clicks" in ds.notes else {}),
     }

@@ -49,7 +49,9 @@ def import_dataset(
     options = build(PreprocessOptions, {**fmt.defaults, **given})
     reader_options = build(ReaderOptions, reader or {})
     if options.session_gap is not None and "session_gap" in given and not fmt.uses_gap:
-        raise BadInputError(f"--session-gap does not apply to the {fmt.name} format (its sessions are given)")
+        raise BadInputError(
+            f"--session-gap does not apply to the {fmt.name} format (its sessions are given)"
+        )
     check_name_free(store, name, replace)
     source = Path(path).expanduser()
     if not source.exists():
@@ -70,7 +72,9 @@ def import_dataset(
         ds = sessions_from_clicks(loaded, options)
         task.end()
         stored_preprocessing = options.model_dump()
-    report(ProgressEvent("log", "import", message=f"{ds.n_sessions:,} sessions, {ds.n_items:,} items"))
+    report(
+        ProgressEvent("log", "import", message=f"{ds.n_sessions:,} sessions, {ds.n_items:,} items")
+    )
     write_dataset(
         store,
         ds,
@@ -78,7 +82,10 @@ def import_dataset(
         format=fmt.name,
         source=str(source.resolve()),
         description=description,
-        options={"preprocessing": stored_preprocessing, "reader": reader_options.model_dump(mode="json", exclude_none=True)},
+        options={
+            "preprocessing": stored_preprocessing,
+            "reader": reader_options.model_dump(mode="json", exclude_none=True),
+        },
         replace=replace,
         report=report,
     )

@@ -6,13 +6,24 @@ from typing import Any
 
 from alkd_tui.store import Store, current_revision, head_revision
 
-TABLES = ("dataset", "item", "session", "model", "selection", "teacher_request", "review_event", "run")
+TABLES = (
+    "dataset",
+    "item",
+    "session",
+    "model",
+    "selection",
+    "teacher_request",
+    "review_event",
+    "run",
+)
 
 
 def store_info(store: Store) -> dict[str, Any]:
     """The store's path, size, schema revision and the number of rows per main table."""
     with store.engine.connect() as conn:
-        rows = {t: int(conn.exec_driver_sql(f"SELECT COUNT(*) FROM {t}").scalar_one()) for t in TABLES}
+        rows = {
+            t: int(conn.exec_driver_sql(f"SELECT COUNT(*) FROM {t}").scalar_one()) for t in TABLES
+        }
     return {
         "path": str(store.path),
         "size_bytes": store.path.stat().st_size if store.path.exists() else 0,

@@ -47,7 +47,9 @@ def make_engine(path: str | Path) -> Engine:
     try:
         db_path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise StoreError(f"cannot create the folder for database {db_path}: {exc.strerror}") from exc
+        raise StoreError(
+            f"cannot create the folder for database {db_path}: {exc.strerror}"
+        ) from exc
     engine = create_engine(f"sqlite:///{db_path}", connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
     event.listen(engine, "connect", _set_pragmas)
     event.listen(engine, "begin", _begin)

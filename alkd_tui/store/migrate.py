@@ -63,7 +63,9 @@ def upgrade_to_head(engine: Engine) -> tuple[str | None, str]:
     if before is None:
         tables = set(inspect(engine).get_table_names()) - {"alembic_version"}
         if tables:
-            raise StoreError(f"{where} is a SQLite database that alkd did not create (tables: {', '.join(sorted(tables)[:5])})")
+            raise StoreError(
+                f"{where} is a SQLite database that alkd did not create (tables: {', '.join(sorted(tables)[:5])})"
+            )
     elif before == head:
         return before, head
     else:

@@ -31,11 +31,20 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def _fk(target: str, *, nullable: bool, ondelete: str = "CASCADE") -> Any:
-    """A foreign-key column to `target` (e.g. "dataset.id") that follows deletes."""
+def _fk(target: str, *, nullable: bool, ondelete: str = "CASCADE", use_alter: bool = False) -> Any:
+    """A foreign-key column to `target` (e.g. "dataset.id") that follows deletes.
+
+    `use_alter` marks the one link of a reference cycle (model <-> selection) so that table
+    sorting can break it; SQLite still declares it inline.
+    """
     return Field(
         default=None,
-        sa_column=Column(Integer, ForeignKey(target, ondelete=ondelete), nullable=nullable, index=True),
+        sa_column=Column(
+            Integer,
+            ForeignKey(target, ondelete=ondelete, use_alter=use_alter),
+            nullable=nullable,
+            index=True,
+        ),
     )
 
 
@@ -137,7 +146,9 @@ class RecModel(SQLModel, table=True):
     checkpoint_path: str | None = None
     checkpoint_sha256: str | None = None
     parent_id: int | None = _fk("model.id", nullable=True, ondelete="SET NULL")
-    selection_id: int | None = _fk("selection.id", nullable=True, ondelete="SET NULL")
+    selection_id: int | None = _fk(
+        "selection.id", nullable=True, ondelete="SET NULL", use_alter=True
+    )
     run_id: int | None = _fk("run.id", nullable=True, ondelete="SET NULL")
     created_at: datetime = Field(default_factory=utcnow)
 

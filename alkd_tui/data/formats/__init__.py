@@ -8,7 +8,15 @@ from pathlib import Path
 from typing import Any
 
 from alkd_tui.data.canonical import ClickLog, SessionDataset
-from alkd_tui.data.formats import alkdrec, csv_format, diginetica, movielens, recbole, retailrocket, yoochoose
+from alkd_tui.data.formats import (
+    alkdrec,
+    csv_format,
+    diginetica,
+    movielens,
+    recbole,
+    retailrocket,
+    yoochoose,
+)
 from alkd_tui.data.formats.options import ReaderOptions
 from alkd_tui.errors import BadInputError
 
@@ -56,7 +64,9 @@ def get_format(name: str) -> Format:
         raise BadInputError(f"unknown format {name!r} (known: {', '.join(FORMATS)})") from None
 
 
-def read(fmt: Format, path: Path, opts: ReaderOptions, session_gap: float | None) -> ClickLog | SessionDataset:
+def read(
+    fmt: Format, path: Path, opts: ReaderOptions, session_gap: float | None
+) -> ClickLog | SessionDataset:
     """Run a format's loader with the options that apply to it."""
     extra = opts.given() - fmt.reader_options
     if extra:

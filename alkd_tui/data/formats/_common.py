@@ -48,8 +48,13 @@ def concat_logs(logs: list[ClickLog], splits: list[int] | None = None) -> ClickL
     item_index: dict[str, int] = {}
     parts_s, parts_i, parts_t, parts_split = [], [], [], []
     for n, log in enumerate(logs):
-        s_map = np.array([session_index.setdefault(k, len(session_index)) for k in log.session_keys], dtype=np.int64)
-        i_map = np.array([item_index.setdefault(k, len(item_index)) for k in log.item_keys], dtype=np.int64)
+        s_map = np.array(
+            [session_index.setdefault(k, len(session_index)) for k in log.session_keys],
+            dtype=np.int64,
+        )
+        i_map = np.array(
+            [item_index.setdefault(k, len(item_index)) for k in log.item_keys], dtype=np.int64
+        )
         parts_s.append(s_map[log.session])
         parts_i.append(i_map[log.item])
         parts_t.append(log.time)
@@ -68,14 +73,21 @@ def concat_logs(logs: list[ClickLog], splits: list[int] | None = None) -> ClickL
 
 
 def lookup(
-    values: pa.Array, index: pa.Array, path: Path, column: str, line_of: np.ndarray | None, header_lines: int
+    values: pa.Array,
+    index: pa.Array,
+    path: Path,
+    column: str,
+    line_of: np.ndarray | None,
+    header_lines: int,
 ) -> np.ndarray:
     """Item indices of `values` in `index` (ids); an unknown id is an error naming its line."""
     found = pc.index_in(values, value_set=index)
     if found.null_count:
         at = int(pc.index(pc.is_null(found), True).as_py())
         row = int(line_of[at]) if line_of is not None else at
-        raise InputFileError(path, f"column {column!r}: unknown item {values[at].as_py()!r}", row + 1 + header_lines)
+        raise InputFileError(
+            path, f"column {column!r}: unknown item {values[at].as_py()!r}", row + 1 + header_lines
+        )
     return found.to_numpy(zero_copy_only=False).astype(np.int32)
 
 
@@ -88,7 +100,9 @@ def split_tokens(array: pa.Array) -> tuple[pa.Array, np.ndarray]:
     keep = pc.not_equal(pc.utf8_length(flat), 0)
     if not pc.all(keep).as_py():  # several spaces in a row
         mask = keep.to_numpy(zero_copy_only=False)
-        counts = np.add.reduceat(mask, offsets[:-1]) if len(flat) else np.zeros(len(offsets) - 1, int)
+        counts = (
+            np.add.reduceat(mask, offsets[:-1]) if len(flat) else np.zeros(len(offsets) - 1, int)
+        )
         counts[np.diff(offsets) == 0] = 0
         offsets = np.r_[0, np.cumsum(counts)].astype(np.int64)
         flat = flat.filter(keep)
@@ -104,9 +118,13 @@ def split_by_gap(log: ClickLog, gap: float) -> ClickLog:
     _, first_row = np.unique(codes, return_index=True)
     user_of_session = log.session[first_row]
     first_of_user = np.r_[True, user_of_session[1:] != user_of_session[:-1]]
-    group_start = np.maximum.accumulate(np.where(first_of_user, np.arange(len(codes[first_row])), 0))
+    group_start = np.maximum.accumulate(
+        np.where(first_of_user, np.arange(len(codes[first_row])), 0)
+    )
     ordinal = np.arange(len(first_row)) - group_start
     users = log.session_keys
-    log.session_keys = [f"{users[u]}:{k}" for u, k in zip(user_of_session.tolist(), ordinal.tolist(), strict=True)]
+    log.session_keys = [
+        f"{users[u]}:{k}" for u, k in zip(user_of_session.tolist(), ordinal.tolist(), strict=True)
+    ]
     log.session = codes
     return log

@@ -25,17 +25,24 @@ def load(path: Path, opts: ReaderOptions) -> SessionDataset:
     items_path = find_file(path, ["items.tsv"], "items")
     sessions_path = find_file(path, ["sessions.tsv"], "sessions")
 
-    items, item_header = read_columns(items_path, ["item_id", "title"], delimiter=delimiter, encoding=encoding)
+    items, item_header = read_columns(
+        items_path, ["item_id", "title"], delimiter=delimiter, encoding=encoding
+    )
     item_ids = items["item_id"]
     dup = pc.value_counts(item_ids)
     repeated = pc.filter(dup.field("values"), pc.greater(dup.field("counts"), 1))
     if len(repeated):
         first = repeated[0].as_py()
         rows = np.flatnonzero(pc.equal(item_ids, first).to_numpy(zero_copy_only=False))
-        raise InputFileError(items_path, f"item {first!r} is listed twice", int(rows[1]) + 1 + item_header)
+        raise InputFileError(
+            items_path, f"item {first!r} is listed twice", int(rows[1]) + 1 + item_header
+        )
 
     cols, header = read_columns(
-        sessions_path, ["session_id", "split", "items", "target"], delimiter=delimiter, encoding=encoding
+        sessions_path,
+        ["session_id", "split", "items", "target"],
+        delimiter=delimiter,
+        encoding=encoding,
     )
     split_values = cols["split"]
     codes = pc.index_in(split_values, value_set=pa.array(SPLIT_NAMES))

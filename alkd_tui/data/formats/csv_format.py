@@ -34,14 +34,19 @@ def load(path: Path, opts: ReaderOptions, session_gap: float | None = None) -> C
         raise InputFileError(path, "sessions by user need a time column (--time-col)", 1)
     wanted = [key, item] + ([time] if time else [])
     cols, header = read_columns(path, wanted, delimiter=delimiter, encoding=encoding)
-    log = click_log(path, cols, header, session=key, item=item, time=time, time_unit=opts.time_unit or 1.0)
+    log = click_log(
+        path, cols, header, session=key, item=item, time=time, time_unit=opts.time_unit or 1.0
+    )
     if opts.user_col:
         log = split_by_gap(log, session_gap or DEFAULT_GAP)
     if opts.titles is not None:
         titles_path = require_file(opts.titles)
         title_col = opts.title_col or "title"
         tcols, _ = read_columns(
-            titles_path, [item, title_col], delimiter=opts.delimiter or default_delimiter(titles_path), encoding=encoding
+            titles_path,
+            [item, title_col],
+            delimiter=opts.delimiter or default_delimiter(titles_path),
+            encoding=encoding,
         )
         log.titles = dict(zip(tcols[item].to_pylist(), tcols[title_col].to_pylist(), strict=True))
     return log

@@ -32,11 +32,15 @@ def _ratings_file(path: Path) -> Path:
                 return path / name
         raise InputFileError(path, f"no MovieLens ratings file (looked for {', '.join(_RATINGS)})")
     if path.name not in _RATINGS:
-        raise InputFileError(path, f"not a MovieLens ratings file (expected one of {', '.join(_RATINGS)})")
+        raise InputFileError(
+            path, f"not a MovieLens ratings file (expected one of {', '.join(_RATINGS)})"
+        )
     return require_file(path)
 
 
-def _read_catalogue(path: Path, encoding: str, parse: Any) -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
+def _read_catalogue(
+    path: Path, encoding: str, parse: Any
+) -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
     titles: dict[str, str] = {}
     attributes: dict[str, dict[str, Any]] = {}
     try:
@@ -53,7 +57,9 @@ def _read_catalogue(path: Path, encoding: str, parse: Any) -> tuple[dict[str, st
     return titles, attributes
 
 
-def _catalogue(ratings: Path, encoding: str | None) -> tuple[dict[str, str], dict[str, dict[str, Any]]] | None:
+def _catalogue(
+    ratings: Path, encoding: str | None
+) -> tuple[dict[str, str], dict[str, dict[str, Any]]] | None:
     folder = ratings.parent
     if ratings.name == "u.data" and (folder / "u.item").is_file():
         path = folder / "u.item"
@@ -63,7 +69,9 @@ def _catalogue(ratings: Path, encoding: str | None) -> tuple[dict[str, str], dic
                 return None
             fields = line.split("|")
             if len(fields) < 5 + len(ML100K_GENRES):
-                raise InputFileError(path, f"expected {5 + len(ML100K_GENRES)} '|'-separated fields", number)
+                raise InputFileError(
+                    path, f"expected {5 + len(ML100K_GENRES)} '|'-separated fields", number
+                )
             genres = [g for g, flag in zip(ML100K_GENRES, fields[5:], strict=False) if flag == "1"]
             return fields[0], fields[1], {"release_date": fields[2], "genres": genres}
 

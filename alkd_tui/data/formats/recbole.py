@@ -33,7 +33,9 @@ def _need(path: Path, fields: dict[str, str], *wanted: str) -> list[str]:
     missing = [w for w in wanted if w not in fields]
     if missing:
         raise InputFileError(
-            path, f"no field {', '.join(repr(m) for m in missing)} (fields: {', '.join(fields.values())})", 1
+            path,
+            f"no field {', '.join(repr(m) for m in missing)} (fields: {', '.join(fields.values())})",
+            1,
         )
     return [fields[w] for w in wanted]
 
@@ -72,7 +74,11 @@ def _catalogue(path: Path, encoding: str) -> tuple[dict[str, str], dict[str, dic
             item = row[key]
             if title_pos is not None and title_pos < len(row) and row[title_pos]:
                 titles[item] = row[title_pos]
-            attrs = {n: row[i] for i, n in enumerate(header) if i not in (key, title_pos) and i < len(row) and row[i]}
+            attrs = {
+                n: row[i]
+                for i, n in enumerate(header)
+                if i not in (key, title_pos) and i < len(row) and row[i]
+            }
             if attrs:
                 attributes[item] = attrs
     return titles, attributes
@@ -83,11 +89,13 @@ def _presplit(files: list[Path], encoding: str) -> SessionDataset:
     for code, path in enumerate(files):
         fields = _fields(path, encoding)
         sid, seq, target = _need(path, fields, "session_id", "item_id_list", "item_id")
-        cols, header = read_columns(path, [sid, seq, target], delimiter="\t", encoding=encoding, quoting=False)
+        cols, header = read_columns(
+            path, [sid, seq, target], delimiter="\t", encoding=encoding, quoting=False
+        )
         parts.append((code, path, cols, header, sid, seq, target))
     # Items by first appearance over train, valid, test (inputs before targets, row by row).
     tokens = []
-    for _, _, cols, _, _, seq, target in parts:
+    for _, _, cols, _, _, seq, _ in parts:
         flat, offsets = split_tokens(cols[seq])
         tokens.append((flat, offsets))
     vocab: dict[str, int] = {}
@@ -100,10 +108,16 @@ def _presplit(files: list[Path], encoding: str) -> SessionDataset:
     index = pa.array(list(vocab))
     ids, splits, offsets_all, inputs, targets = [], [], [np.zeros(1, np.int64)], [], []
     total = 0
-    for (flat, offsets), (code, path, cols, header, sid, seq, target) in zip(tokens, parts, strict=True):
+    for (flat, offsets), (code, path, cols, header, sid, seq, target) in zip(
+        tokens, parts, strict=True
+    ):
         lengths = np.diff(offsets)
         if (lengths == 0).any():
-            raise InputFileError(path, "field 'item_id_list' is empty", int(np.flatnonzero(lengths == 0)[0]) + 1 + header)
+            raise InputFileError(
+                path,
+                "field 'item_id_list' is empty",
+                int(np.flatnonzero(lengths == 0)[0]) + 1 + header,
+            )
         row_of = np.repeat(np.arange(len(lengths)), lengths)
         inputs.append(lookup(flat, index, path, seq, row_of, header))
         targets.append(lookup(cols[target], index, path, target, None, header))
@@ -121,7 +135,9 @@ def _presplit(files: list[Path], encoding: str) -> SessionDataset:
     )
 
 
-def load(path: Path, opts: ReaderOptions, session_gap: float | None = None) -> ClickLog | SessionDataset:
+def load(
+    path: Path, opts: ReaderOptions, session_gap: float | None = None
+) -> ClickLog | SessionDataset:
     """Read RecBole atomic files (a folder, or one `.inter` file)."""
     encoding = opts.encoding or "utf-8"
     files = _split_files(path)
@@ -132,7 +148,10 @@ def load(path: Path, opts: ReaderOptions, session_gap: float | None = None) -> C
         if path.is_dir():
             inters = sorted(p for p in path.glob("*.inter"))
             if len(inters) != 1:
-                raise InputFileError(path, f"expected one .inter file or NAME.{{train,valid,test}}.inter, found {len(inters)} .inter files")
+                raise InputFileError(
+                    path,
+                    f"expected one .inter file or NAME.{{train,valid,test}}.inter, found {len(inters)} .inter files",
+                )
             path = inters[0]
         path = require_file(path)
         fields = _fields(path, encoding)

@@ -32,5 +32,7 @@ def load(path: Path, opts: ReaderOptions, session_gap: float | None = None) -> C
     if not pc.any(views).as_py():
         raise InputFileError(path, "no 'view' events")
     cols = {name: col.filter(views) for name, col in cols.items()}
-    log = click_log(path, cols, header, session="visitorid", item="itemid", time="timestamp", time_unit=0.001)
+    log = click_log(
+        path, cols, header, session="visitorid", item="itemid", time="timestamp", time_unit=0.001
+    )
     return split_by_gap(log, session_gap or DEFAULT_GAP)

@@ -60,7 +60,8 @@ def load(path: Path, opts: ReaderOptions) -> ClickLog:
         pair = _pair_in(path)
         if pair is None:
             raise InputFileError(
-                path, "no train/test pair (train.tsv and test.tsv, or *_train_full.txt and *_test.txt)"
+                path,
+                "no train/test pair (train.tsv and test.tsv, or *_train_full.txt and *_test.txt)",
             )
         train, test = (_prepared(p, opts) for p in pair)
         return concat_logs([train, test], splits=[TRAIN, TEST])

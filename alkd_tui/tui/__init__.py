@@ -1,0 +1,1 @@
+"""`alkd-tui`: the Textual face of alkd, a thin layer over `alkd_tui.pipeline`."""
