@@ -13,7 +13,7 @@ from alkd_tui.data.canonical import SPLIT_NAMES, SessionDataset
 from alkd_tui.data.stats import dataset_stats
 from alkd_tui.errors import BadInputError
 from alkd_tui.progress import Reporter, Task, silent
-from alkd_tui.store import Store, utcnow
+from alkd_tui.store import Store, sql_timestamp, utcnow
 
 CHUNK = 50_000
 
@@ -75,7 +75,7 @@ def write_dataset(
             "n_clicks, alkd_version, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 name, format, source, description, json.dumps(options or {}), json.dumps(stats),
-                ds.n_items, ds.n_sessions, stats["clicks"], __version__, utcnow().isoformat(sep=" "),
+                ds.n_items, ds.n_sessions, stats["clicks"], __version__, sql_timestamp(utcnow()),
             ),
         )  # fmt: skip
         new_id = cursor.lastrowid

@@ -38,6 +38,22 @@ class SessionBatch:
         )
 
 
+def pad_last(
+    items: np.ndarray, offsets: np.ndarray, rows: np.ndarray, max_len: int, pad: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The last `max_len` inputs of instances `rows`, left-aligned in a [len(rows), width]
+    array padded with `pad`; and their lengths."""
+    ends = offsets[rows + 1]
+    lengths = np.minimum(ends - offsets[rows], max_len)
+    width = max(int(lengths.max()) if len(rows) else 1, 1)
+    col = np.arange(width)
+    take = col[None, :] < lengths[:, None]
+    source = (ends - lengths)[:, None] + col[None, :]
+    out = np.full((len(rows), width), pad, dtype=np.int64)
+    out[take] = items[source[take]]
+    return out, lengths.astype(np.int64)
+
+
 def make_batch(
     items: np.ndarray,
     offsets: np.ndarray,
@@ -47,16 +63,10 @@ def make_batch(
     targets: np.ndarray | None = None,
 ) -> SessionBatch:
     """Pad instances `rows` (their last `max_len` inputs) from flat arrays into a batch."""
-    starts = offsets[rows]
-    ends = offsets[rows + 1]
-    lengths = np.minimum(ends - starts, max_len)
-    width = int(lengths.max()) if len(rows) else 1
-    out = np.full((len(rows), width), n_items, dtype=np.int64)
-    for b, (end, length) in enumerate(zip(ends.tolist(), lengths.tolist(), strict=True)):
-        out[b, :length] = items[end - length : end]
+    padded, lengths = pad_last(items, offsets, np.asarray(rows), max_len, n_items)
     return SessionBatch(
-        torch.from_numpy(out),
-        torch.from_numpy(lengths.astype(np.int64)),
+        torch.from_numpy(padded),
+        torch.from_numpy(lengths),
         n_items,
         None if targets is None else torch.from_numpy(targets[rows].astype(np.int64)),
     )

@@ -15,6 +15,7 @@ from alkd_tui.store.models import (
     SelectionMember,
     Session,
     TeacherRequest,
+    sql_timestamp,
     utcnow,
 )
 from alkd_tui.store.packing import pack_items, unpack_items
@@ -37,6 +38,7 @@ __all__ = [
     "head_revision",
     "open_store",
     "pack_items",
+    "sql_timestamp",
     "unpack_items",
     "upgrade_to_head",
     "utcnow",

@@ -2,7 +2,7 @@
 
 Item sequences are packed int32 blobs (see `alkd_tui.store.packing`); item references inside a
 dataset are item *indices* (`item.idx`), 0-based, so arrays and models use them directly.
-Timestamps are naive UTC.
+Timestamps are UTC.
 """
 
 from __future__ import annotations
@@ -27,8 +27,13 @@ SPLITS = ("train", "valid", "test")
 
 
 def utcnow() -> datetime:
-    """The current time as naive UTC (what the store keeps)."""
-    return datetime.now(UTC).replace(tzinfo=None)
+    """The current time, timezone-aware UTC (the store keeps UTC)."""
+    return datetime.now(UTC)
+
+
+def sql_timestamp(moment: datetime) -> str:
+    """A UTC time as the store writes it in raw SQL (what SQLAlchemy's SQLite DateTime reads)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 def _fk(target: str, *, nullable: bool, ondelete: str = "CASCADE", use_alter: bool = False) -> Any:

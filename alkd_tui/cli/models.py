@@ -1,0 +1,197 @@
+"""`alkd train`, `alkd eval` and `alkd models`: session recommenders."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from alkd_tui.cli.output import OutputMode, err, out, reporter
+from alkd_tui.cli.state import state
+
+models_app = typer.Typer(help="Trained recommenders: list and show.", no_args_is_help=True)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+JsonlOpt = Annotated[
+    bool, typer.Option("--jsonl", help="Stream progress and the result as JSON lines on stdout.")
+]
+METRICS = ("recall@5", "recall@10", "recall@20", "ndcg@5", "ndcg@10", "ndcg@20", "mrr@10")
+OPT = "Optimisation"
+
+
+def _metrics_table(metrics: dict[str, dict[str, Any]], title: str) -> Table:
+    labels = [m.replace("recall", "R").replace("ndcg", "N").replace("mrr", "MRR") for m in METRICS]
+    table = Table("split", *labels, title=title, title_justify="left")
+    for split, values in metrics.items():
+        if isinstance(values, dict) and "recall@10" in values:
+            table.add_row(split, *(f"{values.get(m, 0):.4f}" for m in METRICS))
+    return table
+
+
+def train(
+    ctx: typer.Context,
+    dataset: Annotated[
+        str, typer.Option("--dataset", help="Dataset name or id.", show_default=False)
+    ],
+    model: Annotated[
+        str,
+        typer.Option(
+            "--model",
+            help="Architecture: fpmc, stamp, gru4rec, narm, sasrec, srgnn, attenmixer; baselines pop, sknn.",
+            show_default=False,
+        ),
+    ],
+    dim: Annotated[
+        int, typer.Option("--dim", help="Embedding size (paper: teacher 100, student 10).")
+    ] = 10,
+    role: Annotated[str, typer.Option("--role", help="teacher, student or baseline.")] = "student",
+    seed: Annotated[
+        int, typer.Option("--seed", help="Seed of initialisation, shuffling and sampling.")
+    ] = 0,
+    loss: Annotated[
+        str, typer.Option(help="ce (full softmax) or bpr.", rich_help_panel=OPT)
+    ] = "ce",
+    negatives: Annotated[
+        str, typer.Option(help="BPR negatives: sampled or in-batch.", rich_help_panel=OPT)
+    ] = "sampled",
+    epochs: Annotated[
+        int, typer.Option(help="At most this many epochs.", rich_help_panel=OPT)
+    ] = 30,
+    batch_size: Annotated[int, typer.Option(help="Sessions per batch.", rich_help_panel=OPT)] = 512,
+    lr: Annotated[float, typer.Option(help="Adam learning rate.", rich_help_panel=OPT)] = 1e-3,
+    weight_decay: Annotated[
+        float, typer.Option(help="Adam weight decay.", rich_help_panel=OPT)
+    ] = 0.0,
+    patience: Annotated[
+        int,
+        typer.Option(
+            help="Early stopping: epochs without a better validation metric.", rich_help_panel=OPT
+        ),
+    ] = 3,
+    metric: Annotated[
+        str, typer.Option(help="Validation metric for early stopping.", rich_help_panel=OPT)
+    ] = "recall@10",
+    max_len: Annotated[
+        int, typer.Option(help="Use the last N input items of each session.", rich_help_panel=OPT)
+    ] = 10,
+    hparam: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--hparam",
+            help="Architecture hyper-parameter KEY=VALUE (repeatable).",
+            rich_help_panel=OPT,
+        ),
+    ] = None,
+    threads: Annotated[
+        int | None, typer.Option(help="torch CPU threads [torch's default].", rich_help_panel=OPT)
+    ] = None,
+    name: Annotated[
+        str | None, typer.Option("--name", help="Model name [dataset-arch-role-dDIM-sSEED].")
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Train again even if this exact model exists.")
+    ] = False,
+    json: JsonOpt = False,
+    jsonl: JsonlOpt = False,
+) -> None:
+    """Train a session recommender; resumes an interrupted run, reuses a finished identical one."""
+    from alkd_tui.cli.parsing import parse_assignments
+    from alkd_tui.pipeline.models import train_recommender
+
+    config = {
+        "architecture": model, "dim": dim, "max_len": max_len, "loss": loss, "negatives": negatives,
+        "batch_size": batch_size, "epochs": epochs, "lr": lr, "weight_decay": weight_decay,
+        "patience": patience, "metric": metric, "seed": seed, "hparams": parse_assignments(hparam or [], "--hparam"),
+    }  # fmt: skip
+    mode = OutputMode(json=json, jsonl=jsonl)
+    with reporter(mode) as report:
+        result = train_recommender(
+            state(ctx).store(),
+            dataset,
+            role,
+            config,
+            name=name,
+            force=force,
+            threads=threads,
+            report=report,
+        )
+
+    def human() -> None:
+        verb = "reused" if result.get("reused") else "trained"
+        err.print(f"{verb} model {result['model']} [bold]{result['name']}[/]")
+        out.print(_metrics_table(result["metrics"], result["name"]))
+
+    mode.result(result, human)
+
+
+def eval_(
+    ctx: typer.Context,
+    model: Annotated[str, typer.Argument(help="Model name or id.", show_default=False)],
+    split: Annotated[str, typer.Option("--split", help="train, valid or test.")] = "test",
+    exclude_own: Annotated[
+        bool,
+        typer.Option(
+            "--exclude-own",
+            help="Remove the session's own items from the ranking (the paper's protocol).",
+        ),
+    ] = False,
+    json: JsonOpt = False,
+) -> None:
+    """Evaluate a trained model: Recall, NDCG and MRR at 5, 10, 20 over all items."""
+    from alkd_tui.pipeline.models import evaluate_model
+
+    result = evaluate_model(state(ctx).store(), model, split, exclude_own=exclude_own)
+    OutputMode(json=json).result(
+        result, lambda: out.print(_metrics_table({split: result}, result["name"]))
+    )
+
+
+@models_app.command("list")
+def list_(
+    ctx: typer.Context,
+    dataset: Annotated[
+        str | None, typer.Option("--dataset", help="Only this dataset's models.")
+    ] = None,
+    json: JsonOpt = False,
+) -> None:
+    """List trained models with their test metrics."""
+    from alkd_tui.pipeline.models import list_models
+
+    rows = list_models(state(ctx).store(), dataset)
+
+    def human() -> None:
+        table = Table(
+            "id", "name", "arch", "role", "dim", "status", "valid R@10", "test R@10", "test N@10"
+        )
+        table.columns[1].overflow = "fold"
+        for r in rows:
+            m = r["metrics"]
+            table.add_row(
+                str(r["model"]), r["name"], r["architecture"], r["role"], str(r["dim"]), r["status"],
+                f"{m.get('valid', {}).get('recall@10', 0):.4f}", f"{m.get('test', {}).get('recall@10', 0):.4f}",
+                f"{m.get('test', {}).get('ndcg@10', 0):.4f}",
+            )  # fmt: skip
+        out.print(table)
+
+    OutputMode(json=json).result({"models": rows}, human)
+
+
+@models_app.command("show")
+def show(
+    ctx: typer.Context,
+    model: Annotated[str, typer.Argument(help="Model name or id.", show_default=False)],
+    json: JsonOpt = False,
+) -> None:
+    """Show a model: its config, status, checkpoint and metrics."""
+    from alkd_tui.pipeline.models import _summary, get_model
+
+    data = _summary(get_model(state(ctx).store(), model))
+
+    def human() -> None:
+        err.print(
+            f"[bold]{data['name']}[/] ({data['architecture']}, {data['role']}, dim {data['dim']}): {data['status']}"
+        )
+        out.print(_metrics_table(data["metrics"], "metrics"))
+
+    OutputMode(json=json).result(data, human)

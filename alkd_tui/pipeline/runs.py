@@ -1,0 +1,67 @@
+"""Run records: every job stores its config, environment, seed, status, timings and figures."""
+
+from __future__ import annotations
+
+import platform
+import sys
+from typing import Any
+
+from alkd_tui import __version__
+from alkd_tui.store import Run, RunMetric, Store, utcnow
+
+
+def environment() -> dict[str, Any]:
+    """Versions and machine facts that can change a result."""
+    env: dict[str, Any] = {
+        "alkd": __version__,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "argv": sys.argv[1:],
+    }
+    for module in ("numpy", "torch"):
+        mod = sys.modules.get(module)
+        if mod is not None:
+            env[module] = getattr(mod, "__version__", "?")
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        env["torch_threads"] = torch.get_num_threads()
+    return env
+
+
+def start_run(
+    store: Store, kind: str, name: str, config: dict[str, Any], seed: int | None = None
+) -> int:
+    """Record a new run (status running); returns its id."""
+    with store.session() as orm:
+        run = Run(kind=kind, name=name, config=config, env=environment(), seed=seed)
+        orm.add(run)
+        orm.flush()
+        assert run.id is not None
+        return run.id
+
+
+def finish_run(
+    store: Store,
+    run_id: int,
+    status: str,
+    *,
+    error: str | None = None,
+    metrics: dict[str, dict[str, float]] | None = None,
+    step: str = "",
+) -> None:
+    """Close a run with its final status and figures (`metrics`: split -> name -> value)."""
+    with store.session() as orm:
+        run = orm.get(Run, run_id)
+        assert run is not None
+        run.status = status
+        run.error = error
+        run.finished_at = utcnow()
+        run.env = {**run.env, **environment()}
+        for split, values in (metrics or {}).items():
+            for name, value in values.items():
+                if isinstance(value, int | float):
+                    orm.add(
+                        RunMetric(
+                            run_id=run_id, step=step, split=split, name=name, value=float(value)
+                        )
+                    )

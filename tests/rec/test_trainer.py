@@ -1,0 +1,114 @@
+"""Training: losses learn, a seed reproduces, an interrupted run resumes to the same result."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from alkd_tui.data.canonical import SessionDataset
+from alkd_tui.errors import BadInputError
+from alkd_tui.rec.evaluate import evaluate
+from alkd_tui.rec.instances import Instances
+from alkd_tui.rec.trainer import TrainConfig, TrainState, train_model
+
+FAST = {"dim": 16, "epochs": 6, "batch_size": 64, "lr": 0.01, "patience": 10}
+
+
+def test_cross_entropy_learns_the_successor_rule(successor: SessionDataset) -> None:
+    result = train_model(successor, TrainConfig(architecture="gru4rec", **FAST))
+    test = evaluate(result.model, Instances.of_split(successor, "test", 10))
+    assert test["recall@5"] > 0.8  # chance is 5/30
+    assert [h["epoch"] for h in result.history] == list(range(1, 7))
+
+
+@pytest.mark.parametrize("negatives", ["sampled", "in-batch"])
+def test_bpr_learns_the_successor_rule(successor: SessionDataset, negatives: str) -> None:
+    cfg = TrainConfig(
+        architecture="stamp",
+        loss="bpr",
+        negatives=negatives,
+        n_negatives=4,
+        **{**FAST, "epochs": 15},
+    )
+    result = train_model(successor, cfg)
+    test = evaluate(result.model, Instances.of_split(successor, "test", 10))
+    assert test["recall@10"] > 0.6  # chance is 10/30
+    assert result.history[-1]["loss"] < result.history[0]["loss"]
+
+
+def _figures(history: list[dict]) -> list[tuple[float, dict]]:  # type: ignore[type-arg]
+    return [(h["loss"], h["valid"]) for h in history]
+
+
+def test_the_same_seed_gives_identical_metrics_twice(successor: SessionDataset) -> None:
+    runs = []
+    for _ in range(2):
+        result = train_model(
+            successor, TrainConfig(architecture="narm", seed=7, **{**FAST, "epochs": 3})
+        )
+        runs.append(
+            (
+                _figures(result.history),
+                evaluate(result.model, Instances.of_split(successor, "test", 10)),
+            )
+        )
+    assert runs[0] == runs[1]
+    other = train_model(
+        successor, TrainConfig(architecture="narm", seed=8, **{**FAST, "epochs": 3})
+    )
+    assert _figures(other.history) != runs[0][0]
+
+
+class Stop(Exception):
+    pass
+
+
+def test_an_interrupted_run_resumes_to_the_same_model(successor: SessionDataset) -> None:
+    cfg = TrainConfig(architecture="sasrec", seed=3, **{**FAST, "epochs": 4})
+    straight = train_model(successor, cfg)
+
+    saved: list[TrainState] = []
+
+    def stop_after_two(state: TrainState) -> None:
+        saved.append(
+            TrainState(
+                **{k: (v.copy() if isinstance(v, list) else v) for k, v in state.__dict__.items()}
+            )
+        )
+        if state.epoch == 2:
+            raise Stop
+
+    with pytest.raises(Stop):
+        train_model(successor, cfg, on_epoch=stop_after_two)
+    resumed = train_model(successor, cfg, resume=saved[-1])
+    assert [h["valid"] for h in resumed.history] == [h["valid"] for h in straight.history]
+    for (name, a), b in zip(
+        straight.model.state_dict().items(), resumed.model.state_dict().values(), strict=True
+    ):
+        assert torch.equal(a, b), name
+
+
+def test_early_stopping_keeps_the_best_epoch(successor: SessionDataset) -> None:
+    # A learning rate this high makes validation worse after a while; the best epoch is kept.
+    result = train_model(
+        successor, TrainConfig(architecture="fpmc", **{**FAST, "epochs": 30, "patience": 2})
+    )
+    best = max(h["valid"]["recall@10"] for h in result.history)
+    assert result.history[result.best_epoch - 1]["valid"]["recall@10"] == best
+    assert len(result.history) <= 30
+    final = evaluate(result.model, Instances.of_split(successor, "valid", 10))
+    assert final["recall@10"] == best
+
+
+def test_baselines_fit_without_gradients(successor: SessionDataset) -> None:
+    pop = train_model(successor, TrainConfig(architecture="pop", dim=1))
+    knn = train_model(successor, TrainConfig(architecture="sknn", dim=1, hparams={"k": 20}))
+    test = Instances.of_split(successor, "test", 10)
+    assert evaluate(knn.model, test)["recall@5"] > evaluate(pop.model, test)["recall@5"]
+
+
+def test_bad_config_is_a_clear_error(successor: SessionDataset) -> None:
+    with pytest.raises(BadInputError, match="unknown architecture"):
+        train_model(successor, TrainConfig(architecture="transformerxl", dim=8))
+    with pytest.raises(BadInputError, match="--metric"):
+        train_model(successor, TrainConfig(architecture="fpmc", dim=8, metric="auc"))
