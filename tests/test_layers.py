@@ -32,3 +32,16 @@ def test_import_linter_contracts_hold() -> None:
     proc = subprocess.run([str(lint)], capture_output=True, text=True, check=False, cwd=ROOT)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "0 broken" in proc.stdout
+
+
+def test_starting_the_cli_stays_light() -> None:
+    """`alkd data show` answers fast because the CLI loads no numpy, pyarrow, torch or Alembic
+    until a command needs them."""
+    script = (
+        "import json, sys\n"
+        "import alkd_tui.cli.main\n"
+        "heavy = ('numpy', 'pyarrow', 'torch', 'alembic', 'textual')\n"
+        "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules if m.split('.')[0] in heavy})))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert json.loads(proc.stdout) == []

@@ -116,7 +116,7 @@ def _write_sessions(conn: Connection, ds_id: int, ds: SessionDataset, report: Re
     targets = ds.targets.tolist()
     splits = [SPLIT_NAMES[c] for c in ds.split.tolist()]
     times = ds.start_times.tolist() if ds.start_times is not None else [None] * ds.n_sessions
-    view = memoryview(items)
+    view = items  # slicing bytes, not a memoryview: memoryviews are GC-tracked and slow here
     for start in range(0, ds.n_sessions, CHUNK):
         stop = min(start + CHUNK, ds.n_sessions)
         rows = [

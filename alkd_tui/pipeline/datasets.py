@@ -7,10 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from alkd_tui.config import build
-from alkd_tui.data.canonical import SessionDataset
 from alkd_tui.data.formats import ReaderOptions, get_format, read
-from alkd_tui.data.importer import check_name_free, dataset_id, delete_dataset_rows, write_dataset
-from alkd_tui.data.preprocess import PreprocessOptions, sessions_from_clicks
 from alkd_tui.errors import BadInputError, InputFileError, NotFoundError
 from alkd_tui.progress import ProgressEvent, Reporter, Task, silent
 from alkd_tui.store import Dataset, Store
@@ -43,6 +40,11 @@ def import_dataset(
 
     `preprocess` holds only the options the user set; the format's defaults fill the rest.
     """
+    # numpy and pyarrow load here, not at import: `alkd data list/show` stay fast.
+    from alkd_tui.data.canonical import SessionDataset
+    from alkd_tui.data.importer import check_name_free, write_dataset
+    from alkd_tui.data.preprocess import PreprocessOptions, sessions_from_clicks
+
     fmt = get_format(format_name)
     check_dataset_name(name)
     given = dict(preprocess or {})
@@ -147,6 +149,8 @@ def show_dataset(store: Store, name: str) -> dict[str, Any]:
 
 def delete_dataset(store: Store, name: str) -> dict[str, Any]:
     """Delete a dataset and what hangs from it (refused where review decisions exist)."""
+    from alkd_tui.data.importer import dataset_id, delete_dataset_rows
+
     row = get_dataset(store, name)
     with store.engine.begin() as conn:
         ds_id = dataset_id(conn, row.name)

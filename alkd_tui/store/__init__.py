@@ -1,4 +1,4 @@
-"""The SQLite store: tables, engine with pragmas, migrations, packed item sequences."""
+"""The SQLite store: tables, engine with pragmas, migrations (packed item sequences: `packing`)."""
 
 from alkd_tui.store.db import Store, open_store
 from alkd_tui.store.migrate import current_revision, head_revision, upgrade_to_head
@@ -18,7 +18,6 @@ from alkd_tui.store.models import (
     sql_timestamp,
     utcnow,
 )
-from alkd_tui.store.packing import pack_items, unpack_items
 
 __all__ = [
     "SPLITS",
@@ -37,9 +36,7 @@ __all__ = [
     "current_revision",
     "head_revision",
     "open_store",
-    "pack_items",
     "sql_timestamp",
-    "unpack_items",
     "upgrade_to_head",
     "utcnow",
 ]

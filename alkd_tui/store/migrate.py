@@ -8,15 +8,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
+from typing import TYPE_CHECKING
+
 from sqlalchemy import Engine, inspect
+from sqlalchemy.exc import OperationalError
 
 from alkd_tui.errors import SchemaTooNewError, StoreError
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 _PACKAGE_DIR = Path(__file__).resolve().parent.parent
+
+#: The newest revision in migrations/versions. Opening a database at this revision skips
+#: Alembic entirely (a test keeps it equal to the scripts' head).
+HEAD_REVISION = "0002"
 
 
 def migrations_dir() -> Path:
@@ -29,6 +35,8 @@ def migrations_dir() -> Path:
 
 def alembic_config(engine: Engine | None = None) -> Config:
     """An Alembic config that points at the project's migrations (and `engine`, if given)."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(migrations_dir()))
     if engine is not None:
@@ -37,7 +45,9 @@ def alembic_config(engine: Engine | None = None) -> Config:
 
 
 def head_revision() -> str:
-    """The newest schema revision this alkd knows."""
+    """The newest schema revision this alkd knows (read from the migration scripts)."""
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head is not None
     return head
@@ -46,7 +56,11 @@ def head_revision() -> str:
 def current_revision(engine: Engine) -> str | None:
     """The schema revision recorded in the database, or None for an unversioned one."""
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        try:
+            row = conn.exec_driver_sql("SELECT version_num FROM alembic_version").first()
+        except OperationalError:  # no alembic_version table
+            return None
+    return None if row is None else str(row[0])
 
 
 def upgrade_to_head(engine: Engine) -> tuple[str | None, str]:
@@ -55,10 +69,15 @@ def upgrade_to_head(engine: Engine) -> tuple[str | None, str]:
     Refuses, changing nothing, a database written by a newer alkd (`SchemaTooNewError`)
     and a non-empty database that alkd did not create (`StoreError`).
     """
+    before = current_revision(engine)
+    if before == HEAD_REVISION:
+        return before, before
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
     script = ScriptDirectory.from_config(alembic_config())
     head = script.get_current_head()
     assert head is not None
-    before = current_revision(engine)
     where = engine.url.database
     if before is None:
         tables = set(inspect(engine).get_table_names()) - {"alembic_version"}

@@ -13,7 +13,8 @@ import pytest
 
 from alkd_tui.data.canonical import SPLIT_NAMES, TRAIN, SessionDataset
 from alkd_tui.data.synthetic import DATASET_NAME, DEFAULT_SEED, synthetic_games
-from alkd_tui.store import open_store, unpack_items
+from alkd_tui.store import open_store
+from alkd_tui.store.packing import unpack_items
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE_DB = REPO_ROOT / "alkd.db.example"

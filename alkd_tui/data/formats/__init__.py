@@ -2,37 +2,37 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alkd_tui.data.canonical import ClickLog, SessionDataset
-from alkd_tui.data.formats import (
-    alkdrec,
-    csv_format,
-    diginetica,
-    movielens,
-    recbole,
-    retailrocket,
-    yoochoose,
-)
 from alkd_tui.data.formats.options import ReaderOptions
 from alkd_tui.errors import BadInputError
 
-Loader = Callable[..., ClickLog | SessionDataset]
+if TYPE_CHECKING:
+    from alkd_tui.data.canonical import ClickLog, SessionDataset
 
 
 @dataclass(frozen=True)
 class Format:
-    """A dataset format: how to read it and how to preprocess it by default."""
+    """A dataset format: how to read it and how to preprocess it by default.
+
+    `module` names the loader module (imported on first use, so listing formats stays cheap);
+    its `load(path, options[, session_gap])` returns a `ClickLog` or a `SessionDataset`.
+    """
 
     name: str
     summary: str
-    load: Loader
+    module: str
     defaults: dict[str, Any] = field(default_factory=dict)
     reader_options: frozenset[str] = frozenset({"encoding", "delimiter"})
     uses_gap: bool = False
+
+    def load(self, *args: Any) -> ClickLog | SessionDataset:
+        """Run this format's loader."""
+        loader = importlib.import_module(f"alkd_tui.data.formats.{self.module}")
+        return loader.load(*args)  # type: ignore[no-any-return]
 
 
 _CSV_OPTIONS = frozenset(ReaderOptions.model_fields)
@@ -40,18 +40,18 @@ _CSV_OPTIONS = frozenset(ReaderOptions.model_fields)
 FORMATS: dict[str, Format] = {
     f.name: f
     for f in [
-        Format("alkdrec", "ALKDRec benchmark folder: items.tsv and sessions.tsv with given splits", alkdrec.load),
+        Format("alkdrec", "ALKDRec benchmark folder: items.tsv and sessions.tsv with given splits", "alkdrec"),
         Format("yoochoose", "YOOCHOOSE clicks: yoochoose-clicks.dat, or session-rec's prepared train/test TSV",
-               yoochoose.load, {"test_days": 1.0}),
-        Format("diginetica", "Diginetica train-item-views.csv (';'-separated)", diginetica.load, {"test_days": 7.0}),
+               "yoochoose", {"test_days": 1.0}),
+        Format("diginetica", "Diginetica train-item-views.csv (';'-separated)", "diginetica", {"test_days": 7.0}),
         Format("retailrocket", "RetailRocket events.csv (views; sessions cut by 30 minutes of inactivity)",
-               retailrocket.load, {"test_days": 7.0}, uses_gap=True),
+               "retailrocket", {"test_days": 7.0}, uses_gap=True),
         Format("recbole", "RecBole atomic files (.inter, .item), also pre-split NAME.{train,valid,test}.inter",
-               recbole.load, {"test_fraction": 0.2}, frozenset({"encoding"}), uses_gap=True),
+               "recbole", {"test_fraction": 0.2}, frozenset({"encoding"}), uses_gap=True),
         Format("movielens", "MovieLens ml-100k, ml-1m or ml-latest ratings (sessions by inactivity)",
-               movielens.load, {"test_fraction": 0.2}, uses_gap=True),
+               "movielens", {"test_fraction": 0.2}, uses_gap=True),
         Format("csv", "Generic CSV/TSV clicks with session (or user), item and time columns",
-               csv_format.load, {"test_fraction": 0.2}, _CSV_OPTIONS, uses_gap=True),
+               "csv_format", {"test_fraction": 0.2}, _CSV_OPTIONS, uses_gap=True),
     ]
 }  # fmt: skip
 
