@@ -66,3 +66,9 @@ class SchemaTooNewError(StoreError):
 
 class StepFailedError(AlkdError):
     """A pipeline step failed for a reason other than bad input (exit 1)."""
+
+
+class TeacherUnavailableError(AlkdError):
+    """The teacher cannot be used: server down, model not pulled, file missing (exit 3)."""
+
+    exit_code = ExitCode.UNREACHABLE

@@ -14,6 +14,7 @@ import typer
 from alkd_tui import __version__
 from alkd_tui.cli.data import data_app
 from alkd_tui.cli.db import db_app
+from alkd_tui.cli.label import label
 from alkd_tui.cli.models import eval_, models_app, train
 from alkd_tui.cli.state import CliState
 from alkd_tui.errors import AlkdError, ExitCode
@@ -32,6 +33,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(models_app, name="models")
 app.command("train")(train)
 app.command("eval")(eval_)
+app.command("label")(label)
 
 
 def _version(value: bool) -> None:

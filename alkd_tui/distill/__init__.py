@@ -1,0 +1,1 @@
+"""Distillation: fine-tuning a student on the teacher's rankings (position-weighted BPR)."""

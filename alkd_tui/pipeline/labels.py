@@ -1,0 +1,273 @@
+"""Labelling a selection with a teacher: build the questions, store them, ask, store answers."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlmodel import select
+
+from alkd_tui.config import build
+from alkd_tui.data import load_dataset
+from alkd_tui.data.canonical import SessionDataset
+from alkd_tui.errors import BadInputError, NotFoundError
+from alkd_tui.pipeline.models import get_model, load_trained
+from alkd_tui.pipeline.runs import finish_run, start_run
+from alkd_tui.progress import ProgressEvent, Reporter, silent
+from alkd_tui.store import Dataset, Hint, Selection, Store
+from alkd_tui.teacher.backends.base import Teacher, TeacherInfo
+from alkd_tui.teacher.candidates import top_candidates
+from alkd_tui.teacher.jobs import LabelOptions, Question, register_requests, run_requests
+from alkd_tui.teacher.prompts import ItemRef, Prompt, ranking_prompt, soft_label_prompt
+
+BACKENDS = ("ollama", "replay", "tr")
+
+
+def get_selection_row(store: Store, name: str) -> Selection:
+    """The selection called `name` (or with that id), or a `NotFoundError`."""
+    with store.session() as orm:
+        row = orm.exec(select(Selection).where(Selection.name == name)).first()
+        if row is None and name.isdigit():
+            row = orm.get(Selection, int(name))
+    if row is None:
+        raise NotFoundError(f"no selection {name!r} in {store.path} (see `alkd selections list`)")
+    return row
+
+
+def selection_sessions(store: Store, selection_id: int) -> list[tuple[int, int, str]]:
+    """The members of a selection in order: (session row id, instance index, external id)."""
+    with store.engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT s.id, s.idx, s.external_id FROM selection_member m JOIN session s ON m.session_id = s.id "
+            'WHERE m.selection_id = ? ORDER BY m."order"',
+            (selection_id,),
+        ).all()
+    return [(int(a), int(b), str(c)) for a, b, c in rows]
+
+
+def _item_refs(ds: SessionDataset, items: np.ndarray) -> list[ItemRef]:
+    titles = ds.titles or [None] * ds.n_items
+    return [ItemRef(ds.item_ids[i], titles[i]) for i in items.tolist()]
+
+
+def _hints(store: Store, dataset_id: int) -> list[str]:
+    with store.session() as orm:
+        return [
+            h.text
+            for h in orm.exec(select(Hint).where(Hint.dataset_id == dataset_id).order_by(Hint.id))
+        ]
+
+
+def make_teacher(
+    backend: str,
+    *,
+    model: str | None,
+    file: str | Path | None,
+    hosts: list[str] | None,
+    timeout: float,
+    tr_model: str | None = None,
+) -> Teacher:
+    """The teacher backend the options describe (nothing is contacted yet)."""
+    if backend == "ollama":
+        from alkd_tui.teacher.backends.ollama_backend import DEFAULT_HOST, OllamaTeacher
+
+        if not model:
+            raise BadInputError(
+                "--model is required with --teacher ollama (e.g. --model smollm2:135m)"
+            )
+        env_hosts = os.environ.get("OLLAMA_HOST")
+        return OllamaTeacher(
+            hosts or ([env_hosts] if env_hosts else [DEFAULT_HOST]), model, timeout=timeout
+        )
+    if backend == "replay":
+        from alkd_tui.teacher.backends.replay import ReplayTeacher
+
+        if file is None:
+            raise BadInputError(
+                "--file is required with --teacher replay (a JSONL of recorded answers)"
+            )
+        return ReplayTeacher(file)
+    if backend == "tr":
+        from alkd_tui.teacher.backends.tr import RecommenderTeacher
+
+        assert tr_model is not None
+        return RecommenderTeacher(tr_model)
+    raise BadInputError(f"--teacher {backend!r}: use {', '.join(BACKENDS)}")
+
+
+def build_questions(
+    store: Store,
+    ds: SessionDataset,
+    members: list[tuple[int, int, str]],
+    teacher: Teacher,
+    info: TeacherInfo,
+    opts: LabelOptions,
+    candidates_model: str | None,
+    dataset_id: int,
+) -> list[Question]:
+    """One question per member: recorded answers are keyed by session; LLM and TR questions
+    show the teacher recommender's candidates."""
+    options = opts.generation()
+    if teacher.backend == "replay":
+        catalogue = {item: k for k, item in enumerate(ds.item_ids)}
+        questions = []
+        for session_id, _, key in members:
+            prompt = Prompt("replay", [], None, opts.n, session_key=key)
+            digest = f"{info.digest}:{key}"
+            questions.append(
+                Question(session_id, key, prompt, digest, catalogue, None, prompt_text="")
+            )
+        return questions
+    if candidates_model is None:
+        raise BadInputError(
+            "give --candidates-from MODEL: the teacher recommender whose top items are the candidates"
+        )
+    model = load_trained(store, get_model(store, candidates_model))
+    rows = np.array([idx for _, idx, _ in members], dtype=np.int64)
+    kappa = min(opts.kappa, 20) if opts.soft else opts.kappa
+    top, _ = top_candidates(model, ds, rows, kappa, force_target=opts.force_target)
+    hints = _hints(store, dataset_id) if opts.hints else []
+    questions = []
+    for (session_id, idx, key), cands in zip(members, top, strict=True):
+        session = _item_refs(ds, ds.inputs(idx)[-model.max_len :])
+        refs = _item_refs(ds, cands)
+        if opts.soft:
+            prompt = soft_label_prompt(session, refs, hints)
+        else:
+            prompt = ranking_prompt(session, refs, opts.n, hints)
+        prompt.session_key = key
+        known = {ref.external_id: int(i) for ref, i in zip(refs, cands.tolist(), strict=True)}
+        questions.append(
+            Question(session_id, key, prompt, prompt.hash(options), known, cands.tolist())
+        )
+    return questions
+
+
+def label_selection(
+    store: Store,
+    selection: str,
+    backend: str,
+    *,
+    model: str | None = None,
+    file: str | Path | None = None,
+    hosts: list[str] | None = None,
+    candidates_from: str | None = None,
+    options: dict[str, Any] | None = None,
+    report: Reporter = silent,
+) -> dict[str, Any]:
+    """Label the sessions of `selection` with a teacher; returns the job's figures.
+
+    Resumable: what was answered before (by this or an earlier job) is not asked again.
+    """
+    opts = build(LabelOptions, options or {})
+    if backend not in BACKENDS:
+        raise BadInputError(f"--teacher {backend!r}: use {', '.join(BACKENDS)}")
+    sel = get_selection_row(store, selection)
+    assert sel.id is not None
+    with store.session() as orm:
+        ds_row = orm.get(Dataset, sel.dataset_id)
+    assert ds_row is not None and ds_row.id is not None
+    if candidates_from is None and sel.teacher_model_id is not None and backend != "replay":
+        candidates_from = str(sel.teacher_model_id)
+    tr_name = (
+        get_model(store, candidates_from).name if backend == "tr" and candidates_from else None
+    )
+    if backend == "tr" and tr_name is None:
+        raise BadInputError("--teacher tr needs --candidates-from MODEL (the teacher recommender)")
+    teacher = make_teacher(
+        backend, model=model, file=file, hosts=hosts, timeout=opts.timeout, tr_model=tr_name
+    )
+    info = teacher.describe()
+    members = selection_sessions(store, sel.id)
+    unanswerable = 0
+    if backend == "replay":
+        answerable = [m for m in members if teacher.has(m[2])]  # type: ignore[attr-defined]
+        unanswerable = len(members) - len(answerable)
+        members = answerable
+    ds = load_dataset(store, ds_row.name)
+    questions = build_questions(store, ds, members, teacher, info, opts, candidates_from, ds_row.id)
+    config = {
+        "selection": sel.name, "backend": backend, "model": info.model, "candidates_from": candidates_from,
+        "file": str(file) if file else None, "hosts": info.hosts, **opts.model_dump(mode="json"),
+    }  # fmt: skip
+    run_id = start_run(store, "label", sel.name, config, opts.seed)
+    try:
+        todo, cached = register_requests(
+            store, questions, info, selection_id=sel.id, run_id=run_id, options=opts.generation()
+        )
+        report(
+            ProgressEvent(
+                "log",
+                "label",
+                message=f"{len(questions)} requests: {cached} answered before, {len(todo)} to ask",
+            )
+        )
+        state = run_requests(store, todo, teacher, opts, report=report)
+    except KeyboardInterrupt:
+        finish_run(store, run_id, "interrupted")
+        raise
+    except Exception as exc:
+        finish_run(store, run_id, "failed", error=f"{type(exc).__name__}: {exc}")
+        raise
+    summary = label_summary(store, sel.id, info.model)
+    result = {
+        "selection": sel.id,
+        "name": sel.name,
+        "teacher": {"backend": info.backend, "model": info.model, "digest": info.digest,
+                    "server_version": info.server_version, "hosts": info.hosts, "is_llm": info.is_llm,
+                    "description": info.description},
+        "requests": len(questions),
+        "cached": cached,
+        "sent": state.sent,
+        "answered_now": state.answered,
+        "failed_now": state.failed,
+        "unanswerable": unanswerable,
+        "budget_exhausted": len(todo) > state.answered + state.failed,
+        "run": run_id,
+        **summary,
+    }  # fmt: skip
+    finish_run(
+        store,
+        run_id,
+        "done",
+        metrics={"label": {k: v for k, v in result.items() if isinstance(v, int | float)}},
+        step="label",
+    )
+    return result
+
+
+def label_summary(store: Store, selection_id: int, model_name: str) -> dict[str, Any]:
+    """Figures over a selection's requests to one model: statuses, parse statuses, latency, tokens."""
+    with store.engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT r.status, r.parse_status, r.latency_s, r.prompt_tokens, r.output_tokens FROM teacher_request r "
+            "JOIN selection_member m ON m.session_id = r.session_id AND m.selection_id = ? WHERE r.model_name = ?",
+            (selection_id, model_name),
+        ).all()
+    statuses: dict[str, int] = {}
+    parse: dict[str, int] = {}
+    latencies = []
+    prompt_tokens = output_tokens = 0
+    for status, parse_status, latency, p_tok, o_tok in rows:
+        statuses[status] = statuses.get(status, 0) + 1
+        if parse_status:
+            parse[parse_status] = parse.get(parse_status, 0) + 1
+        if latency is not None and status == "answered":
+            latencies.append(float(latency))
+        prompt_tokens += p_tok or 0
+        output_tokens += o_tok or 0
+    lat = np.array(latencies) if latencies else np.zeros(0)
+    return {
+        "answered": statuses.get("answered", 0),
+        "failed": statuses.get("failed", 0),
+        "pending": statuses.get("pending", 0) + statuses.get("sent", 0),
+        "parse": parse,
+        "latency_s": {
+            "p50": round(float(np.percentile(lat, 50)), 4) if lat.size else None,
+            "p90": round(float(np.percentile(lat, 90)), 4) if lat.size else None,
+            "max": round(float(lat.max()), 4) if lat.size else None,
+        },
+        "tokens": {"prompt": prompt_tokens, "output": output_tokens},
+    }
