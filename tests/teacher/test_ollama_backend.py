@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from alkd_tui.errors import TeacherUnavailableError
@@ -35,7 +37,7 @@ def test_a_model_that_is_not_pulled_says_how_to_pull_it(ollama_fixture) -> None:
 def test_a_server_that_is_down_is_one_clear_line(ollama_fixture) -> None:  # type: ignore[no-untyped-def]
     ollama_fixture.down = True
     with pytest.raises(
-        TeacherUnavailableError, match="no Ollama server answers at http://127.0.0.1:11434"
+        TeacherUnavailableError, match=re.escape("no Ollama server answers at http://127.0.0.1:11434")
     ) as err:
         teacher(ollama_fixture).describe()
     assert err.value.exit_code == 3
