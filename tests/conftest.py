@@ -7,9 +7,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from alkd_tui.cli.main import main as alkd_main
+from alkd_tui.data.canonical import SessionDataset
+from alkd_tui.pipeline.datasets import import_dataset
+from alkd_tui.pipeline.models import train_recommender
 from alkd_tui.store import Store, open_store
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -63,3 +67,63 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"{SHARED_DATA} is absent")
     return SHARED_DATA
+
+
+def successor_dataset(n_items: int = 30, n_sessions: int = 600, seed: int = 0) -> SessionDataset:
+    """Sessions a, a+1, ..., whose next item is (last + 1) mod n_items; split 6:2:2 in order."""
+    rng = np.random.default_rng(seed)
+    starts = rng.integers(0, n_items, n_sessions)
+    lengths = rng.integers(1, 6, n_sessions)
+    inputs = [(s + np.arange(n)) % n_items for s, n in zip(starts, lengths, strict=True)]
+    targets = np.array([(x[-1] + 1) % n_items for x in inputs], dtype=np.int32)
+    split = np.zeros(n_sessions, dtype=np.int8)
+    split[int(n_sessions * 0.6) : int(n_sessions * 0.8)] = 1
+    split[int(n_sessions * 0.8) :] = 2
+    return SessionDataset(
+        item_ids=[f"i{k}" for k in range(n_items)],
+        session_ids=[str(k) for k in range(n_sessions)],
+        split=split,
+        offsets=np.r_[0, np.cumsum(lengths)].astype(np.int64),
+        items=np.concatenate(inputs).astype(np.int32),
+        targets=targets,
+    )
+
+
+@pytest.fixture
+def successor() -> SessionDataset:
+    return successor_dataset()
+
+
+@pytest.fixture
+def labelling_store(store: Store, tmp_path: Path) -> Store:
+    """A store with a small dataset (titles), a trained teacher recommender `teacher-rec`, and a
+    selection `sel` of its first 12 training sessions."""
+    items = tmp_path / "items.csv"
+    items.write_text("item_id,title\n" + "".join(f"g{k},Game {k}\n" for k in range(30)))
+    clicks = tmp_path / "clicks.csv"
+    clicks.write_text("session_id,item_id,timestamp\n" + "".join(
+        f"{s},g{(s + j) % 30},{s * 10 + j}\n" for s in range(200) for j in range(2 + s % 3)))  # fmt: skip
+    import_dataset(
+        store, "csv", clicks, "games", preprocess={"min_item_support": 1}, reader={"titles": items}
+    )
+    train_recommender(
+        store,
+        "games",
+        "teacher",
+        {"architecture": "fpmc", "dim": 8, "epochs": 1},
+        name="teacher-rec",
+    )
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO selection (name, dataset_id, strategy, budget, params, pool_size, size, created_at) "
+            "VALUES ('sel', 1, 'test', 12, '{}', 12, 12, '2026-01-01 00:00:00.000000')"
+        )
+        rows = conn.exec_driver_sql(
+            "SELECT id FROM session WHERE split = 'train' ORDER BY idx LIMIT 12"
+        ).all()
+        for order, (session_id,) in enumerate(rows):
+            conn.exec_driver_sql(
+                'INSERT INTO selection_member (selection_id, session_id, "order") VALUES (1, ?, ?)',
+                (session_id, order),
+            )
+    return store

@@ -14,8 +14,10 @@ import typer
 from alkd_tui import __version__
 from alkd_tui.cli.data import data_app
 from alkd_tui.cli.db import db_app
+from alkd_tui.cli.distill import distill
 from alkd_tui.cli.label import label
 from alkd_tui.cli.models import eval_, models_app, train
+from alkd_tui.cli.review import review_app
 from alkd_tui.cli.state import CliState
 from alkd_tui.errors import AlkdError, ExitCode
 from alkd_tui.paths import DB_ENV, default_db_path
@@ -31,9 +33,11 @@ app = typer.Typer(
 app.add_typer(data_app, name="data")
 app.add_typer(db_app, name="db")
 app.add_typer(models_app, name="models")
+app.add_typer(review_app, name="review")
 app.command("train")(train)
 app.command("eval")(eval_)
 app.command("label")(label)
+app.command("distill")(distill)
 
 
 def _version(value: bool) -> None:

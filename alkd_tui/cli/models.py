@@ -20,7 +20,7 @@ METRICS = ("recall@5", "recall@10", "recall@20", "ndcg@5", "ndcg@10", "ndcg@20",
 OPT = "Optimisation"
 
 
-def _metrics_table(metrics: dict[str, dict[str, Any]], title: str) -> Table:
+def metrics_table(metrics: dict[str, dict[str, Any]], title: str) -> Table:
     labels = [m.replace("recall", "R").replace("ndcg", "N").replace("mrr", "MRR") for m in METRICS]
     table = Table("split", *labels, title=title, title_justify="left")
     for split, values in metrics.items():
@@ -120,7 +120,7 @@ def train(
     def human() -> None:
         verb = "reused" if result.get("reused") else "trained"
         err.print(f"{verb} model {result['model']} [bold]{result['name']}[/]")
-        out.print(_metrics_table(result["metrics"], result["name"]))
+        out.print(metrics_table(result["metrics"], result["name"]))
 
     mode.result(result, human)
 
@@ -143,7 +143,7 @@ def eval_(
 
     result = evaluate_model(state(ctx).store(), model, split, exclude_own=exclude_own)
     OutputMode(json=json).result(
-        result, lambda: out.print(_metrics_table({split: result}, result["name"]))
+        result, lambda: out.print(metrics_table({split: result}, result["name"]))
     )
 
 
@@ -192,6 +192,6 @@ def show(
         err.print(
             f"[bold]{data['name']}[/] ({data['architecture']}, {data['role']}, dim {data['dim']}): {data['status']}"
         )
-        out.print(_metrics_table(data["metrics"], "metrics"))
+        out.print(metrics_table(data["metrics"], "metrics"))
 
     OutputMode(json=json).result(data, human)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,7 @@ from sqlmodel import select
 
 from alkd_tui.config import build
 from alkd_tui.data import load_dataset
+from alkd_tui.data.canonical import SessionDataset
 from alkd_tui.errors import BadInputError, NotFoundError, StepFailedError
 from alkd_tui.pipeline.datasets import get_dataset
 from alkd_tui.pipeline.runs import finish_run, start_run
@@ -19,8 +22,9 @@ from alkd_tui.progress import Reporter, silent
 from alkd_tui.rec.checkpoint import load_checkpoint, save_atomic, save_checkpoint
 from alkd_tui.rec.evaluate import evaluate
 from alkd_tui.rec.instances import Instances
+from alkd_tui.rec.loop import TrainResult, TrainState
 from alkd_tui.rec.models.base import SessionRecommender
-from alkd_tui.rec.trainer import TrainConfig, TrainState, known_architectures, train_model
+from alkd_tui.rec.trainer import TrainConfig, known_architectures, train_model
 from alkd_tui.store import Dataset, RecModel, Store, utcnow
 
 ROLES = ("teacher", "student", "baseline")
@@ -30,14 +34,6 @@ SPLITS = ("train", "valid", "test")
 def files_dir(store: Store) -> Path:
     """Where large files of this store live: `<db name>.files/` beside the database."""
     return store.path.parent / f"{store.path.name}.files"
-
-
-def config_hash(dataset_id: int, role: str, cfg: TrainConfig) -> str:
-    """Identifies a training job: same dataset, role and config, same model."""
-    blob = json.dumps(
-        {"dataset": dataset_id, "role": role, "config": cfg.model_dump(mode="json")}, sort_keys=True
-    )
-    return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
 def _summary(row: RecModel) -> dict[str, Any]:
@@ -92,6 +88,141 @@ def _unique_name(store: Store, base: str, digest: str) -> str:
     return base if taken is None else f"{base}-{digest[:6]}"
 
 
+@dataclass
+class ModelJob:
+    """What a training or distillation job makes: a model row, its checkpoint and metrics."""
+
+    kind: str  # "train" or "distill": the run's kind
+    dataset: Dataset
+    role: str
+    architecture: str
+    dim: int
+    config: dict[str, Any]  # stored with the model; its hash identifies the job
+    rebuild: dict[str, Any]  # the TrainConfig that rebuilds the model from its checkpoint
+    max_len: int
+    seed: int
+    default_name: str
+    parent_id: int | None = None
+    selection_id: int | None = None
+
+    def digest(self) -> str:
+        blob = json.dumps(
+            {
+                "kind": self.kind,
+                "dataset": self.dataset.id,
+                "role": self.role,
+                "config": self.config,
+            },
+            sort_keys=True,
+        )
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+Fit = Callable[[SessionDataset, TrainState | None, Callable[[TrainState], None]], TrainResult]
+
+
+def produce_model(
+    store: Store, job: ModelJob, fit: Fit, *, name: str | None = None, force: bool = False
+) -> dict[str, Any]:
+    """Run `fit` for `job`, or reuse the finished model of an identical job (unless `force`),
+    or resume an interrupted one from its last epoch; store the checkpoint and metrics."""
+    digest = job.digest()
+    with store.session() as orm:
+        previous = orm.exec(
+            select(RecModel)
+            .where(RecModel.config["hash"].as_string() == digest)
+            .order_by(RecModel.id.desc())  # type: ignore[union-attr]
+        ).first()
+    if previous is not None and previous.status == "done" and not force:
+        return {**_summary(previous), "reused": True}
+    ds = load_dataset(store, job.dataset.name)
+    resume_state: TrainState | None = None
+    if (
+        previous is not None
+        and previous.status in ("training", "interrupted", "failed")
+        and not force
+    ):
+        row = previous
+        resume_path = files_dir(store) / "models" / f"{row.id}.resume.pt"
+        if resume_path.is_file():
+            resume_state = TrainState(
+                **torch.load(resume_path, map_location="cpu", weights_only=False)
+            )
+    else:
+        with store.session() as orm:
+            if (
+                name is not None
+                and orm.exec(select(RecModel).where(RecModel.name == name)).first() is not None
+            ):
+                raise BadInputError(f"a model called {name!r} already exists")
+            row = RecModel(
+                name=name or _unique_name(store, job.default_name, digest),
+                dataset_id=job.dataset.id,
+                architecture=job.architecture,
+                role=job.role,
+                dim=job.dim,
+                status="training",
+                config={"hash": digest, **job.config},
+                parent_id=job.parent_id,
+                selection_id=job.selection_id,
+            )
+            orm.add(row)
+    run_config = {"dataset": job.dataset.name, "role": job.role, "model": row.name, **job.config}
+    run_id = start_run(store, job.kind, row.name, run_config, job.seed)
+    _set(store, row.id, status="training", run_id=run_id)
+    resume_path = files_dir(store) / "models" / f"{row.id}.resume.pt"
+
+    def on_epoch(state: TrainState) -> None:
+        save_atomic(state.__dict__, resume_path)
+
+    try:
+        result = fit(ds, resume_state, on_epoch)
+    except KeyboardInterrupt:
+        _set(store, row.id, status="interrupted")
+        finish_run(store, run_id, "interrupted")
+        raise
+    except BadInputError:
+        _set(store, row.id, status="failed")
+        finish_run(store, run_id, "failed", error="bad input")
+        raise
+    except Exception as exc:
+        _set(store, row.id, status="failed")
+        finish_run(store, run_id, "failed", error=f"{type(exc).__name__}: {exc}")
+        raise StepFailedError(
+            f"{job.kind} of {row.name} failed: {type(exc).__name__}: {exc}"
+        ) from exc
+
+    checkpoint = files_dir(store) / "models" / f"{row.id}.pt"
+    sha = save_checkpoint(result.model, job.rebuild, checkpoint)
+    metrics = model_metrics(result.model, ds, job.max_len)
+    metrics["training"] = {
+        "best_epoch": result.best_epoch,
+        "epochs": len(result.history),
+        "seconds": round(result.seconds, 3),
+    }
+    _set(
+        store, row.id, status="done", metrics=metrics, checkpoint_path=str(checkpoint.relative_to(store.path.parent)),
+        checkpoint_sha256=sha, created_at=utcnow(),
+    )  # fmt: skip
+    finish_run(store, run_id, "done", metrics=metrics, step=job.kind)
+    resume_path.unlink(missing_ok=True)
+    summary = _summary(get_model(store, row.name))
+    summary["history"] = result.history
+    return summary
+
+
+def model_metrics(model: SessionRecommender, ds: SessionDataset, max_len: int) -> dict[str, Any]:
+    """Validation and test metrics, and test with the session's own items excluded."""
+    metrics: dict[str, Any] = {
+        split: evaluate(model, Instances.of_split(ds, split, max_len))
+        for split in ("valid", "test")
+    }
+    metrics["test_excluding_own"] = evaluate(
+        model, Instances.of_split(ds, "test", max_len), exclude_own=True
+    )
+    return metrics
+
+
 def train_recommender(
     store: Store,
     dataset: str,
@@ -111,105 +242,27 @@ def train_recommender(
     if role not in ROLES:
         raise BadInputError(f"--role {role!r}: use {', '.join(ROLES)}")
     cfg = build(TrainConfig, config)
-    if cfg.canonical_architecture() not in known_architectures():
+    arch = cfg.canonical_architecture()
+    if arch not in known_architectures():
         raise BadInputError(
             f"--model {cfg.architecture!r}: known are {', '.join(known_architectures())}"
         )
     if threads:
         torch.set_num_threads(threads)
     ds_row = get_dataset(store, dataset)
-    assert ds_row.id is not None
-    digest = config_hash(ds_row.id, role, cfg)
-    with store.session() as orm:
-        previous = orm.exec(
-            select(RecModel)
-            .where(RecModel.config["hash"].as_string() == digest)
-            .order_by(RecModel.id.desc())  # type: ignore[union-attr]
-        ).first()
-    if previous is not None and previous.status == "done" and not force:
-        return {**_summary(previous), "reused": True}
-
-    ds = load_dataset(store, ds_row.name)
-    resume_state: TrainState | None = None
-    if (
-        previous is not None
-        and previous.status in ("training", "interrupted", "failed")
-        and not force
-    ):
-        row = previous
-        resume_path = files_dir(store) / "models" / f"{row.id}.resume.pt"
-        if resume_path.is_file():
-            saved = torch.load(resume_path, map_location="cpu", weights_only=False)
-            resume_state = TrainState(**saved)
-    else:
-        arch = cfg.canonical_architecture()
-        base = name or f"{ds_row.name}-{arch}-{role}-d{cfg.dim}-s{cfg.seed}"
-        if name is not None:
-            with store.session() as orm:
-                if orm.exec(select(RecModel).where(RecModel.name == name)).first() is not None:
-                    raise BadInputError(f"a model called {name!r} already exists")
-        with store.session() as orm:
-            row = RecModel(
-                name=_unique_name(store, base, digest),
-                dataset_id=ds_row.id,
-                architecture=arch,
-                role=role,
-                dim=cfg.dim,
-                status="training",
-                config={"hash": digest, "train": cfg.model_dump(mode="json")},
-            )
-            orm.add(row)
-    run_id = start_run(
-        store,
-        "train",
-        row.name,
-        {"dataset": ds_row.name, "role": role, **cfg.model_dump(mode="json")},
-        cfg.seed,
-    )
-    _set(store, row.id, status="training", run_id=run_id)
-    resume_path = files_dir(store) / "models" / f"{row.id}.resume.pt"
-
-    def on_epoch(state: TrainState) -> None:
-        save_atomic(state.__dict__, resume_path)
-
-    try:
-        result = train_model(ds, cfg, report=report, resume=resume_state, on_epoch=on_epoch)
-    except KeyboardInterrupt:
-        _set(store, row.id, status="interrupted")
-        finish_run(store, run_id, "interrupted")
-        raise
-    except BadInputError:
-        _set(store, row.id, status="failed")
-        finish_run(store, run_id, "failed", error="bad input")
-        raise
-    except Exception as exc:
-        _set(store, row.id, status="failed")
-        finish_run(store, run_id, "failed", error=f"{type(exc).__name__}: {exc}")
-        raise StepFailedError(f"training {row.name} failed: {type(exc).__name__}: {exc}") from exc
-
-    checkpoint = files_dir(store) / "models" / f"{row.id}.pt"
-    sha = save_checkpoint(result.model, cfg.model_dump(mode="json"), checkpoint)
-    metrics = {
-        split: evaluate(result.model, Instances.of_split(ds, split, cfg.max_len))
-        for split in ("valid", "test")
-    }
-    metrics["test_excluding_own"] = evaluate(
-        result.model, Instances.of_split(ds, "test", cfg.max_len), exclude_own=True
-    )
-    metrics["training"] = {
-        "best_epoch": result.best_epoch,
-        "epochs": len(result.history),
-        "seconds": round(result.seconds, 3),
-    }
-    _set(
-        store, row.id, status="done", metrics=metrics, checkpoint_path=str(checkpoint.relative_to(store.path.parent)),
-        checkpoint_sha256=sha, created_at=utcnow(),
+    train_config = cfg.model_dump(mode="json")
+    job = ModelJob(
+        kind="train", dataset=ds_row, role=role, architecture=arch, dim=cfg.dim, config={"train": train_config},
+        rebuild=train_config, max_len=cfg.max_len, seed=cfg.seed,
+        default_name=f"{ds_row.name}-{arch}-{role}-d{cfg.dim}-s{cfg.seed}",
     )  # fmt: skip
-    finish_run(store, run_id, "done", metrics=metrics, step="train")
-    resume_path.unlink(missing_ok=True)
-    summary = _summary(get_model(store, row.name))
-    summary["history"] = result.history
-    return summary
+
+    def fit(
+        ds: SessionDataset, resume: TrainState | None, on_epoch: Callable[[TrainState], None]
+    ) -> TrainResult:
+        return train_model(ds, cfg, report=report, resume=resume, on_epoch=on_epoch)
+
+    return produce_model(store, job, fit, name=name, force=force)
 
 
 def dataset_name(store: Store, row: RecModel) -> str:

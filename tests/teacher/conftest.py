@@ -1,5 +1,5 @@
 """Named fixtures for teacher tests: an Ollama-shaped HTTP fixture (httpx.MockTransport) that
-answers like a server would, with faults on demand, and a small store with a selection.
+answers like a server would, with faults on demand.
 
 The fixture is not an LLM: it replies with canned rankings built from the candidates it is
 shown. Tests against a real model use the local compatibility server (test_server.py).
@@ -12,15 +12,10 @@ import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-
-from alkd_tui.pipeline.datasets import import_dataset
-from alkd_tui.pipeline.models import train_recommender
-from alkd_tui.store import Store
 
 DIGEST = "sha256:" + "ab" * 32
 
@@ -113,38 +108,3 @@ class OllamaFixture:
 @pytest.fixture
 def ollama_fixture() -> OllamaFixture:
     return OllamaFixture()
-
-
-@pytest.fixture
-def labelling_store(store: Store, tmp_path: Path) -> Store:
-    """A store with a small dataset (titles), a trained teacher recommender `teacher-rec`, and a
-    selection `sel` of its first 12 training sessions."""
-    items = tmp_path / "items.csv"
-    items.write_text("item_id,title\n" + "".join(f"g{k},Game {k}\n" for k in range(30)))
-    clicks = tmp_path / "clicks.csv"
-    clicks.write_text("session_id,item_id,timestamp\n" + "".join(
-        f"{s},g{(s + j) % 30},{s * 10 + j}\n" for s in range(200) for j in range(2 + s % 3)))  # fmt: skip
-    import_dataset(
-        store, "csv", clicks, "games", preprocess={"min_item_support": 1}, reader={"titles": items}
-    )
-    train_recommender(
-        store,
-        "games",
-        "teacher",
-        {"architecture": "fpmc", "dim": 8, "epochs": 1},
-        name="teacher-rec",
-    )
-    with store.engine.begin() as conn:
-        conn.exec_driver_sql(
-            "INSERT INTO selection (name, dataset_id, strategy, budget, params, pool_size, size, created_at) "
-            "VALUES ('sel', 1, 'test', 12, '{}', 12, 12, '2026-01-01 00:00:00.000000')"
-        )
-        rows = conn.exec_driver_sql(
-            "SELECT id FROM session WHERE split = 'train' ORDER BY idx LIMIT 12"
-        ).all()
-        for order, (session_id,) in enumerate(rows):
-            conn.exec_driver_sql(
-                'INSERT INTO selection_member (selection_id, session_id, "order") VALUES (1, ?, ?)',
-                (session_id, order),
-            )
-    return store

@@ -1,0 +1,217 @@
+"""`alkd review`: review teacher labels without a screen (each decision an append-only event)."""
+
+from __future__ import annotations
+
+import json as jsonlib
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from alkd_tui.cli.models import JsonOpt
+from alkd_tui.cli.output import OutputMode, err, out
+from alkd_tui.cli.state import state
+from alkd_tui.errors import BadInputError, InputFileError
+
+review_app = typer.Typer(
+    help="Review teacher labels: list, accept, reject, undo, import decisions.",
+    no_args_is_help=True,
+)
+
+SelectionArg = Annotated[str, typer.Argument(help="Selection name or id.", show_default=False)]
+TeacherOpt = Annotated[
+    str | None, typer.Option("--teacher", help="Only this teacher model's labels.")
+]
+IdsOpt = Annotated[
+    list[int] | None, typer.Option("--id", help="A teacher request id (repeatable).")
+]
+NoteOpt = Annotated[str, typer.Option("--note", help="A note kept with the decision.")]
+ReviewerOpt = Annotated[
+    str | None, typer.Option("--reviewer", help="Who decides [your user name].")
+]
+
+
+def _labels(ctx: typer.Context, selection: str, teacher: str | None) -> tuple[Any, list[Any]]:
+    from alkd_tui.pipeline.labels import get_selection_row
+    from alkd_tui.pipeline.review import selection_labels
+
+    store = state(ctx).store()
+    sel = get_selection_row(store, selection)
+    assert sel.id is not None
+    return sel, selection_labels(store, sel.id, teacher)
+
+
+@review_app.command("list")
+def list_(
+    ctx: typer.Context,
+    selection: SelectionArg,
+    teacher: TeacherOpt = None,
+    status: Annotated[
+        str | None,
+        typer.Option("--status", help="pending, accepted, rejected, skipped or flagged."),
+    ] = None,
+    json: JsonOpt = False,
+) -> None:
+    """List a selection's labels with their review status."""
+    _, labels = _labels(ctx, selection, teacher)
+    rows = [
+        {"request": lb.request_id, "session": lb.session_key, "model": lb.model_name, "status": lb.status,
+         "parse_status": lb.parse_status, "ranking_length": len(lb.ranking), "edited": lb.edited}
+        for lb in labels if status is None or lb.status == status
+    ]  # fmt: skip
+    counts: dict[str, int] = {}
+    for lb in labels:
+        counts[lb.status] = counts.get(lb.status, 0) + 1
+
+    def human() -> None:
+        table = Table("request", "session", "model", "status", "parse", "ranked")
+        for r in rows:
+            table.add_row(
+                str(r["request"]),
+                r["session"],
+                r["model"],
+                r["status"],
+                r["parse_status"] or "",
+                str(r["ranking_length"]),
+            )
+        out.print(table)
+        err.print(", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+
+    OutputMode(json=json).result({"labels": rows, "counts": counts}, human)
+
+
+def _decide(
+    ctx: typer.Context, action: str, ids: list[int], note: str, reviewer: str | None
+) -> list[int]:
+    from alkd_tui.pipeline.review import record_review
+
+    store = state(ctx).store()
+    return [
+        record_review(store, request_id, action, note=note, reviewer=reviewer) for request_id in ids
+    ]
+
+
+@review_app.command("accept")
+def accept(
+    ctx: typer.Context,
+    selection: SelectionArg,
+    ids: IdsOpt = None,
+    rule: Annotated[
+        str | None,
+        typer.Option(
+            "--rule",
+            help="Accept every pending label that is: parsed (non-empty), ok (parsed cleanly), full (ok or repaired).",
+        ),
+    ] = None,
+    teacher: TeacherOpt = None,
+    note: NoteOpt = "",
+    reviewer: ReviewerOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Accept labels by id, or every pending label that meets a rule."""
+    from alkd_tui.pipeline.review import accept_by_rule
+
+    if bool(ids) == bool(rule):
+        raise BadInputError("give --id (one or more) or --rule, not both")
+    sel, labels = _labels(ctx, selection, teacher)
+    if rule:
+        result: dict[str, Any] = accept_by_rule(
+            state(ctx).store(), sel.id, rule, model_name=teacher, reviewer=reviewer, note=note
+        )
+    else:
+        known = {lb.request_id for lb in labels}
+        unknown = [i for i in ids or [] if i not in known]
+        if unknown:
+            raise BadInputError(f"--id {unknown[0]}: not a label of selection {sel.name!r}")
+        result = {"accepted": len(_decide(ctx, "accept", ids or [], note, reviewer))}
+    OutputMode(json=json).result(
+        result, lambda: err.print(", ".join(f"{k} {v}" for k, v in result.items()))
+    )
+
+
+def _simple(action: str):  # type: ignore[no-untyped-def]
+    def command(
+        ctx: typer.Context,
+        selection: SelectionArg,
+        ids: IdsOpt = None,
+        teacher: TeacherOpt = None,
+        note: NoteOpt = "",
+        reviewer: ReviewerOpt = None,
+        json: JsonOpt = False,
+    ) -> None:
+        if not ids:
+            raise BadInputError("give the labels with --id")
+        sel, labels = _labels(ctx, selection, teacher)
+        known = {lb.request_id for lb in labels}
+        unknown = [i for i in ids if i not in known]
+        if unknown:
+            raise BadInputError(f"--id {unknown[0]}: not a label of selection {sel.name!r}")
+        events = _decide(ctx, action, ids, note, reviewer)
+        OutputMode(json=json).result(
+            {action: len(events), "events": events}, lambda: err.print(f"{action}: {len(events)}")
+        )
+
+    command.__doc__ = {"reject": "Reject labels by id.", "undo": "Undo the latest standing decision on labels.",
+                       "flag": "Flag labels for a second look.", "skip": "Skip labels (no decision)."}[action]  # fmt: skip
+    return command
+
+
+for _action in ("reject", "undo", "flag", "skip"):
+    review_app.command(_action)(_simple(_action))
+
+
+@review_app.command("import")
+def import_(
+    ctx: typer.Context,
+    path: Annotated[
+        Path,
+        typer.Argument(
+            help="JSONL of decisions: request, action, optional ranking (edit), note, reviewer.",
+            show_default=False,
+        ),
+    ],
+    json: JsonOpt = False,
+) -> None:
+    """Import review decisions from a JSONL file (all or nothing)."""
+    from alkd_tui.pipeline.review import ACTIONS, record_review
+
+    if not path.is_file():
+        raise InputFileError(path, "no such file")
+    decisions = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            d = jsonlib.loads(line)
+        except ValueError:
+            raise InputFileError(path, "not a JSON object", number) from None
+        if (
+            not isinstance(d, dict)
+            or not isinstance(d.get("request"), int)
+            or d.get("action") not in ACTIONS
+        ):
+            raise InputFileError(
+                path, f"expected request (an id) and action ({', '.join(ACTIONS)})", number
+            )
+        if d["action"] == "edit" and not isinstance(d.get("ranking"), list):
+            raise InputFileError(path, "an edit needs a ranking (item indices)", number)
+        decisions.append(d)
+    store = state(ctx).store()
+    with store.engine.connect() as conn:
+        for d in decisions:
+            if (
+                conn.exec_driver_sql(
+                    "SELECT 1 FROM teacher_request WHERE id = ?", (d["request"],)
+                ).first()
+                is None
+            ):
+                raise BadInputError(f"{path}: request {d['request']} does not exist")
+    events = [
+        record_review(store, d["request"], d["action"], after={"ranking": d["ranking"]} if d["action"] == "edit" else None,
+                      note=d.get("note", ""), reviewer=d.get("reviewer"))
+        for d in decisions
+    ]  # fmt: skip
+    OutputMode(json=json).result(
+        {"imported": len(events)}, lambda: err.print(f"imported {len(events)} decisions")
+    )

@@ -1,0 +1,151 @@
+"""Fine-tuning a trained student on the teacher's rankings of a few sessions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import torch
+from pydantic import BaseModel, ConfigDict, Field
+
+from alkd_tui.data.canonical import SessionDataset
+from alkd_tui.distill.loss import PAPER_ALPHA, position_weights, ranking_bpr_loss, soft_label_loss
+from alkd_tui.errors import BadInputError
+from alkd_tui.progress import Reporter, silent
+from alkd_tui.rec.baselines import FittedRecommender
+from alkd_tui.rec.evaluate import evaluate
+from alkd_tui.rec.instances import Instances
+from alkd_tui.rec.loop import TrainResult, TrainState, run_epochs
+from alkd_tui.rec.models.base import SessionRecommender
+
+
+class DistillConfig(BaseModel):
+    """How to distil the teacher's rankings into the student (stored with the distilled model)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    weighting: Literal["paper", "dllm2rec", "uniform"] = "paper"
+    """Weights of ranking positions: the paper's alpha bands, DLLM2Rec's exp(-pos/beta), or 1."""
+    alpha: list[tuple[int, float]] = Field(default_factory=lambda: list(PAPER_ALPHA))
+    """The paper's bands: (last position, weight), default 1-5: 3, 6-15: 2, 16-25: 1."""
+    beta: float = Field(10.0, gt=0)
+    """DLLM2Rec position decay."""
+    negatives: Literal["in-batch", "sampled"] = "in-batch"
+    """Negatives: other sessions' ranked items in the batch (the authors' code), or uniform."""
+    n_negatives: int = Field(1, ge=1)
+    soft: bool = False
+    """Use the teacher's probabilities (soft labels, from logprobs) where it gave them."""
+    gt_weight: float = Field(0.0, ge=0)
+    """Mix in the ground-truth cross-entropy on training sessions with this weight."""
+    max_positions: int = Field(25, ge=1)
+    """Use at most this many ranked items per session."""
+    epochs: int = Field(20, ge=1)
+    batch_size: int = Field(64, ge=1)
+    lr: float = Field(1e-3, gt=0)
+    weight_decay: float = Field(0.0, ge=0)
+    patience: int = Field(3, ge=1)
+    metric: str = "recall@10"
+    seed: int = 0
+
+
+@dataclass
+class TeacherLabels:
+    """The teacher's rankings of some training instances, as padded tensors."""
+
+    rows: np.ndarray  # instance indices in the dataset
+    ranked: torch.Tensor  # int64 [N, K], -1 where there is no item
+    probs: torch.Tensor | None = None  # float [N, K], soft labels (rows sum to 1), if any
+
+    @classmethod
+    def from_lists(
+        cls,
+        rows: list[int],
+        rankings: list[list[int]],
+        scores: list[list[float] | None] | None,
+        width: int,
+    ) -> TeacherLabels:
+        ranked = torch.full((len(rows), width), -1, dtype=torch.int64)
+        probs = torch.zeros((len(rows), width))
+        has_probs = False
+        for i, ranking in enumerate(rankings):
+            items = ranking[:width]
+            ranked[i, : len(items)] = torch.tensor(items, dtype=torch.int64)
+            if scores is not None and scores[i]:
+                values = torch.tensor(
+                    [s if s is not None else 0.0 for s in scores[i][: len(items)]],
+                    dtype=torch.float32,
+                )
+                if values.sum() > 0:
+                    probs[i, : len(items)] = values / values.sum()
+                    has_probs = True
+        return cls(np.asarray(rows, dtype=np.int64), ranked, probs if has_probs else None)
+
+
+def distill(
+    student: SessionRecommender,
+    ds: SessionDataset,
+    labels: TeacherLabels,
+    cfg: DistillConfig,
+    *,
+    report: Reporter = silent,
+    resume: TrainState | None = None,
+    on_epoch: Any = None,
+) -> TrainResult:
+    """Fine-tune `student` (in place) on the teacher's rankings; keeps the best epoch on validation.
+
+    The history starts with epoch 0, the student before distillation, for reference; the
+    result is the best of the distillation epochs (never epoch 0).
+    """
+    if isinstance(student, FittedRecommender):
+        raise BadInputError(f"a {student.architecture} model has no parameters to distil into")
+    if len(labels.rows) == 0:
+        raise BadInputError("no labels to distil")
+    inst = Instances.of_rows(ds, labels.rows, student.max_len)
+    valid = Instances.of_split(ds, "valid", student.max_len)
+    train = Instances.of_split(ds, "train", student.max_len) if cfg.gt_weight > 0 else None
+    width = labels.ranked.shape[1]
+    weights = position_weights(width, cfg.weighting, [tuple(a) for a in cfg.alpha], cfg.beta)  # type: ignore[misc]
+    soft = cfg.soft and labels.probs is not None
+    n = len(inst)
+    n_batches = (n + cfg.batch_size - 1) // cfg.batch_size
+
+    def batches(epoch: int):  # type: ignore[no-untyped-def]
+        rng = np.random.default_rng([cfg.seed, epoch])
+        order = rng.permutation(n)
+        gt_order = rng.permutation(len(train)) if train is not None else None
+        for b, start in enumerate(range(0, n, cfg.batch_size)):
+            idx = order[start : start + cfg.batch_size]
+            gt = None
+            if train is not None and gt_order is not None:
+                at = (b * cfg.batch_size) % max(len(train), 1)
+                gt = train.batch(gt_order[at : at + cfg.batch_size])
+            yield inst.batch(idx), torch.from_numpy(idx), gt
+
+    def loss(item: Any) -> torch.Tensor:
+        batch, idx, gt = item
+        ranked = labels.ranked[idx]
+        if soft:
+            assert labels.probs is not None
+            value = soft_label_loss(student, batch, ranked, labels.probs[idx])
+        else:
+            w = weights.unsqueeze(0).expand_as(ranked) * (ranked >= 0)
+            value = ranking_bpr_loss(
+                student, batch, ranked, w, negatives=cfg.negatives, n_negatives=cfg.n_negatives
+            )
+        if gt is not None:
+            from alkd_tui.rec.trainer import TrainConfig, batch_loss
+
+            value = value + cfg.gt_weight * batch_loss(
+                student, gt, TrainConfig(architecture=student.architecture, dim=student.dim)
+            )
+        return value
+
+    before = evaluate(student, valid) if len(valid) else {}
+    result = run_epochs(
+        student, batches=batches, n_batches=n_batches, loss=loss, valid=valid, epochs=cfg.epochs,
+        patience=cfg.patience, metric=cfg.metric, seed=cfg.seed, lr=cfg.lr, weight_decay=cfg.weight_decay,
+        report=report, resume=resume, on_epoch=on_epoch, name="distill",
+    )  # fmt: skip
+    result.history.insert(0, {"epoch": 0, "loss": None, "valid": before, "train_seconds": 0.0})
+    return result

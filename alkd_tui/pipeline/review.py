@@ -1,0 +1,180 @@
+"""Reviewing teacher labels: append-only decisions, and a label's status from its history.
+
+Actions: `accept`, `reject`, `edit` (a new ranking, in `after`), `skip`, `flag`, and `undo`,
+which cancels the latest decision still standing. A label's status is its latest standing
+decision (`pending` when there is none); an edited label's ranking is its latest edit.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from alkd_tui.errors import BadInputError, NotFoundError
+from alkd_tui.store import ReviewEvent, Store
+
+ACTIONS = ("accept", "reject", "edit", "skip", "flag", "undo")
+STATUS_OF = {
+    "accept": "accepted",
+    "reject": "rejected",
+    "edit": "accepted",
+    "skip": "skipped",
+    "flag": "flagged",
+}
+RULES = ("parsed", "ok", "full")
+
+
+@dataclass
+class Label:
+    """A teacher's answer for one session, as reviewed."""
+
+    request_id: int
+    session_id: int
+    session_index: int
+    session_key: str
+    model_name: str
+    ranking: list[int]
+    scores: list[float] | None
+    parse_status: str | None
+    status: str  # pending, accepted, rejected, skipped, flagged
+    edited: bool = False
+
+
+def default_reviewer() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def _standing(events: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    """The decisions still standing after undos, oldest first."""
+    stack: list[tuple[str, Any]] = []
+    for action, after in events:
+        if action == "undo":
+            if stack:
+                stack.pop()
+        else:
+            stack.append((action, after))
+    return stack
+
+
+def selection_labels(store: Store, selection_id: int, model_name: str | None = None) -> list[Label]:
+    """The latest answered label per session of a selection (of one teacher model, if given),
+    with review status, in selection order."""
+    query = (
+        'SELECT r.id, r.session_id, s.idx, s.external_id, r.model_name, r.ranking, r.scores, r.parse_status, m."order" '
+        "FROM teacher_request r JOIN selection_member m ON m.session_id = r.session_id AND m.selection_id = ? "
+        "JOIN session s ON s.id = r.session_id WHERE r.status = 'answered'"
+    )
+    params: tuple[Any, ...] = (selection_id,)
+    if model_name is not None:
+        query += " AND r.model_name = ?"
+        params += (model_name,)
+    query += ' ORDER BY m."order", r.id'
+    with store.engine.connect() as conn:
+        rows = conn.exec_driver_sql(query, params).all()
+        latest: dict[tuple[int, str], Any] = {}
+        for row in rows:
+            latest[(row[1], row[4])] = row  # later request ids win
+        ids = [row[0] for row in latest.values()]
+        events: dict[int, list[tuple[str, Any]]] = {i: [] for i in ids}
+        for start in range(0, len(ids), 900):
+            chunk = ids[start : start + 900]
+            marks = ",".join("?" * len(chunk))
+            for request_id, action, after in conn.exec_driver_sql(
+                f"SELECT request_id, action, after FROM review_event WHERE request_id IN ({marks}) ORDER BY id",
+                tuple(chunk),
+            ):
+                events[request_id].append(
+                    (action, json.loads(after) if isinstance(after, str) else after)
+                )
+    labels = []
+    for row in sorted(latest.values(), key=lambda r: (r[8], r[0])):
+        standing = _standing(events[row[0]])
+        ranking = json.loads(row[5]) if row[5] else []
+        edits = [after for action, after in standing if action == "edit" and after]
+        if edits:
+            ranking = list(edits[-1].get("ranking", ranking))
+        status = STATUS_OF[standing[-1][0]] if standing else "pending"
+        scores = json.loads(row[6]) if row[6] else None
+        labels.append(
+            Label(
+                row[0],
+                row[1],
+                row[2],
+                row[3],
+                row[4],
+                ranking,
+                None if edits else scores,
+                row[7],
+                status,
+                bool(edits),
+            )
+        )
+    return labels
+
+
+def record_review(
+    store: Store,
+    request_id: int,
+    action: str,
+    *,
+    after: dict[str, Any] | None = None,
+    note: str = "",
+    reviewer: str | None = None,
+) -> int:
+    """Append one review decision; returns its id."""
+    if action not in ACTIONS:
+        raise BadInputError(f"review action {action!r}: use {', '.join(ACTIONS)}")
+    if action == "edit" and not (after and isinstance(after.get("ranking"), list)):
+        raise BadInputError("an edit needs the new ranking")
+    with store.engine.connect() as conn:
+        found = conn.exec_driver_sql(
+            "SELECT ranking FROM teacher_request WHERE id = ?", (request_id,)
+        ).first()
+    if found is None:
+        raise NotFoundError(f"no teacher request {request_id} in {store.path}")
+    before = {"ranking": json.loads(found[0]) if found[0] else None}
+    with store.session() as orm:
+        event = ReviewEvent(
+            request_id=request_id, action=action, before=before, after=after, note=note,
+            reviewer=reviewer or default_reviewer(),
+        )  # fmt: skip
+        orm.add(event)
+        orm.flush()
+        assert event.id is not None
+        return event.id
+
+
+def accept_by_rule(
+    store: Store, selection_id: int, rule: str = "parsed", *, model_name: str | None = None, reviewer: str | None = None,
+    note: str = "",
+) -> dict[str, int]:  # fmt: skip
+    """Accept every pending label that meets `rule` (`parsed`: any non-empty ranking; `ok`:
+    parsed cleanly; `full`: a ranking of the asked length or parsed cleanly or repaired)."""
+    if rule not in RULES:
+        raise BadInputError(f"rule {rule!r}: use {', '.join(RULES)}")
+    accepted = skipped = 0
+    for label in selection_labels(store, selection_id, model_name):
+        if label.status != "pending":
+            continue
+        good = {
+            "parsed": bool(label.ranking),
+            "ok": label.parse_status == "ok",
+            "full": label.parse_status in ("ok", "repaired"),
+        }[rule]
+        if good:
+            record_review(
+                store,
+                label.request_id,
+                "accept",
+                note=note or f"rule: {rule}",
+                reviewer=reviewer or "policy",
+            )
+            accepted += 1
+        else:
+            skipped += 1
+    return {"accepted": accepted, "not_matching": skipped}

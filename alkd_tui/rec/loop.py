@@ -1,0 +1,127 @@
+"""The epoch loop shared by training and distillation: seeded shuffles and sampling per epoch,
+Adam steps, validation after each epoch, early stopping that keeps the best epoch, and a
+resumable state handed out after every epoch."""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from alkd_tui.errors import BadInputError
+from alkd_tui.progress import Reporter, Task, silent
+from alkd_tui.rec.evaluate import evaluate
+from alkd_tui.rec.instances import Instances
+from alkd_tui.rec.models.base import SessionRecommender
+
+
+@dataclass
+class TrainState:
+    """Everything needed to continue after an interruption (handed out every epoch)."""
+
+    epoch: int = 0
+    model: dict[str, Any] = field(default_factory=dict)
+    optimizer: dict[str, Any] = field(default_factory=dict)
+    best_model: dict[str, Any] = field(default_factory=dict)
+    best_epoch: int = 0
+    best_value: float = float("-inf")
+    bad_epochs: int = 0
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class TrainResult:
+    model: SessionRecommender
+    history: list[dict[str, Any]]
+    best_epoch: int
+    seconds: float
+
+
+def epoch_seed(seed: int, epoch: int) -> int:
+    """torch's seed for one epoch: resuming at an epoch boundary replays the same randomness."""
+    return (seed * 1_000_003 + epoch * 7919 + 17) % (2**63 - 1)
+
+
+def check_metric(metric: str) -> None:
+    name, _, k = metric.partition("@")
+    if name not in ("recall", "ndcg", "mrr") or k not in ("5", "10", "20"):
+        raise BadInputError(
+            f"--metric {metric!r}: use recall@K, ndcg@K or mrr@K with K in 5, 10, 20"
+        )
+
+
+def run_epochs(
+    model: SessionRecommender,
+    *,
+    batches: Callable[[int], Iterable[Any]],
+    n_batches: int,
+    loss: Callable[[Any], torch.Tensor],
+    valid: Instances,
+    epochs: int,
+    patience: int,
+    metric: str,
+    seed: int,
+    lr: float,
+    weight_decay: float = 0.0,
+    report: Reporter = silent,
+    resume: TrainState | None = None,
+    on_epoch: Callable[[TrainState], None] | None = None,
+    name: str = "train",
+) -> TrainResult:
+    """Optimise `loss` over `batches(epoch)` with Adam, keep the epoch best on `valid`.
+
+    `batches(epoch)` yields the epoch's batches (shuffled from the seed and epoch); `loss`
+    turns one into a scalar. Without validation sessions the lowest training loss decides.
+    """
+    check_metric(metric)
+    started = time.perf_counter()
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    state = resume or TrainState()
+    if resume is not None:
+        model.load_state_dict(resume.model)
+        optimizer.load_state_dict(resume.optimizer)
+    every = max(1, n_batches // 20)
+    progress = Task(report, name, epochs, "epochs")
+    progress.completed = state.epoch
+    for epoch in range(state.epoch, epochs):
+        epoch_start = time.perf_counter()
+        torch.manual_seed(epoch_seed(seed, epoch))
+        model.train()
+        total = 0.0
+        steps = 0
+        task = Task(report, f"epoch {epoch + 1}", n_batches, "batches")
+        for steps, batch in enumerate(batches(epoch), start=1):
+            optimizer.zero_grad(set_to_none=True)
+            value = loss(batch)
+            value.backward()
+            optimizer.step()
+            total += float(value.detach())
+            if steps % every == 0 or steps == n_batches:
+                task.advance(steps - task.completed, loss=total / steps)
+        task.end()
+        seconds = time.perf_counter() - epoch_start
+        mean_loss = total / max(steps, 1)
+        metrics = evaluate(model, valid) if len(valid) else {}
+        score = metrics.get(metric, -mean_loss)
+        record = {"epoch": epoch + 1, "loss": mean_loss, "valid": metrics, "train_seconds": seconds}
+        state.history.append(record)
+        if score > state.best_value or not state.best_model:
+            state.best_value, state.best_epoch, state.bad_epochs = score, epoch + 1, 0
+            state.best_model = copy.deepcopy(model.state_dict())
+        else:
+            state.bad_epochs += 1
+        state.epoch = epoch + 1
+        state.model = model.state_dict()
+        state.optimizer = optimizer.state_dict()
+        progress.advance(1, loss=mean_loss, **{f"valid {metric}": metrics.get(metric, 0.0)})
+        if on_epoch is not None:
+            on_epoch(state)
+        if state.bad_epochs >= patience:
+            break
+    progress.end(best_epoch=state.best_epoch)
+    model.load_state_dict(state.best_model)
+    return TrainResult(model, state.history, state.best_epoch, time.perf_counter() - started)

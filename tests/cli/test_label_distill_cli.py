@@ -1,0 +1,93 @@
+"""The loop from the command line: label (replay and TR), review, distill."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from alkd_tui.store import Store
+
+
+def test_replay_review_and_distill(alkd, labelling_store: Store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    with labelling_store.engine.connect() as conn:
+        keys = [r[0] for r in conn.exec_driver_sql(
+            'SELECT s.external_id FROM selection_member m JOIN session s ON s.id = m.session_id ORDER BY m."order"')]  # fmt: skip
+    recorded = tmp_path / "answers.jsonl"
+    recorded.write_text("".join(
+        json.dumps({"session_id": k, "model": "recorded-llm", "ranking": [f"g{(n + j) % 30}" for j in range(5)] + ["g0", "nope"]}) + "\n"
+        for n, k in enumerate(keys[:10])))  # fmt: skip
+    db = labelling_store.path
+    labelled = alkd(
+        "label", "sel", "--teacher", "replay", "--file", recorded, "--n", "5", "--json", db=db
+    )
+    assert labelled.code == 0, labelled.err
+    result = json.loads(labelled.out)
+    assert result["answered"] == 10 and result["unanswerable"] == 2
+    assert result["teacher"]["model"] == "recorded-llm" and result["teacher"]["backend"] == "replay"
+
+    refused = alkd("distill", "--student", "teacher-rec", "--selection", "sel", db=db)
+    assert (
+        refused.code == 2
+        and "none of the 10 labels" in refused.err
+        and "alkd review accept sel --rule parsed" in refused.err
+    )
+
+    accepted = json.loads(alkd("review", "accept", "sel", "--rule", "parsed", "--json", db=db).out)
+    assert accepted == {"accepted": 10, "not_matching": 0}
+    listed = json.loads(alkd("review", "list", "sel", "--json", db=db).out)
+    assert listed["counts"] == {"accepted": 10}
+
+    distilled = alkd(
+        "distill",
+        "--student",
+        "teacher-rec",
+        "--selection",
+        "sel",
+        "--epochs",
+        "2",
+        "--json",
+        db=db,
+    )
+    assert distilled.code == 0, distilled.err
+    model = json.loads(distilled.out)
+    assert (
+        model["role"] == "distilled"
+        and model["labels"] == 10
+        and model["teacher"] == "recorded-llm"
+    )
+    assert set(model["metrics"]) >= {"valid", "test", "test_excluding_own", "training"}
+    shown = json.loads(alkd("models", "show", model["name"], "--json", db=db).out)
+    assert shown["parent"] is not None and shown["status"] == "done"
+    again = json.loads(
+        alkd(
+            "distill",
+            "--student",
+            "teacher-rec",
+            "--selection",
+            "sel",
+            "--epochs",
+            "2",
+            "--json",
+            db=db,
+        ).out
+    )
+    assert again["model"] == model["model"] and again["reused"] is True
+
+
+def test_label_bad_options(alkd, labelling_store: Store) -> None:  # type: ignore[no-untyped-def]
+    db = labelling_store.path
+    cases = [
+        (["--teacher", "gpt"], "--teacher 'gpt'"),
+        (["--teacher", "ollama"], "--model is required"),
+        (["--teacher", "replay"], "--file is required"),
+    ]
+    for args, message in cases:
+        result = alkd("label", "sel", *args, db=db)
+        assert result.code == 2 and message in result.err, (args, result.err)
+    missing = alkd("label", "sel", "--teacher", "replay", "--file", "/nonexistent.jsonl", db=db)
+    assert missing.code == 3 and "no recorded answers at /nonexistent.jsonl" in missing.err
+    down = alkd(
+        "label", "sel", "--teacher", "ollama", "--model", "m", "--host", "127.0.0.1:9", db=db
+    )
+    assert down.code == 3 and "no Ollama server answers at http://127.0.0.1:9" in down.err
+    assert alkd("label", "nosuch", "--teacher", "tr", db=db).code == 2
