@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from alkd_tui import __version__
+from alkd_tui.cli.audit import audit
 from alkd_tui.cli.data import data_app
 from alkd_tui.cli.db import db_app
 from alkd_tui.cli.distill import distill
@@ -38,6 +39,7 @@ app.command("train")(train)
 app.command("eval")(eval_)
 app.command("label")(label)
 app.command("distill")(distill)
+app.command("audit")(audit)
 
 
 def _version(value: bool) -> None:

@@ -33,11 +33,11 @@ ReviewerOpt = Annotated[
 
 
 def _labels(ctx: typer.Context, selection: str, teacher: str | None) -> tuple[Any, list[Any]]:
-    from alkd_tui.pipeline.labels import get_selection_row
     from alkd_tui.pipeline.review import selection_labels
+    from alkd_tui.pipeline.selection import get_selection
 
     store = state(ctx).store()
-    sel = get_selection_row(store, selection)
+    sel = get_selection(store, selection)
     assert sel.id is not None
     return sel, selection_labels(store, sel.id, teacher)
 

@@ -12,9 +12,9 @@ from alkd_tui.config import build
 from alkd_tui.data.canonical import SessionDataset
 from alkd_tui.distill.finetune import DistillConfig, TeacherLabels, distill
 from alkd_tui.errors import BadInputError
-from alkd_tui.pipeline.labels import get_selection_row
 from alkd_tui.pipeline.models import ModelJob, get_model, load_trained, produce_model
 from alkd_tui.pipeline.review import selection_labels
+from alkd_tui.pipeline.selection import get_selection
 from alkd_tui.progress import Reporter, silent
 from alkd_tui.rec.loop import TrainResult, TrainState
 from alkd_tui.store import Dataset, Store
@@ -61,7 +61,7 @@ def distill_student(
     student_row = get_model(store, student)
     if student_row.role == "baseline":
         raise BadInputError(f"model {student_row.name!r} is a baseline; distil into a student")
-    sel = get_selection_row(store, selection)
+    sel = get_selection(store, selection)
     assert sel.id is not None
     if sel.dataset_id != student_row.dataset_id:
         raise BadInputError(

@@ -12,28 +12,18 @@ from sqlmodel import select
 from alkd_tui.config import build
 from alkd_tui.data import load_dataset
 from alkd_tui.data.canonical import SessionDataset
-from alkd_tui.errors import BadInputError, NotFoundError
+from alkd_tui.errors import BadInputError
 from alkd_tui.pipeline.models import get_model, load_trained
 from alkd_tui.pipeline.runs import finish_run, start_run
+from alkd_tui.pipeline.selection import get_selection
 from alkd_tui.progress import ProgressEvent, Reporter, silent
-from alkd_tui.store import Dataset, Hint, Selection, Store
+from alkd_tui.store import Dataset, Hint, Store
 from alkd_tui.teacher.backends.base import Teacher, TeacherInfo
 from alkd_tui.teacher.candidates import top_candidates
 from alkd_tui.teacher.jobs import LabelOptions, Question, register_requests, run_requests
 from alkd_tui.teacher.prompts import ItemRef, Prompt, ranking_prompt, soft_label_prompt
 
 BACKENDS = ("ollama", "replay", "tr")
-
-
-def get_selection_row(store: Store, name: str) -> Selection:
-    """The selection called `name` (or with that id), or a `NotFoundError`."""
-    with store.session() as orm:
-        row = orm.exec(select(Selection).where(Selection.name == name)).first()
-        if row is None and name.isdigit():
-            row = orm.get(Selection, int(name))
-    if row is None:
-        raise NotFoundError(f"no selection {name!r} in {store.path} (see `alkd selections list`)")
-    return row
 
 
 def selection_sessions(store: Store, selection_id: int) -> list[tuple[int, int, str]]:
@@ -140,7 +130,15 @@ def build_questions(
         prompt.session_key = key
         known = {ref.external_id: int(i) for ref, i in zip(refs, cands.tolist(), strict=True)}
         questions.append(
-            Question(session_id, key, prompt, prompt.hash(options), known, cands.tolist())
+            # The model's digest is part of the hash: a rebuilt model under the same name is asked anew.
+            Question(
+                session_id,
+                key,
+                prompt,
+                prompt.hash({**options, "model_digest": info.digest}),
+                known,
+                cands.tolist(),
+            )
         )
     return questions
 
@@ -164,7 +162,7 @@ def label_selection(
     opts = build(LabelOptions, options or {})
     if backend not in BACKENDS:
         raise BadInputError(f"--teacher {backend!r}: use {', '.join(BACKENDS)}")
-    sel = get_selection_row(store, selection)
+    sel = get_selection(store, selection)
     assert sel.id is not None
     with store.session() as orm:
         ds_row = orm.get(Dataset, sel.dataset_id)

@@ -49,7 +49,7 @@ def default_reviewer() -> str:
         return "unknown"
 
 
-def _standing(events: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+def standing_decisions(events: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
     """The decisions still standing after undos, oldest first."""
     stack: list[tuple[str, Any]] = []
     for action, after in events:
@@ -93,7 +93,7 @@ def selection_labels(store: Store, selection_id: int, model_name: str | None = N
                 )
     labels = []
     for row in sorted(latest.values(), key=lambda r: (r[8], r[0])):
-        standing = _standing(events[row[0]])
+        standing = standing_decisions(events[row[0]])
         ranking = json.loads(row[5]) if row[5] else []
         edits = [after for action, after in standing if action == "edit" and after]
         if edits:

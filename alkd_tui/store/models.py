@@ -116,6 +116,8 @@ class Run(SQLModel, table=True):
     env: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     seed: int | None = None
     error: str | None = None
+    steps: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    """Per step of a pipeline run: status, seconds, what it made."""
     parent_id: int | None = _fk("run.id", nullable=True, ondelete="SET NULL")
     started_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = None

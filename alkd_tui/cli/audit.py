@@ -1,0 +1,91 @@
+"""`alkd audit`: how good the stored teacher answers were, and what they cost."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from alkd_tui.cli.models import JsonOpt
+from alkd_tui.cli.output import OutputMode, out
+from alkd_tui.cli.state import state
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.4f}"
+    return str(value)
+
+
+def audit(
+    ctx: typer.Context,
+    selection: Annotated[
+        str | None, typer.Option("--selection", help="Only this selection's sessions.")
+    ] = None,
+    teacher: Annotated[
+        str | None, typer.Option("--teacher", help="Only this teacher model's answers.")
+    ] = None,
+    dataset: Annotated[
+        str | None, typer.Option("--dataset", help="Only this dataset's answers.")
+    ] = None,
+    student: Annotated[
+        str | None,
+        typer.Option(
+            "--student", help="Compare with this student: effective / similar / incorrect shares."
+        ),
+    ] = None,
+    n: Annotated[int, typer.Option("--n", help="Answer length the classes compare.")] = 25,
+    overlap: Annotated[
+        float,
+        typer.Option("--overlap", help="Share of common items that makes an answer 'similar'."),
+    ] = 0.5,
+    json: JsonOpt = False,
+) -> None:
+    """Audit teacher answers: hits against the true next item, parse failures, duplicates,
+    latency and tokens, review decisions; overall, by model and by strategy."""
+    from alkd_tui.pipeline.audit import audit as run_audit
+
+    data = run_audit(state(ctx).store(), selection=selection, teacher=teacher, dataset=dataset, student=student,
+                     n=n, overlap_threshold=overlap)  # fmt: skip
+
+    def human() -> None:
+        table = Table(show_header=False, box=None, title="teacher answers", title_justify="left")
+        for key in ("requests", "answers", "parsed", "failed", "pending", "hit@1", "hit@5", "hit@10", "hit@25",
+                    "effective", "similar", "incorrect", "estimated_ratios", "duplicates", "answers_with_duplicates",
+                    "unknown_ids", "acceptance_rate"):  # fmt: skip
+            if key in data:
+                table.add_row(key, _fmt(data[key]))
+        table.add_row("parse", ", ".join(f"{k} {v}" for k, v in data.get("parse", {}).items()))
+        table.add_row("review", ", ".join(f"{k} {v}" for k, v in data.get("review", {}).items()))
+        lat = data.get("latency_s", {})
+        if lat.get("p50") is not None:
+            table.add_row("latency (s)", f"p50 {lat['p50']}, p90 {lat['p90']}, p99 {lat['p99']}")
+        for key in ("prompt_tokens", "output_tokens"):
+            tok = data.get(key, {})
+            if tok.get("p50") is not None:
+                table.add_row(
+                    key.replace("_", " "),
+                    f"p50 {tok['p50']:g}, p90 {tok['p90']:g}, total {tok['total']:,.0f}",
+                )
+        out.print(table)
+        for group in ("by_model", "by_strategy"):
+            rows = data.get(group, {})
+            if len(rows) > 1 or group == "by_model":
+                t = Table(
+                    group.replace("_", " "),
+                    "answers",
+                    "hit@10",
+                    "hit@25",
+                    "effective",
+                    "accepted",
+                    title_justify="left",
+                )
+                for name, f in rows.items():
+                    t.add_row(name, _fmt(f["answers"]), _fmt(f["hit@10"]), _fmt(f["hit@25"]), _fmt(f.get("effective")),
+                              _fmt(f["acceptance_rate"]))  # fmt: skip
+                out.print(t)
+
+    OutputMode(json=json).result(data, human)

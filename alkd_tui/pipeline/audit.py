@@ -1,0 +1,219 @@
+"""Auditing stored teacher answers: how good they were against the true next item, how they
+compare with a student (effective / similar / incorrect), what failed to parse, what they
+cost, and how reviewers judged them; overall, by strategy and by model.
+
+Classes of an answer (as the paper's knowledge-distillation view has them), with `n` the
+answer length and `overlap` the share of the teacher's ranking also in the student's top n:
+`similar` when the overlap is at least `overlap_threshold` or both find the target;
+`effective` when only the teacher finds it; `incorrect` when the teacher misses it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from typing import Any
+
+import numpy as np
+import torch
+
+from alkd_tui.data import load_dataset
+from alkd_tui.errors import BadInputError
+from alkd_tui.pipeline.datasets import get_dataset
+from alkd_tui.pipeline.models import dataset_name, get_model, load_trained
+from alkd_tui.pipeline.review import STATUS_OF, standing_decisions
+from alkd_tui.pipeline.selection import get_selection
+from alkd_tui.store import Store
+from alkd_tui.teacher.parsing import parse_ranking
+
+HITS = (1, 5, 10, 25)
+
+
+def _percentiles(values: list[float]) -> dict[str, float | None]:
+    if not values:
+        return {"p50": None, "p90": None, "p99": None, "mean": None, "total": 0}
+    a = np.asarray(values, dtype=float)
+    return {
+        "p50": round(float(np.percentile(a, 50)), 4),
+        "p90": round(float(np.percentile(a, 90)), 4),
+        "p99": round(float(np.percentile(a, 99)), 4),
+        "mean": round(float(a.mean()), 4),
+        "total": round(float(a.sum()), 4),
+    }
+
+
+def _requests(
+    store: Store, selection: str | None, teacher: str | None, dataset: str | None
+) -> tuple[list[dict[str, Any]], int]:
+    where, params = ["1 = 1"], []
+    if selection is not None:
+        sel = get_selection(store, selection)
+        where.append(
+            "r.session_id IN (SELECT session_id FROM selection_member WHERE selection_id = ?)"
+        )
+        params.append(sel.id)
+    if teacher is not None:
+        where.append("r.model_name = ?")
+        params.append(teacher)
+    if dataset is not None:
+        where.append("s.dataset_id = ?")
+        params.append(get_dataset(store, dataset).id)
+    query = (
+        "SELECT r.id, r.status, r.model_name, r.backend, r.raw_response, r.ranking, r.parse_status, r.latency_s, "
+        "r.prompt_tokens, r.output_tokens, r.candidates, s.idx, s.target, s.dataset_id, sel.strategy "
+        "FROM teacher_request r JOIN session s ON s.id = r.session_id "
+        "LEFT JOIN selection sel ON sel.id = r.selection_id WHERE "
+        + " AND ".join(where)
+        + " ORDER BY r.id"
+    )
+    with store.engine.connect() as conn:
+        rows = [dict(r) for r in conn.exec_driver_sql(query, tuple(params)).mappings()]
+        events: dict[int, list[tuple[str, Any]]] = defaultdict(list)
+        for request_id, action, after in conn.exec_driver_sql(
+            "SELECT request_id, action, after FROM review_event ORDER BY id"
+        ):
+            events[request_id].append((action, after))
+    for row in rows:
+        standing = standing_decisions(events.get(row["id"], []))
+        row["review"] = STATUS_OF[standing[-1][0]] if standing else "pending"
+    datasets = {row["dataset_id"] for row in rows}
+    if len(datasets) > 1:
+        raise BadInputError(
+            "these answers span several datasets: narrow the audit with --dataset or --selection"
+        )
+    return rows, (datasets.pop() if datasets else 0)
+
+
+def _figures(rows: list[dict[str, Any]], catalogue: dict[str, int] | None, student_top: dict[int, list[int]] | None,
+             overlap_threshold: float, n: int) -> dict[str, Any]:  # fmt: skip
+    answered = [r for r in rows if r["status"] == "answered"]
+    out: dict[str, Any] = {
+        "requests": len(rows),
+        "answers": len(answered),
+        "failed": sum(r["status"] == "failed" for r in rows),
+        "pending": sum(r["status"] in ("pending", "sent") for r in rows),
+    }
+    parse: dict[str, int] = defaultdict(int)
+    hits = dict.fromkeys(HITS, 0)
+    duplicates = answers_with_duplicates = unknown_ids = 0
+    classes = {"effective": 0, "similar": 0, "incorrect": 0}
+    for r in answered:
+        parse[r["parse_status"] or "unknown"] += 1
+        ranking = json.loads(r["ranking"]) if r["ranking"] else []
+        target = int(r["target"])
+        for k in HITS:
+            hits[k] += target in ranking[:k]
+        if catalogue is not None and r["raw_response"]:
+            reparsed = parse_ranking(r["raw_response"], catalogue, 10**6)
+            duplicates += reparsed.duplicates
+            answers_with_duplicates += reparsed.duplicates > 0
+            unknown_ids += reparsed.unknown
+        if student_top is not None:
+            top = student_top[int(r["idx"])][:n]
+            teacher = ranking[:n]
+            overlap = len(set(teacher) & set(top)) / n
+            t_hit, s_hit = target in teacher, target in top
+            if overlap >= overlap_threshold or (t_hit and s_hit):
+                classes["similar"] += 1
+            elif t_hit:
+                classes["effective"] += 1
+            else:
+                classes["incorrect"] += 1
+    total = max(len(answered), 1)
+    out["parsed"] = sum(v for k, v in parse.items() if k in ("ok", "repaired", "short"))
+    out["parse"] = dict(sorted(parse.items()))
+    for k in HITS:
+        out[f"hit@{k}"] = round(hits[k] / total, 6) if answered else None
+    out["duplicates"] = duplicates
+    out["answers_with_duplicates"] = answers_with_duplicates
+    out["unknown_ids"] = unknown_ids
+    if student_top is not None:
+        for name, count in classes.items():
+            out[name] = round(count / total, 6) if answered else None
+        out["classes"] = classes
+        if answered and min(classes.values()) > 0:
+            smallest = min(classes.values())
+            out["estimated_ratios"] = ":".join(
+                f"{classes[c] / smallest:.2g}" for c in ("effective", "similar", "incorrect")
+            )
+    out["latency_s"] = _percentiles(
+        [float(r["latency_s"]) for r in answered if r["latency_s"] is not None]
+    )
+    out["prompt_tokens"] = _percentiles(
+        [float(r["prompt_tokens"]) for r in answered if r["prompt_tokens"] is not None]
+    )
+    out["output_tokens"] = _percentiles(
+        [float(r["output_tokens"]) for r in answered if r["output_tokens"] is not None]
+    )
+    review: dict[str, int] = defaultdict(int)
+    for r in answered:
+        review[r["review"]] += 1
+    decided = review.get("accepted", 0) + review.get("rejected", 0)
+    out["review"] = dict(sorted(review.items()))
+    out["acceptance_rate"] = round(review["accepted"] / decided, 6) if decided else None
+    return out
+
+
+@torch.no_grad()
+def _student_tops(
+    store: Store, student: str, dataset_id: int, rows: list[dict[str, Any]], n: int
+) -> dict[int, list[int]]:
+    from alkd_tui.teacher.candidates import top_candidates
+
+    row = get_model(store, student)
+    if row.dataset_id != dataset_id:
+        raise BadInputError(f"model {row.name!r} was trained on another dataset than these answers")
+    model = load_trained(store, row)
+    ds = load_dataset(store, dataset_name(store, row))
+    idx = np.array(sorted({int(r["idx"]) for r in rows}), dtype=np.int64)
+    top, _ = top_candidates(model, ds, idx, n)
+    return {int(i): t.tolist() for i, t in zip(idx, top, strict=True)}
+
+
+def audit(
+    store: Store,
+    *,
+    selection: str | None = None,
+    teacher: str | None = None,
+    dataset: str | None = None,
+    student: str | None = None,
+    n: int = 25,
+    overlap_threshold: float = 0.5,
+) -> dict[str, Any]:
+    """The audit of the teacher answers that match the filters (all of them by default)."""
+    rows, dataset_id = _requests(store, selection, teacher, dataset)
+    catalogue = None
+    student_top = None
+    if rows:
+        with store.engine.connect() as conn:
+            catalogue = {
+                str(ext): int(idx)
+                for ext, idx in conn.exec_driver_sql(
+                    "SELECT external_id, idx FROM item WHERE dataset_id = ?", (dataset_id,)
+                )
+            }
+        if student is not None:
+            student_top = _student_tops(
+                store, student, dataset_id, [r for r in rows if r["status"] == "answered"], n
+            )
+    result = {
+        "filters": {
+            "selection": selection,
+            "teacher": teacher,
+            "dataset": dataset,
+            "student": student,
+        },
+        **_figures(rows, catalogue, student_top, overlap_threshold, n),
+    }
+    for key in ("model_name", "strategy"):
+        groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for r in rows:
+            groups[str(r[key] or "none")].append(r)
+        label = "by_model" if key == "model_name" else "by_strategy"
+        result[label] = {
+            name: {k: v for k, v in _figures(group, None, student_top, overlap_threshold, n).items()
+                   if k in ("answers", "parsed", "hit@1", "hit@5", "hit@10", "hit@25", "effective", "similar",
+                            "incorrect", "acceptance_rate")}
+            for name, group in sorted(groups.items())
+        }  # fmt: skip
+    return result
