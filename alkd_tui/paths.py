@@ -22,3 +22,15 @@ def cache_dir() -> Path:
     """`$ALKD_CACHE`, else alkd's folder in the user's cache folder (created on demand)."""
     env = os.environ.get(CACHE_ENV)
     return Path(env).expanduser() if env else user_cache_path(APP)
+
+
+EXAMPLE_DATASET = "synthetic-games"
+
+
+def example_db_path() -> Path | None:
+    """The bundled example database: inside an installed package, else at the source tree's top."""
+    package = Path(__file__).resolve().parent
+    for candidate in (package / "example.db", package.parent / "alkd.db.example"):
+        if candidate.is_file():
+            return candidate
+    return None

@@ -16,9 +16,11 @@ from alkd_tui.cli.audit import audit
 from alkd_tui.cli.data import data_app
 from alkd_tui.cli.db import db_app
 from alkd_tui.cli.distill import distill
+from alkd_tui.cli.export import export_app
 from alkd_tui.cli.label import label
 from alkd_tui.cli.models import eval_, models_app, train
 from alkd_tui.cli.review import review_app
+from alkd_tui.cli.run import run, runs_app
 from alkd_tui.cli.state import CliState
 from alkd_tui.errors import AlkdError, ExitCode
 from alkd_tui.paths import DB_ENV, default_db_path
@@ -40,6 +42,9 @@ app.command("eval")(eval_)
 app.command("label")(label)
 app.command("distill")(distill)
 app.command("audit")(audit)
+app.command("run")(run)
+app.add_typer(runs_app, name="runs")
+app.add_typer(export_app, name="export")
 
 
 def _version(value: bool) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import platform
 import sys
+from contextvars import ContextVar
 from typing import Any
 
 from alkd_tui import __version__
@@ -28,12 +29,23 @@ def environment() -> dict[str, Any]:
     return env
 
 
+#: The pipeline run the current steps belong to (their runs record it as their parent).
+parent_run: ContextVar[int | None] = ContextVar("parent_run", default=None)
+
+
 def start_run(
     store: Store, kind: str, name: str, config: dict[str, Any], seed: int | None = None
 ) -> int:
-    """Record a new run (status running); returns its id."""
+    """Record a new run (status running), child of the current pipeline run if any; returns its id."""
     with store.session() as orm:
-        run = Run(kind=kind, name=name, config=config, env=environment(), seed=seed)
+        run = Run(
+            kind=kind,
+            name=name,
+            config=config,
+            env=environment(),
+            seed=seed,
+            parent_id=parent_run.get(),
+        )
         orm.add(run)
         orm.flush()
         assert run.id is not None

@@ -1,0 +1,199 @@
+"""Export labels, review decisions and runs to JSONL, CSV or Parquet; import runs back.
+
+A label export is itself a file of recorded answers: `alkd label --teacher replay --file` reads
+it (session_id, model, ranking of item ids, scores)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+from alkd_tui.errors import BadInputError, InputFileError
+from alkd_tui.pipeline.datasets import get_dataset
+from alkd_tui.pipeline.history import show_run
+from alkd_tui.pipeline.review import STATUS_OF, standing_decisions
+from alkd_tui.pipeline.selection import get_selection
+from alkd_tui.store import Run, RunMetric, Store
+
+FORMATS = ("jsonl", "csv", "parquet")
+
+
+def format_of(path: Path, given: str | None) -> str:
+    """The export format: given, or from the file's extension."""
+    fmt = given or {
+        ".jsonl": "jsonl",
+        ".ndjson": "jsonl",
+        ".csv": "csv",
+        ".parquet": "parquet",
+    }.get(path.suffix.lower())
+    if fmt not in FORMATS:
+        raise BadInputError(
+            f"--format: use {', '.join(FORMATS)} (or a .jsonl, .csv, .parquet file name)"
+        )
+    return fmt
+
+
+def write_rows(rows: list[dict[str, Any]], path: Path, fmt: str) -> None:
+    """Write `rows` as JSONL, CSV (lists joined by spaces, objects as JSON) or Parquet."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "jsonl":
+        with path.open("w", encoding="utf-8") as fh:
+            for row in rows:
+                fh.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+    elif fmt == "csv":
+        fields = list(dict.fromkeys(k for row in rows for k in row))
+        with path.open("w", encoding="utf-8", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=fields)
+            writer.writeheader()
+            for row in rows:
+                writer.writerow({k: _cell(v) for k, v in row.items()})
+    else:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        flat = [
+            {k: (json.dumps(v, default=str) if isinstance(v, dict) else v) for k, v in row.items()}
+            for row in rows
+        ]
+        pq.write_table(pa.Table.from_pylist(flat), path)
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, list):
+        return " ".join("" if v is None else str(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, default=str)
+    return value
+
+
+def label_rows(
+    store: Store,
+    *,
+    selection: str | None = None,
+    teacher: str | None = None,
+    dataset: str | None = None,
+) -> list[dict[str, Any]]:
+    """Answered labels with their session and item ids, review status and cost."""
+    where, params = ["r.status = 'answered'"], []
+    if selection is not None:
+        sel = get_selection(store, selection)
+        where.append(
+            "r.session_id IN (SELECT session_id FROM selection_member WHERE selection_id = ?)"
+        )
+        params.append(sel.id)
+    if teacher is not None:
+        where.append("r.model_name = ?")
+        params.append(teacher)
+    if dataset is not None:
+        where.append("s.dataset_id = ?")
+        params.append(get_dataset(store, dataset).id)
+    query = (
+        "SELECT r.id, s.external_id AS session_id, d.name AS dataset, r.model_name, r.backend, r.model_digest, "
+        "r.template_version, r.ranking, r.scores, r.parse_status, r.latency_s, r.prompt_tokens, r.output_tokens, "
+        "r.answered_at, s.dataset_id FROM teacher_request r JOIN session s ON s.id = r.session_id "
+        "JOIN dataset d ON d.id = s.dataset_id WHERE " + " AND ".join(where) + " ORDER BY r.id"
+    )
+    with store.engine.connect() as conn:
+        rows = conn.exec_driver_sql(query, tuple(params)).mappings().all()
+        item_ids: dict[int, list[str]] = {}
+        for ds_id in {r["dataset_id"] for r in rows}:
+            item_ids[ds_id] = [
+                e
+                for (e,) in conn.exec_driver_sql(
+                    "SELECT external_id FROM item WHERE dataset_id = ? ORDER BY idx", (ds_id,)
+                )
+            ]
+        events: dict[int, list[tuple[str, Any]]] = {}
+        for request_id, action, after in conn.exec_driver_sql(
+            "SELECT request_id, action, after FROM review_event ORDER BY id"
+        ):
+            events.setdefault(request_id, []).append((action, after))
+    out = []
+    for r in rows:
+        ids = item_ids[r["dataset_id"]]
+        standing = standing_decisions(events.get(r["id"], []))
+        out.append({
+            "request": r["id"], "session_id": r["session_id"], "dataset": r["dataset"], "model": r["model_name"],
+            "backend": r["backend"], "digest": r["model_digest"], "template": r["template_version"],
+            "ranking": [ids[i] for i in json.loads(r["ranking"] or "[]")],
+            "scores": json.loads(r["scores"]) if r["scores"] else None, "parse_status": r["parse_status"],
+            "review": STATUS_OF[standing[-1][0]] if standing else "pending", "latency_s": r["latency_s"],
+            "prompt_tokens": r["prompt_tokens"], "output_tokens": r["output_tokens"], "answered_at": r["answered_at"],
+        })  # fmt: skip
+    return out
+
+
+def review_rows(store: Store) -> list[dict[str, Any]]:
+    """Every review decision, oldest first."""
+    with store.engine.connect() as conn:
+        rows = (
+            conn.exec_driver_sql(
+                "SELECT id, request_id, action, before, after, note, reviewer, created_at FROM review_event ORDER BY id"
+            )
+            .mappings()
+            .all()
+        )
+    return [
+        {"event": r["id"], "request": r["request_id"], "action": r["action"],
+         "before": json.loads(r["before"]) if r["before"] else None,
+         "ranking": (json.loads(r["after"]) or {}).get("ranking") if r["after"] else None,
+         "note": r["note"], "reviewer": r["reviewer"], "created_at": r["created_at"]}
+        for r in rows
+    ]  # fmt: skip
+
+
+def run_rows(store: Store) -> list[dict[str, Any]]:
+    """Every run as stored: config, environment, steps (with their results) and figures."""
+    from sqlmodel import select
+
+    with store.session() as orm:
+        runs = list(orm.exec(select(Run).order_by(Run.id)))
+    return [
+        {
+            "run": r.id, "kind": r.kind, "name": r.name, "status": r.status, "seed": r.seed, "error": r.error,
+            "parent": r.parent_id, "started_at": r.started_at.isoformat(), "config": r.config, "env": r.env,
+            "steps": r.steps, "metrics": show_run(store, str(r.id)).get("metrics", []),
+            "finished_at": r.finished_at.isoformat() if r.finished_at else None,
+        }
+        for r in runs
+    ]  # fmt: skip
+
+
+def import_runs(store: Store, path: Path) -> int:
+    """Add the runs of a JSONL export (as new records, marked as imported); all or nothing."""
+    if not path.is_file():
+        raise InputFileError(path, "no such file")
+    records = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError:
+            raise InputFileError(path, "not a JSON object", number) from None
+        if not isinstance(record, dict) or "kind" not in record or "config" not in record:
+            raise InputFileError(path, "expected a run with kind and config", number)
+        records.append(record)
+    with store.session() as orm:
+        for record in records:
+            run = Run(
+                kind=record["kind"], name=record.get("name", ""), status=record.get("status", "done"),
+                config=record["config"], env={**(record.get("env") or {}), "imported_from": str(path),
+                                              "original_run": record.get("run")},
+                seed=record.get("seed"), error=record.get("error"), steps=record.get("steps") or {},
+            )  # fmt: skip
+            orm.add(run)
+            orm.flush()
+            for m in record.get("metrics") or []:
+                orm.add(
+                    RunMetric(
+                        run_id=run.id,
+                        step=m.get("step", ""),
+                        split=m.get("split", ""),
+                        name=m["name"],
+                        value=float(m["value"]),
+                    )
+                )
+    return len(records)

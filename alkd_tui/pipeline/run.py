@@ -1,0 +1,387 @@
+"""`alkd run`: the whole method, headless. Each step reuses what an identical earlier step made
+(trained models, selections, answered questions, distilled models), so a re-run resumes where
+an interrupted one stopped, and the run record keeps config, seeds, versions and every step's
+status, time and results."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from alkd_tui.errors import AlkdError, BadInputError, NotFoundError, TeacherUnavailableError
+from alkd_tui.paths import EXAMPLE_DATASET, example_db_path
+from alkd_tui.pipeline.config import RunConfig
+from alkd_tui.pipeline.runs import environment, parent_run
+from alkd_tui.progress import ProgressEvent, Reporter, silent
+from alkd_tui.store import Run, Store, utcnow
+
+STEPS = (
+    "dataset",
+    "teacher_recommender",
+    "student",
+    "select",
+    "label",
+    "review",
+    "distill",
+    "evaluate",
+)
+LOCAL_SERVER = "local compatibility server (not Ollama)"
+
+
+def config_digest(cfg: RunConfig) -> str:
+    return hashlib.sha256(
+        json.dumps(cfg.model_dump(mode="json"), sort_keys=True).encode()
+    ).hexdigest()[:12]
+
+
+def ensure_dataset(store: Store, cfg: RunConfig, report: Reporter) -> dict[str, Any]:
+    """Reuse the dataset; import it when missing (from `path`, or the bundled example)."""
+    from alkd_tui.pipeline.datasets import import_dataset, show_dataset
+
+    step = cfg.dataset
+    try:
+        return {**show_dataset(store, step.name), "reused": True}
+    except NotFoundError:
+        pass
+    if step.format and step.path:
+        return import_dataset(
+            store,
+            step.format,
+            step.path,
+            step.name,
+            preprocess=step.preprocess,
+            reader=step.reader,
+            report=report,
+        )
+    if step.name == EXAMPLE_DATASET:
+        return copy_example_dataset(store, report)
+    raise BadInputError(
+        f"dataset {step.name!r} is not in {store.path}: import it, or give dataset.format and dataset.path"
+    )
+
+
+def copy_example_dataset(store: Store, report: Reporter = silent) -> dict[str, Any]:
+    """Copy the bundled example dataset into `store` (the bundled file is never changed)."""
+    from alkd_tui.data import load_dataset
+    from alkd_tui.data.importer import write_dataset
+    from alkd_tui.pipeline.datasets import get_dataset, show_dataset
+    from alkd_tui.store import open_store
+
+    source = example_db_path()
+    if source is None:
+        raise BadInputError(
+            f"the example database is not installed; import a dataset called {EXAMPLE_DATASET!r}"
+        )
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = shutil.copy(source, f"{tmp}/example.db")
+        with open_store(copy) as example:
+            row = get_dataset(example, EXAMPLE_DATASET)
+            ds = load_dataset(example, EXAMPLE_DATASET)
+    write_dataset(store, ds, name=row.name, format=row.format, source=f"{source} (bundled example)",
+                  description=row.description, options=row.options, report=report)  # fmt: skip
+    return show_dataset(store, EXAMPLE_DATASET)
+
+
+def _ollama_has(hosts: list[str], model: str) -> bool:
+    """Whether an Ollama server answers at the first host and has `model` (quick check)."""
+    import httpx
+
+    from alkd_tui.teacher.backends.ollama_backend import normalize_host
+
+    try:
+        response = httpx.get(normalize_host(hosts[0]) + "/api/tags", timeout=2.0)
+        names = {m.get("model") or m.get("name") for m in response.json().get("models", [])}
+    except (httpx.HTTPError, ValueError):
+        return False
+    return model in names or f"{model}:latest" in names
+
+
+@contextmanager
+def teacher_endpoint(cfg: RunConfig, report: Reporter) -> Iterator[dict[str, Any]]:
+    """Where `label` sends its questions: the backend and hosts, with the local compatibility
+    server started for the step (and stopped after) where that is the teacher."""
+    import os
+
+    step = cfg.label
+    if step.teacher in ("replay", "tr"):
+        yield {"backend": step.teacher, "hosts": None, "description": step.teacher}
+        return
+    hosts = step.hosts or [os.environ.get("OLLAMA_HOST", "127.0.0.1:11434")]
+    if step.teacher == "ollama" or (step.teacher == "auto" and _ollama_has(hosts, step.model)):
+        yield {
+            "backend": "ollama",
+            "hosts": hosts,
+            "description": f"Ollama server at {', '.join(hosts)}",
+        }
+        return
+    from alkd_tui.teacher.server import DEFAULT_MODEL_NAME, INSTALL_HINT
+
+    try:
+        from alkd_tui.teacher.server import serve_in_thread
+        from alkd_tui.teacher.server.model import find_model_path, require_llama_cpp
+
+        require_llama_cpp()
+        find_model_path()
+    except TeacherUnavailableError:
+        where = (
+            ""
+            if step.teacher == "local"
+            else f"no Ollama answers at {hosts[0]} with {step.model}, and "
+        )
+        raise TeacherUnavailableError(
+            f"{where}the local compatibility server is not installed: {INSTALL_HINT}; or start Ollama "
+            f"(`ollama serve`, `ollama pull {step.model}`) and set OLLAMA_HOST"
+        ) from None
+    if step.model != DEFAULT_MODEL_NAME:
+        raise BadInputError(
+            f"the {LOCAL_SERVER} serves only {DEFAULT_MODEL_NAME}; set label.model to it"
+        )
+    with serve_in_thread(port=0, seed=cfg.seed) as url:
+        report(ProgressEvent("log", "label", message=f"started the {LOCAL_SERVER} at {url}"))
+        yield {"backend": "ollama", "hosts": [url], "description": f"{LOCAL_SERVER} at {url}"}
+    report(ProgressEvent("log", "label", message=f"stopped the {LOCAL_SERVER}"))
+
+
+class Pipeline:
+    """One `alkd run`: executes the steps in order and keeps the run record up to date."""
+
+    def __init__(self, store: Store, cfg: RunConfig, run_id: int, report: Reporter) -> None:
+        self.store, self.cfg, self.run_id, self.report = store, cfg, run_id, report
+        self.steps: dict[str, Any] = {}
+        self.made: dict[str, Any] = {}
+
+    def _save(self, **changes: Any) -> None:
+        with self.store.session() as orm:
+            run = orm.get(Run, self.run_id)
+            assert run is not None
+            run.steps = json.loads(json.dumps(self.steps, default=str))
+            for key, value in changes.items():
+                setattr(run, key, value)
+
+    def step(self, name: str, action: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        self.report(ProgressEvent("start", f"step {name}", 0, 1, "step"))
+        self.steps[name] = {"status": "running", "started": utcnow().isoformat(timespec="seconds")}
+        self._save()
+        started = time.perf_counter()
+        try:
+            result = action()
+        except KeyboardInterrupt:
+            self.steps[name].update(
+                status="interrupted", seconds=round(time.perf_counter() - started, 3)
+            )
+            raise
+        except BaseException as exc:
+            message = str(exc) if isinstance(exc, AlkdError) else f"{type(exc).__name__}: {exc}"
+            self.steps[name].update(
+                status="failed", error=message, seconds=round(time.perf_counter() - started, 3)
+            )
+            raise
+        self.steps[name].update(
+            status="done", seconds=round(time.perf_counter() - started, 3), result=_brief(result)
+        )
+        self.made[name] = result
+        self._save()
+        self.report(ProgressEvent("end", f"step {name}", 1, 1, "step"))
+        return result
+
+    def run(self) -> str:
+        """Run every step; returns the final status (done or awaiting-review)."""
+        from alkd_tui.pipeline.distill import distill_student
+        from alkd_tui.pipeline.labels import label_selection
+        from alkd_tui.pipeline.models import train_recommender
+        from alkd_tui.pipeline.review import accept_by_rule, selection_labels
+
+        cfg, store = self.cfg, self.store
+        self.step("dataset", lambda: ensure_dataset(store, cfg, self.report))
+        teacher = self.step("teacher_recommender", lambda: train_recommender(
+            store, cfg.dataset.name, "teacher", {**cfg.teacher_recommender.model_dump(), "seed": cfg.seed}, report=self.report))  # fmt: skip
+        student = self.step("student", lambda: train_recommender(
+            store, cfg.dataset.name, "student", {**cfg.student.model_dump(), "seed": cfg.seed}, report=self.report))  # fmt: skip
+        selection = self.step("select", lambda: self._select(teacher["name"], student["name"]))
+
+        def do_label() -> dict[str, Any]:
+            step = cfg.label
+            options = step.model_dump(exclude={"teacher", "model", "hosts", "file"})
+            options["seed"] = cfg.seed
+            with teacher_endpoint(cfg, self.report) as endpoint:
+                result = label_selection(
+                    store, selection["name"], endpoint["backend"], model=step.model, file=step.file,
+                    hosts=endpoint["hosts"], candidates_from=teacher["name"], options=options, report=self.report,
+                )  # fmt: skip
+            if endpoint["backend"] == "ollama":
+                result["teacher"]["description"] = f"{step.model} via the {endpoint['description']}"
+            return result
+
+        labelled = self.step("label", do_label)
+        model_name = labelled["teacher"]["model"]
+
+        def do_review() -> dict[str, Any]:
+            if cfg.review.policy == "auto":
+                return {"policy": "auto", "rule": cfg.review.rule,
+                        **accept_by_rule(store, selection["selection"], cfg.review.rule, model_name=model_name)}  # fmt: skip
+            labels = selection_labels(store, selection["selection"], model_name)
+            pending = sum(label.status == "pending" for label in labels)
+            accepted = sum(label.status == "accepted" for label in labels)
+            return {"policy": "manual", "pending": pending, "accepted": accepted}
+
+        review = self.step("review", do_review)
+        if review["policy"] == "manual" and review["pending"] > 0:
+            return "awaiting-review"
+        distilled = self.step("distill", lambda: distill_student(
+            store, student["name"], selection["name"], {**cfg.distill.model_dump(), "seed": cfg.seed},
+            teacher=model_name, report=self.report))  # fmt: skip
+        self.step("evaluate", lambda: {"results": {
+            "teacher_recommender": _test_metrics(teacher), "student": _test_metrics(student),
+            "distilled": _test_metrics(distilled)}})  # fmt: skip
+        return "done"
+
+    def _select(self, teacher: str, student: str) -> dict[str, Any]:
+        from alkd_tui.pipeline.selection import (
+            create_selection,
+            get_selection,
+            import_selection,
+            show_selection,
+        )
+
+        step = self.cfg.select
+        digest = hashlib.sha256(
+            json.dumps(
+                [step.model_dump(mode="json"), teacher, student, self.cfg.seed], sort_keys=True
+            ).encode()
+        ).hexdigest()[:10]
+        name = f"{self.cfg.dataset.name}-{step.strategy if not step.from_file else 'file'}-{digest}"
+        try:
+            get_selection(self.store, name)
+            shown = show_selection(self.store, name, limit=0)
+            return {**{k: v for k, v in shown.items() if k != "members"}, "reused": True}
+        except NotFoundError:
+            pass
+        if step.from_file:
+            return import_selection(
+                self.store, self.cfg.dataset.name, step.from_file, name, limit=step.budget
+            )
+        return create_selection(
+            self.store, self.cfg.dataset.name, step.strategy, step.budget, teacher_model=teacher,
+            student_model=student, ratios=step.ratios, mu=step.mu, seed=self.cfg.seed, name=name,
+            pool=step.pool, sequential=step.sequential, report=self.report,
+        )  # fmt: skip
+
+
+def _test_metrics(model: dict[str, Any]) -> dict[str, Any]:
+    metrics = model.get("metrics", {})
+    keys = ("recall@5", "recall@10", "ndcg@5", "ndcg@10", "mrr@10")
+    return {
+        "model": model.get("name"),
+        "test": {k: metrics.get("test", {}).get(k) for k in keys},
+        "test_excluding_own": {k: metrics.get("test_excluding_own", {}).get(k) for k in keys},
+    }
+
+
+def _brief(result: dict[str, Any]) -> dict[str, Any]:
+    """What a step's record keeps of its result: names, ids and figures, not long lists."""
+    keep = {}
+    for key, value in result.items():
+        if key in ("history", "members", "top_items", "curve"):
+            continue
+        keep[key] = value
+    return keep
+
+
+def start_pipeline_run(store: Store, cfg: RunConfig) -> int:
+    with store.session() as orm:
+        run = Run(
+            kind="pipeline",
+            name=cfg.name,
+            config=cfg.model_dump(mode="json"),
+            env=environment(),
+            seed=cfg.seed,
+        )
+        orm.add(run)
+        orm.flush()
+        assert run.id is not None
+        return run.id
+
+
+def run_pipeline(
+    store: Store,
+    cfg: RunConfig | None = None,
+    *,
+    resume: str | None = None,
+    report: Reporter = silent,
+) -> dict[str, Any]:
+    """Run the pipeline (or continue run `resume` with its stored config); returns the summary."""
+    if resume is not None:
+        with store.session() as orm:
+            row = orm.get(Run, int(resume)) if resume.isdigit() else None
+        if row is None or row.kind != "pipeline":
+            raise NotFoundError(
+                f"no pipeline run {resume!r} in {store.path} (see `alkd runs list`)"
+            )
+        cfg = RunConfig.model_validate(row.config)
+        run_id = int(row.id)  # type: ignore[arg-type]
+    else:
+        assert cfg is not None
+        run_id = start_pipeline_run(store, cfg)
+    pipeline = Pipeline(store, cfg, run_id, report)
+    if resume is not None:
+        with store.session() as orm:
+            stored = orm.get(Run, run_id)
+            assert stored is not None
+            pipeline.steps = dict(stored.steps or {})
+    pipeline._save(status="running", error=None, finished_at=None, env=environment())
+    token = parent_run.set(run_id)
+    try:
+        status = pipeline.run()
+    except KeyboardInterrupt:
+        pipeline._save(status="interrupted", finished_at=utcnow())
+        raise
+    except BaseException as exc:
+        message = str(exc) if isinstance(exc, AlkdError) else f"{type(exc).__name__}: {exc}"
+        pipeline._save(status="failed", error=message, finished_at=utcnow())
+        raise
+    finally:
+        parent_run.reset(token)
+    pipeline._save(status=status, finished_at=utcnow())
+    return run_summary(store, run_id)
+
+
+def run_summary(store: Store, run_id: int) -> dict[str, Any]:
+    """A pipeline run as stored: config, status, steps, and the results table."""
+    with store.session() as orm:
+        run = orm.get(Run, run_id)
+    if run is None:
+        raise NotFoundError(f"no run {run_id} in {store.path}")
+    steps = run.steps or {}
+    results = steps.get("evaluate", {}).get("result", {}).get("results")
+    label = steps.get("label", {}).get("result", {})
+    return {
+        "run": run.id,
+        "name": run.name,
+        "kind": run.kind,
+        "status": run.status,
+        "error": run.error,
+        "seed": run.seed,
+        "started_at": run.started_at.isoformat(timespec="seconds"),
+        "finished_at": run.finished_at.isoformat(timespec="seconds") if run.finished_at else None,
+        "config": run.config,
+        "env": run.env,
+        "steps": {
+            name: {k: v for k, v in step.items() if k != "result"} for name, step in steps.items()
+        },
+        "teacher": label.get("teacher"),
+        "selection": steps.get("select", {}).get("result", {}).get("name"),
+        "labels": {
+            k: label.get(k)
+            for k in ("requests", "answered", "failed", "parse", "tokens", "latency_s")
+        }
+        if label
+        else None,
+        "review": steps.get("review", {}).get("result"),
+        "results": results,
+    }
