@@ -21,6 +21,7 @@ from alkd_tui.cli.label import label
 from alkd_tui.cli.models import eval_, models_app, train
 from alkd_tui.cli.review import review_app
 from alkd_tui.cli.run import run, runs_app
+from alkd_tui.cli.select import select_, selections_app
 from alkd_tui.cli.state import CliState
 from alkd_tui.errors import AlkdError, ExitCode
 from alkd_tui.paths import DB_ENV, default_db_path
@@ -45,6 +46,8 @@ app.command("audit")(audit)
 app.command("run")(run)
 app.add_typer(runs_app, name="runs")
 app.add_typer(export_app, name="export")
+app.command("select")(select_)
+app.add_typer(selections_app, name="selections")
 
 
 def _version(value: bool) -> None:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -164,7 +165,8 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
         try:
             data = tomllib.loads(file.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
-            line = getattr(exc, "lineno", None)
+            at = re.search(r"at line (\d+)", str(exc))
+            line = int(at.group(1)) if at else None
             raise InputFileError(
                 file, f"not valid TOML ({str(exc).split(' (at')[0]})", line
             ) from None

@@ -1,0 +1,231 @@
+"""Selection strategies behind one interface: a pool of training sessions in, an ordered
+selection out, each member with its probability, gain and difficulty where they apply.
+
+Strategies see sessions only through scorers (`rows -> float64 per row`, built from trained
+recommenders in `alkd_tui.active.difficulty`), so they are plain numpy and testable alone.
+
+| strategy | needs | order | probability | gain | difficulty |
+|---|---|---|---|---|---|
+| `alkd` | difficulty | drawn from the max-min policy p* | p* at the draw | g_ef(rank) | df |
+| `rad-bc` | difficulty | drawn from the two-class policy (correct/incorrect) | p at the draw | g_ef(rank) | df |
+| `random` | - | uniform without replacement | 1/pool | - | df if a scorer is given |
+| `tr` | - | as `random`; labelled by the teacher recommender itself, no LLM | 1/pool | - | as random |
+| `easiest` | difficulty | least difficult first | - | - | df |
+| `hardest` | difficulty | most difficult first | - | - | df |
+| `uncertainty` | entropy | highest predictive entropy of the student first | - | entropy | df if given |
+
+`rad-bc` follows the authors' `MAXMIN_vanilla`: gain g = 1/rank^mu when correct, loss g/2
+when incorrect, `k_correct / |S| = (r_ef + r_si) / sum(r)` (0.6 with 1:5:4, the authors'
+default); its closed form is the exact max-min optimum for two classes. The authors' random,
+easiest and hardest baselines pick one session at a time (`sample(1)`, `idxmax`, `idxmin`
+of the student-based difficulty), which is what these do in one pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from alkd_tui.active.policy import PAPER_MU, PAPER_RATIOS, Form, difficulty_order
+from alkd_tui.active.sampling import as_generator, draw_policy
+from alkd_tui.data.canonical import SPLIT_NAMES, TRAIN
+from alkd_tui.errors import BadInputError
+
+Scorer = Callable[[np.ndarray], np.ndarray]
+
+
+@dataclass
+class SelectionRequest:
+    """What a strategy gets: the pool (dataset rows, training sessions), budget, seed, options
+    and scorers."""
+
+    pool: np.ndarray
+    budget: int
+    seed: int = 0
+    ratios: tuple[float, float, float] = PAPER_RATIOS
+    mu: float = PAPER_MU
+    form: Form = "paper"
+    sequential: bool = False
+    round_size: int = 1
+    difficulty: Scorer | None = None
+    """Rows -> difficulty (larger = harder), e.g. from the teacher recommender."""
+    entropy: Scorer | None = None
+    """Rows -> predictive entropy of the student."""
+
+
+@dataclass
+class SelectionOutcome:
+    """Selected dataset rows in order (first = selected first) and what is known of each."""
+
+    rows: np.ndarray
+    probability: np.ndarray | None = None
+    gain: np.ndarray | None = None
+    difficulty: np.ndarray | None = None
+    k_star: int | None = None
+    gamma: float | None = None
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+@dataclass(frozen=True)
+class Strategy:
+    """A named way to choose sessions, what it needs, and the function that does it."""
+
+    name: str
+    summary: str
+    needs: tuple[str, ...]
+    """Scorers it cannot run without: "difficulty", "entropy"."""
+    run: Callable[[SelectionRequest], SelectionOutcome]
+
+
+def _difficulty_of(request: SelectionRequest, rows: np.ndarray) -> np.ndarray | None:
+    return None if request.difficulty is None else request.difficulty(rows)
+
+
+def _policy(request: SelectionRequest, form: Form) -> SelectionOutcome:
+    assert request.difficulty is not None
+    pool = request.pool
+    difficulty = request.difficulty(pool)
+    draw = draw_policy(
+        difficulty,
+        request.budget,
+        request.seed,
+        ratios=request.ratios,
+        mu=request.mu,
+        form=form,
+        sequential=request.sequential,
+        round_size=request.round_size,
+    )
+    pos = draw.positions
+    policy = draw.policy
+    return SelectionOutcome(
+        rows=pool[pos],
+        probability=draw.probability,
+        gain=policy.gain[pos],
+        difficulty=difficulty[pos],
+        k_star=policy.k_star,
+        gamma=policy.gamma,
+        info={
+            "log_abs_gamma": policy.log_abs_gamma,
+            "class_counts": policy.counts.as_dict(),
+            "rounds": draw.rounds,
+            "rank": policy.rank[pos],
+        },
+    )
+
+
+def _alkd(request: SelectionRequest) -> SelectionOutcome:
+    return _policy(request, request.form)
+
+
+def _rad_bc(request: SelectionRequest) -> SelectionOutcome:
+    return _policy(request, "two-class")
+
+
+def _random(request: SelectionRequest) -> SelectionOutcome:
+    pool = request.pool
+    pos = as_generator(request.seed).choice(len(pool), size=request.budget, replace=False)
+    rows = pool[pos]
+    return SelectionOutcome(
+        rows=rows,
+        probability=np.full(len(rows), 1.0 / len(pool)),
+        difficulty=_difficulty_of(request, rows),
+    )
+
+
+def _tr(request: SelectionRequest) -> SelectionOutcome:
+    outcome = _random(request)
+    outcome.info["labeller"] = "teacher recommender (no LLM)"
+    return outcome
+
+
+def _by_difficulty(request: SelectionRequest, hardest_first: bool) -> SelectionOutcome:
+    assert request.difficulty is not None
+    difficulty = request.difficulty(request.pool)
+    order = difficulty_order(difficulty if hardest_first else -difficulty)
+    pos = order[: request.budget]
+    return SelectionOutcome(rows=request.pool[pos], difficulty=difficulty[pos])
+
+
+def _uncertainty(request: SelectionRequest) -> SelectionOutcome:
+    assert request.entropy is not None
+    entropy = request.entropy(request.pool)
+    pos = difficulty_order(entropy)[: request.budget]
+    rows = request.pool[pos]
+    return SelectionOutcome(
+        rows=rows,
+        gain=entropy[pos],
+        difficulty=_difficulty_of(request, rows),
+        info={"gain_is": "predictive entropy (nats)"},
+    )
+
+
+STRATEGIES: dict[str, Strategy] = {
+    s.name: s
+    for s in (
+        Strategy("alkd", "the paper's max-min policy over difficulty ranks", ("difficulty",), _alkd),
+        Strategy("random", "uniformly at random", (), _random),
+        Strategy("easiest", "least difficult first", ("difficulty",), lambda r: _by_difficulty(r, False)),
+        Strategy("hardest", "most difficult first", ("difficulty",), lambda r: _by_difficulty(r, True)),
+        Strategy("rad-bc", "two-class (correct/incorrect) max-min policy", ("difficulty",), _rad_bc),
+        Strategy("uncertainty", "highest predictive entropy of the student first", ("entropy",), _uncertainty),
+        Strategy("tr", "random sessions, labelled by the teacher recommender (no LLM)", (), _tr),
+    )
+}  # fmt: skip
+
+
+def get_strategy(name: str) -> Strategy:
+    """The strategy called `name`, or a `BadInputError` listing the known ones."""
+    strategy = STRATEGIES.get(name.strip().lower())
+    if strategy is None:
+        raise BadInputError(f"--strategy {name!r}: known are {', '.join(STRATEGIES)}")
+    return strategy
+
+
+def restrict_pool(
+    split: np.ndarray, rows: Iterable[int] | None = None, *, strict: bool = True
+) -> np.ndarray:
+    """The pool: training rows among `rows` (all training rows when None), sorted, unique.
+
+    With `strict`, a row that is not a training session is a `BadInputError`; otherwise it
+    is left out.
+    """
+    split = np.asarray(split)
+    if rows is None:
+        return np.flatnonzero(split == TRAIN).astype(np.int64)
+    given = np.unique(np.fromiter(rows, dtype=np.int64))
+    if given.size and (given[0] < 0 or given[-1] >= len(split)):
+        bad = given[(given < 0) | (given >= len(split))][0]
+        raise BadInputError(f"pool row {int(bad)} is not a session of the dataset")
+    train = split[given] == TRAIN
+    if strict and not train.all():
+        bad = int(given[~train][0])
+        raise BadInputError(
+            f"pool row {bad} is a {SPLIT_NAMES[int(split[bad])]} session; only training sessions can be selected"
+        )
+    return given[train]
+
+
+def select(strategy: str | Strategy, request: SelectionRequest) -> SelectionOutcome:
+    """Run a strategy after checking the request (budget, scorers it needs)."""
+    chosen = get_strategy(strategy) if isinstance(strategy, str) else strategy
+    n = len(request.pool)
+    if n == 0:
+        raise BadInputError("the pool of training sessions is empty")
+    if request.budget < 1:
+        raise BadInputError(f"--budget {request.budget}: must be at least 1")
+    if request.budget > n:
+        raise BadInputError(f"--budget {request.budget} is more than the pool's {n:,} sessions")
+    for need in chosen.needs:
+        if getattr(request, need) is None:
+            model = "--teacher (or --student)" if need == "difficulty" else "--student"
+            raise BadInputError(f"--strategy {chosen.name} needs {model}: a trained recommender")
+    request.pool = np.asarray(request.pool, dtype=np.int64)
+    outcome = chosen.run(request)
+    assert len(np.unique(outcome.rows)) == len(outcome.rows) == request.budget
+    return outcome

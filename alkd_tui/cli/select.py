@@ -1,0 +1,288 @@
+"""`alkd select` and `alkd selections`: choose sessions for the LLM, import a recorded choice,
+preview the policy, list and show selections.
+
+Register in `alkd_tui.cli.main`::
+
+    from alkd_tui.cli.select import select_, selections_app
+    app.command("select")(select_)
+    app.add_typer(selections_app, name="selections")
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from alkd_tui.cli.output import OutputMode, err, out, reporter
+from alkd_tui.cli.state import state
+from alkd_tui.errors import BadInputError
+
+selections_app = typer.Typer(
+    help="Selections of training sessions for the LLM: list and show.", no_args_is_help=True
+)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+JsonlOpt = Annotated[
+    bool, typer.Option("--jsonl", help="Stream progress and the result as JSON lines on stdout.")
+]
+POLICY = "Policy (alkd, rad-bc)"
+
+
+def _num(value: float | None, digits: int = 4) -> str:
+    return "-" if value is None else f"{value:.{digits}g}"
+
+
+def _members_table(members: list[dict[str, Any]], title: str) -> Table:
+    table = Table("order", "session", "probability", "gain", "difficulty", title=title)
+    table.title_justify = "left"
+    for m in members:
+        table.add_row(
+            str(m["order"]),
+            m["session"],
+            _num(m["probability"]),
+            _num(m["gain"]),
+            _num(m["difficulty"]),
+        )
+    return table
+
+
+def _describe(result: dict[str, Any]) -> str:
+    policy = ""
+    if result.get("k_star") is not None:
+        policy = f", k* {result['k_star']:,}, Gamma {_num(result['gamma'])}"
+    return (
+        f"selection {result['selection']} [bold]{result['name']}[/]: {result['size']:,} of "
+        f"{result['pool_size']:,} training sessions by {result['strategy']}{policy}"
+    )
+
+
+def _preview_human(data: dict[str, Any]) -> None:
+    err.print(
+        f"[bold]{data['strategy']}[/] on {data['dataset']}: pool {data['pool_size']:,} training sessions"
+    )
+    if data.get("k_star") is None:
+        if data.get("note"):
+            err.print(data["note"])
+        return
+    counts = data["class_counts"]
+    err.print(
+        f"k* {data['k_star']:,} ({data['support_share']:.1%} of the pool), Gamma {_num(data['gamma'])}; "
+        "assumed classes " + ", ".join(f"{k} {v:,.1f}" for k, v in counts.items())
+    )
+    table = Table(
+        "rank", "p*", "log10 p*", "cumulative", title="p* by difficulty rank (1 = hardest)"
+    )
+    table.title_justify = "left"
+    curve = data["curve"]
+    step = max(1, len(curve) // 12)
+    points = curve[::step]
+    if points[-1] is not curve[-1]:
+        points.append(curve[-1])
+    for point in points:
+        log10 = point.get("log10_probability")
+        table.add_row(
+            f"{point['rank']:,}",
+            _num(point["probability"]),
+            "-inf" if log10 is None else f"{log10:.2f}",
+            f"{point['cumulative']:.4f}",
+        )
+    out.print(table)
+
+
+def select_(
+    ctx: typer.Context,
+    dataset: Annotated[
+        str, typer.Option("--dataset", help="Dataset name or id.", show_default=False)
+    ],
+    strategy: Annotated[
+        str | None,
+        typer.Option(
+            "--strategy",
+            help="alkd, random, easiest, hardest, rad-bc, uncertainty or tr.",
+            show_default=False,
+        ),
+    ] = None,
+    budget: Annotated[
+        int | None,
+        typer.Option("--budget", help="How many sessions to select.", show_default=False),
+    ] = None,
+    teacher: Annotated[
+        str | None,
+        typer.Option(
+            "--teacher",
+            help="Teacher recommender (model name or id): difficulty for alkd, rad-bc, easiest, hardest.",
+        ),
+    ] = None,
+    student: Annotated[
+        str | None,
+        typer.Option("--student", help="Student model (name or id): entropy for uncertainty."),
+    ] = None,
+    ratios: Annotated[
+        str,
+        typer.Option(
+            "--ratios", help="Assumed effective:similar:incorrect shares.", rich_help_panel=POLICY
+        ),
+    ] = "1:5:4",
+    mu: Annotated[
+        float, typer.Option("--mu", help="Gain exponent: g = 1/rank^mu.", rich_help_panel=POLICY)
+    ] = 10.0,
+    form: Annotated[
+        str,
+        typer.Option(
+            "--form",
+            help="paper (the paper's closed form) or exact (the max-min optimum).",
+            rich_help_panel=POLICY,
+        ),
+    ] = "paper",
+    sequential: Annotated[
+        bool,
+        typer.Option(
+            "--sequential",
+            help="Recompute the policy on the remaining pool after every draw (the authors' code).",
+            rich_help_panel=POLICY,
+        ),
+    ] = False,
+    difficulty_from: Annotated[
+        str,
+        typer.Option(
+            "--difficulty-from",
+            help="teacher (the paper) or student (the authors' code).",
+            rich_help_panel=POLICY,
+        ),
+    ] = "teacher",
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the draws.")] = 0,
+    name: Annotated[
+        str | None,
+        typer.Option("--name", help="Selection name [DATASET-STRATEGY-bBUDGET-sSEED]."),
+    ] = None,
+    pool: Annotated[
+        str | None,
+        typer.Option(
+            "--pool",
+            help="Only these training sessions: replay:FILE (recorded answers, JSONL) or ids:FILE.",
+        ),
+    ] = None,
+    from_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--from-file",
+            help="Import a recorded selection: session ids, one per line, first = selected first.",
+        ),
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", help="With --from-file: only the first N sessions.")
+    ] = None,
+    preview: Annotated[
+        bool,
+        typer.Option(
+            "--preview", help="Show k*, Gamma and p* by rank without running models or storing."
+        ),
+    ] = False,
+    json: JsonOpt = False,
+    jsonl: JsonlOpt = False,
+) -> None:
+    """Select training sessions for the LLM teacher (or import or preview a selection)."""
+    from alkd_tui.pipeline import selection
+
+    store = state(ctx).store()
+    mode = OutputMode(json=json, jsonl=jsonl)
+    if from_file is not None:
+        extra = [
+            flag
+            for flag, value in (
+                ("--strategy", strategy), ("--budget", budget), ("--teacher", teacher),
+                ("--student", student), ("--pool", pool), ("--preview", preview or None),
+                ("--sequential", sequential or None),
+            )
+            if value is not None
+        ]  # fmt: skip
+        if extra:
+            raise BadInputError(
+                f"--from-file imports a recorded order: drop {', '.join(extra)} (use --limit N)"
+            )
+        if name is None:
+            raise BadInputError("--from-file needs --name NAME for the new selection")
+        with reporter(mode) as report:
+            result = selection.import_selection(
+                store, dataset, from_file, name, limit=limit, report=report
+            )
+        mode.result(result, lambda: err.print(_describe(result)))
+        return
+    if limit is not None:
+        raise BadInputError("--limit applies to --from-file only (use --budget)")
+    if strategy is None:
+        raise BadInputError(
+            "give --strategy (alkd, random, easiest, hardest, rad-bc, uncertainty, tr) or --from-file"
+        )
+    if preview:
+        data = selection.preview_selection(
+            store, dataset, strategy, budget=budget, ratios=ratios, mu=mu, pool=pool, form=form
+        )
+        mode.result(data, lambda: _preview_human(data))
+        return
+    if budget is None:
+        raise BadInputError("--budget is missing: how many sessions to select")
+    with reporter(mode) as report:
+        result = selection.create_selection(
+            store, dataset, strategy, budget, teacher_model=teacher, student_model=student,
+            ratios=ratios, mu=mu, seed=seed, name=name, pool=pool, sequential=sequential,
+            form=form, difficulty_from=difficulty_from, report=report,
+        )  # fmt: skip
+
+    def human() -> None:
+        err.print(_describe(result))
+        shown = selection.show_selection(store, result["name"], limit=10)
+        out.print(_members_table(shown["members"], "first members"))
+
+    mode.result(result, human)
+
+
+@selections_app.command("list")
+def list_(
+    ctx: typer.Context,
+    dataset: Annotated[
+        str | None, typer.Option("--dataset", help="Only this dataset's selections.")
+    ] = None,
+    json: JsonOpt = False,
+) -> None:
+    """List selections: strategy, size, pool, k* and Gamma."""
+    from alkd_tui.pipeline.selection import list_selections
+
+    rows = list_selections(state(ctx).store(), dataset)
+
+    def human() -> None:
+        table = Table("id", "name", "dataset", "strategy", "size", "pool", "k*", "Gamma", "created")
+        table.columns[1].overflow = "fold"
+        for r in rows:
+            table.add_row(
+                str(r["selection"]), r["name"], r["dataset"], r["strategy"], f"{r['size']:,}",
+                f"{r['pool_size']:,}", "-" if r["k_star"] is None else f"{r['k_star']:,}",
+                _num(r["gamma"]), r["created_at"],
+            )  # fmt: skip
+        out.print(table)
+
+    OutputMode(json=json).result({"selections": rows}, human)
+
+
+@selections_app.command("show")
+def show(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Selection name or id.", show_default=False)],
+    limit: Annotated[int | None, typer.Option("--limit", help="Only the first N members.")] = None,
+    json: JsonOpt = False,
+) -> None:
+    """Show a selection and its members in order (probability, gain, difficulty)."""
+    from alkd_tui.pipeline.selection import show_selection
+
+    if limit is not None and limit < 0:
+        raise BadInputError(f"--limit {limit}: must be >= 0")
+    data = show_selection(state(ctx).store(), name, limit=limit)
+
+    def human() -> None:
+        err.print(_describe(data))
+        out.print(_members_table(data["members"], "members"))
+
+    OutputMode(json=json).result(data, human)
