@@ -42,6 +42,13 @@ def audit(
         float,
         typer.Option("--overlap", help="Share of common items that makes an answer 'similar'."),
     ] = 0.5,
+    save_ratios: Annotated[
+        bool,
+        typer.Option(
+            "--save-ratios",
+            help="Keep the measured ratios with the selection (for `alkd select --ratios from:SELECTION`).",
+        ),
+    ] = False,
     json: JsonOpt = False,
 ) -> None:
     """Audit teacher answers: hits against the true next item, parse failures, duplicates,
@@ -49,7 +56,7 @@ def audit(
     from alkd_tui.pipeline.audit import audit as run_audit
 
     data = run_audit(state(ctx).store(), selection=selection, teacher=teacher, dataset=dataset, student=student,
-                     n=n, overlap_threshold=overlap)  # fmt: skip
+                     n=n, overlap_threshold=overlap, save_ratios=save_ratios)  # fmt: skip
 
     def human() -> None:
         table = Table(show_header=False, box=None, title="teacher answers", title_justify="left")

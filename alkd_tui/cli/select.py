@@ -123,7 +123,9 @@ def select_(
     ratios: Annotated[
         str,
         typer.Option(
-            "--ratios", help="Assumed effective:similar:incorrect shares.", rich_help_panel=POLICY
+            "--ratios",
+            help="Assumed effective:similar:incorrect shares, or from:SELECTION (measured by `alkd audit --save-ratios`).",
+            rich_help_panel=POLICY,
         ),
     ] = "1:5:4",
     mu: Annotated[

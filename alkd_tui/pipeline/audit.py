@@ -23,7 +23,7 @@ from alkd_tui.pipeline.datasets import get_dataset
 from alkd_tui.pipeline.models import dataset_name, get_model, load_trained
 from alkd_tui.pipeline.review import STATUS_OF, standing_decisions
 from alkd_tui.pipeline.selection import get_selection
-from alkd_tui.store import Store
+from alkd_tui.store import Selection, Store
 from alkd_tui.teacher.parsing import parse_ranking
 
 HITS = (1, 5, 10, 25)
@@ -179,8 +179,13 @@ def audit(
     student: str | None = None,
     n: int = 25,
     overlap_threshold: float = 0.5,
+    save_ratios: bool = False,
 ) -> dict[str, Any]:
-    """The audit of the teacher answers that match the filters (all of them by default)."""
+    """The audit of the teacher answers that match the filters (all of them by default).
+
+    With `save_ratios` (and a selection and a student), the measured effective : similar :
+    incorrect ratios are kept with the selection, for `alkd select --ratios from:SELECTION`.
+    """
     rows, dataset_id = _requests(store, selection, teacher, dataset)
     catalogue = None
     student_top = None
@@ -205,6 +210,18 @@ def audit(
         },
         **_figures(rows, catalogue, student_top, overlap_threshold, n),
     }
+    if save_ratios:
+        if selection is None or "estimated_ratios" not in result:
+            raise BadInputError(
+                "--save-ratios needs --selection and --student, and answers of every class"
+            )
+        sel = get_selection(store, selection)
+        with store.session() as orm:
+            row = orm.get(Selection, sel.id)
+            assert row is not None
+            row.params = {**row.params, "estimated_ratios": result["estimated_ratios"],
+                          "estimated_by": {"student": student, "n": n, "answers": result["answers"]}}  # fmt: skip
+        result["saved_ratios"] = result["estimated_ratios"]
     for key in ("model_name", "strategy"):
         groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for r in rows:

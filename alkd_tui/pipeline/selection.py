@@ -53,6 +53,21 @@ def parse_ratios(value: str | Sequence[float]) -> tuple[float, float, float]:
         ) from None
 
 
+def resolve_ratios(store: Store, value: str | Sequence[float]) -> str | Sequence[float]:
+    """`from:SELECTION` becomes the ratios an audit measured on that selection's answers
+    (`alkd audit --selection S --student M --save-ratios`); anything else is left as it is."""
+    if not (isinstance(value, str) and value.startswith("from:")):
+        return value
+    source = get_selection(store, value.removeprefix("from:"))
+    measured = (source.params or {}).get("estimated_ratios")
+    if not measured:
+        raise BadInputError(
+            f"--ratios {value!r}: no ratios measured on selection {source.name!r}; run "
+            f"`alkd audit --selection {source.name} --student MODEL --save-ratios` first"
+        )
+    return str(measured)
+
+
 def check_selection_name(name: str) -> str:
     """A selection name: letters, digits, '.', '_', '-', starting with a letter or digit."""
     if not _NAME.match(name):
@@ -305,7 +320,7 @@ def create_selection(
     members).
     """
     chosen = get_strategy(strategy)
-    ratio_values = parse_ratios(ratios)
+    ratio_values = parse_ratios(resolve_ratios(store, ratios))
     if not (isinstance(mu, int | float) and math.isfinite(mu) and mu >= 0):
         raise BadInputError(f"--mu {mu}: must be a number >= 0")
     if form not in FORMS or form == "two-class":
@@ -570,7 +585,7 @@ def preview_selection(
     for the first draw, first-order after).
     """
     chosen = get_strategy(strategy)
-    ratio_values = parse_ratios(ratios)
+    ratio_values = parse_ratios(resolve_ratios(store, ratios))
     if not (isinstance(mu, int | float) and math.isfinite(mu) and mu >= 0):
         raise BadInputError(f"--mu {mu}: must be a number >= 0")
     if form not in FORMS or form == "two-class":

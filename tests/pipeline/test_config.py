@@ -20,13 +20,29 @@ def test_the_embedded_default() -> None:
 
 def test_toml_and_overrides(tmp_path: Path) -> None:
     path = tmp_path / "run.toml"
-    path.write_text('name = "mine"\nseed = 3\n[select]\nstrategy = "random"\nbudget = 25\n[teacher_recommender]\nepochs = 2\n')
-    cfg = load_config(path, ["select.budget=50", "label.teacher=\"tr\"", "label.hosts=[\"a:1\", \"b:2\"]", "distill.soft=true"])
+    path.write_text(
+        'name = "mine"\nseed = 3\n[select]\nstrategy = "random"\nbudget = 25\n[teacher_recommender]\nepochs = 2\n'
+    )
+    cfg = load_config(
+        path,
+        [
+            "select.budget=50",
+            'label.teacher="tr"',
+            'label.hosts=["a:1", "b:2"]',
+            "distill.soft=true",
+        ],
+    )
     assert cfg.name == "mine" and cfg.seed == 3
     assert cfg.select.strategy == "random" and cfg.select.budget == 50
-    assert cfg.teacher_recommender.epochs == 2 and cfg.teacher_recommender.dim == 100  # a partial section keeps its defaults
-    assert cfg.label.teacher == "tr" and cfg.label.hosts == ["a:1", "b:2"] and cfg.distill.soft is True
-    assert load_config(None, ["label.teacher=replay"]).label.teacher == "replay"  # a bare word is a string
+    assert (
+        cfg.teacher_recommender.epochs == 2 and cfg.teacher_recommender.dim == 100
+    )  # a partial section keeps its defaults
+    assert (
+        cfg.label.teacher == "tr" and cfg.label.hosts == ["a:1", "b:2"] and cfg.distill.soft is True
+    )
+    assert (
+        load_config(None, ["label.teacher=replay"]).label.teacher == "replay"
+    )  # a bare word is a string
 
 
 @pytest.mark.parametrize(
@@ -39,7 +55,9 @@ def test_toml_and_overrides(tmp_path: Path) -> None:
         ("", ["frobnicate=1"], "unknown key 'frobnicate'"),
     ],
 )
-def test_mistakes_are_one_line(tmp_path: Path, text: str, overrides: list[str], message: str) -> None:
+def test_mistakes_are_one_line(
+    tmp_path: Path, text: str, overrides: list[str], message: str
+) -> None:
     path = tmp_path / "run.toml"
     path.write_text(text)
     with pytest.raises(BadInputError) as err:

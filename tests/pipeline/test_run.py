@@ -13,26 +13,49 @@ from alkd_tui.pipeline.review import accept_by_rule
 from alkd_tui.pipeline.run import run_pipeline
 from alkd_tui.store import Store, open_store
 
-FAST = ["teacher_recommender.epochs=2", "student.epochs=2", "select.budget=20", "distill.epochs=3", "label.teacher=tr"]
+FAST = [
+    "teacher_recommender.epochs=2",
+    "student.epochs=2",
+    "select.budget=20",
+    "distill.epochs=3",
+    "label.teacher=tr",
+]
 
 
 def counts(store: Store) -> dict[str, int]:
     with store.engine.connect() as conn:
-        return {t: conn.exec_driver_sql(f"SELECT COUNT(*) FROM {t}").scalar_one() for t in ("model", "selection", "teacher_request", "dataset")}
+        return {
+            t: conn.exec_driver_sql(f"SELECT COUNT(*) FROM {t}").scalar_one()
+            for t in ("model", "selection", "teacher_request", "dataset")
+        }
 
 
 def test_a_run_makes_every_step_and_reports_results(store: Store) -> None:
     summary = run_pipeline(store, load_config(None, FAST))
     assert summary["status"] == "done"
-    assert list(summary["steps"]) == ["dataset", "teacher_recommender", "student", "select", "label", "review", "distill", "evaluate"]
+    assert list(summary["steps"]) == [
+        "dataset",
+        "teacher_recommender",
+        "student",
+        "select",
+        "label",
+        "review",
+        "distill",
+        "evaluate",
+    ]
     assert all(step["status"] == "done" for step in summary["steps"].values())
     results = summary["results"]
     assert set(results) == {"teacher_recommender", "student", "distilled"}
-    assert results["teacher_recommender"]["test"]["recall@10"] > results["student"]["test"]["recall@10"]
+    assert (
+        results["teacher_recommender"]["test"]["recall@10"]
+        > results["student"]["test"]["recall@10"]
+    )
     assert summary["teacher"]["is_llm"] is False
     assert summary["env"]["torch"] and summary["config"]["seed"] == 0
     with store.engine.connect() as conn:
-        parents = {r[0] for r in conn.exec_driver_sql("SELECT parent_id FROM run WHERE kind != 'pipeline'")}
+        parents = {
+            r[0] for r in conn.exec_driver_sql("SELECT parent_id FROM run WHERE kind != 'pipeline'")
+        }
     assert parents == {summary["run"]}
 
 
@@ -56,7 +79,9 @@ def test_manual_review_stops_until_labels_are_decided(store: Store) -> None:
     assert resumed["review"]["pending"] == 0 and resumed["review"]["accepted"] == 20
 
 
-def test_an_interrupted_run_resumes_to_the_same_result(store: Store, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_interrupted_run_resumes_to_the_same_result(
+    store: Store, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with open_store(tmp_path / "straight.db") as other:
         straight = run_pipeline(other, load_config(None, FAST))
     real = distill_module.distill_student
@@ -72,7 +97,7 @@ def test_an_interrupted_run_resumes_to_the_same_result(store: Store, tmp_path: A
     with pytest.raises(KeyboardInterrupt):
         run_pipeline(store, load_config(None, FAST))
     with store.engine.connect() as conn:
-        status, = conn.exec_driver_sql("SELECT status FROM run WHERE kind = 'pipeline'").one()
+        (status,) = conn.exec_driver_sql("SELECT status FROM run WHERE kind = 'pipeline'").one()
     assert status == "interrupted"
     resumed = run_pipeline(store, resume="1")
     assert resumed["status"] == "done"

@@ -1,0 +1,122 @@
+"""`audit` against hand-computed figures on a small stored set of answers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from alkd_tui.data import load_dataset
+from alkd_tui.errors import BadInputError
+from alkd_tui.pipeline.audit import audit
+from alkd_tui.pipeline.labels import label_selection
+from alkd_tui.pipeline.models import get_model, load_trained
+from alkd_tui.pipeline.review import record_review, selection_labels
+from alkd_tui.pipeline.selection import create_selection
+from alkd_tui.rec.instances import Instances
+from alkd_tui.store import Store
+
+
+def members(store: Store) -> list[tuple[str, int, int]]:
+    """(session external id, instance index, target item index) of selection 1, in order."""
+    with store.engine.connect() as conn:
+        return [tuple(r) for r in conn.exec_driver_sql(  # type: ignore[misc]
+            'SELECT s.external_id, s.idx, s.target FROM selection_member m JOIN session s ON s.id = m.session_id '
+            'WHERE m.selection_id = 1 ORDER BY m."order"')]  # fmt: skip
+
+
+@pytest.fixture
+def answered(labelling_store: Store, tmp_path: Path) -> tuple[Store, list[list[int]], list[int]]:
+    """Recorded answers whose hits we choose: answer k puts the target at position k (k = 1..12),
+    or leaves it out for k = 12; two answers repeat an id; one holds an id that is not an item."""
+    ds = load_dataset(labelling_store, "games")
+    rankings, targets = [], []
+    lines = []
+    for k, (key, _idx, target) in enumerate(members(labelling_store), start=1):
+        others = [i for i in range(ds.n_items) if i != target][:30]
+        ranking = [*others[:k - 1], target, *others[k - 1:24]] if k < 12 else others[:25]
+        raw = [ds.item_ids[i] for i in ranking]
+        if k in (3, 4):
+            raw = [*raw[:5], raw[0], *raw[5:]]  # a duplicate id
+        if k == 5:
+            raw = [*raw, "not-an-item"]
+        lines.append(json.dumps({"session_id": key, "model": "recorded", "ranking": raw}))
+        rankings.append(ranking[:25])
+        targets.append(target)
+    path = tmp_path / "answers.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    label_selection(labelling_store, "sel", "replay", file=path)
+    return labelling_store, rankings, targets
+
+
+def test_hits_duplicates_and_unknown_ids(answered) -> None:  # type: ignore[no-untyped-def]
+    store, _rankings, _targets = answered
+    report = audit(store, selection="sel")
+    assert report["answers"] == 12 and report["requests"] == 12
+    # The target sits at position k for answer k (k = 1..11) and is missing from answer 12.
+    assert report["hit@1"] == pytest.approx(1 / 12, abs=1e-6)
+    assert report["hit@5"] == pytest.approx(5 / 12, abs=1e-6)
+    assert report["hit@10"] == pytest.approx(10 / 12, abs=1e-6)
+    assert report["hit@25"] == pytest.approx(11 / 12, abs=1e-6)
+    assert report["duplicates"] == 2 and report["answers_with_duplicates"] == 2
+    assert report["unknown_ids"] == 1
+    assert report["by_model"]["recorded"]["answers"] == 12
+
+
+def test_classes_against_a_student_by_hand(answered) -> None:  # type: ignore[no-untyped-def]
+    store, rankings, _targets = answered
+    row = get_model(store, "teacher-rec")
+    model = load_trained(store, row)
+    ds = load_dataset(store, "games")
+    expected = {"effective": 0, "similar": 0, "incorrect": 0}
+    for (_key, idx, target), ranking in zip(members(store), rankings, strict=True):
+        batch = Instances.of_rows(ds, torch.tensor([idx]).numpy(), model.max_len).batch(slice(None))
+        with torch.no_grad():
+            scores = model.score_all(batch)[0]
+        scores[batch.items[0][batch.items[0] != batch.pad]] = float("-inf")
+        top = scores.argsort(descending=True)[:25].tolist()
+        overlap = len(set(ranking) & set(top)) / 25
+        if overlap >= 0.5 or (target in ranking and target in top):
+            expected["similar"] += 1
+        elif target in ranking:
+            expected["effective"] += 1
+        else:
+            expected["incorrect"] += 1
+    report = audit(store, selection="sel", student="teacher-rec")
+    assert report["classes"] == expected
+    assert report["effective"] == pytest.approx(expected["effective"] / 12, abs=1e-6)
+
+
+def test_review_decisions_are_counted(answered) -> None:  # type: ignore[no-untyped-def]
+    store, _, _ = answered
+    labels = selection_labels(store, 1)
+    record_review(store, labels[0].request_id, "accept")
+    record_review(store, labels[1].request_id, "accept")
+    record_review(store, labels[2].request_id, "reject")
+    report = audit(store, selection="sel")
+    assert report["review"] == {"accepted": 2, "pending": 9, "rejected": 1}
+    assert report["acceptance_rate"] == pytest.approx(2 / 3, abs=1e-6)
+
+
+def test_measured_ratios_feed_the_next_selection(answered) -> None:  # type: ignore[no-untyped-def]
+    store, _, _ = answered
+    with pytest.raises(BadInputError, match="no ratios measured"):
+        create_selection(store, "games", "alkd", 5, teacher_model="teacher-rec", ratios="from:sel")
+    report = audit(store, selection="sel", student="teacher-rec", overlap_threshold=0.99)
+    if "estimated_ratios" not in report:
+        pytest.fail(f"every class should occur here: {report['classes']}")
+    saved = audit(
+        store, selection="sel", student="teacher-rec", overlap_threshold=0.99, save_ratios=True
+    )
+    assert saved["saved_ratios"] == report["estimated_ratios"]
+    made = create_selection(
+        store, "games", "alkd", 5, teacher_model="teacher-rec", ratios="from:sel", name="next"
+    )
+    assert made["size"] == 5
+
+
+def test_an_empty_audit(store: Store) -> None:
+    report = audit(store)
+    assert report["answers"] == 0 and report["hit@25"] is None
