@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from alkd_tui import __version__
+from alkd_tui.cli import interrupts
 from alkd_tui.cli.audit import audit
 from alkd_tui.cli.data import data_app
 from alkd_tui.cli.db import db_app
@@ -23,6 +24,7 @@ from alkd_tui.cli.review import review_app
 from alkd_tui.cli.run import run, runs_app
 from alkd_tui.cli.select import select_, selections_app
 from alkd_tui.cli.state import CliState
+from alkd_tui.cli.teacher import teacher_app
 from alkd_tui.errors import AlkdError, ExitCode
 from alkd_tui.paths import DB_ENV, default_db_path
 
@@ -48,6 +50,7 @@ app.add_typer(runs_app, name="runs")
 app.add_typer(export_app, name="export")
 app.command("select")(select_)
 app.add_typer(selections_app, name="selections")
+app.add_typer(teacher_app, name="teacher")
 
 
 def _version(value: bool) -> None:
@@ -86,6 +89,7 @@ def _fail(message: str, code: int) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Run `alkd` with `argv` (default: the process's arguments); returns the exit code."""
+    interrupts.reset()
     try:
         # Without standalone mode, Click returns the code of a `typer.Exit` (Typer turns
         # Ctrl-C into Exit(130)) instead of exiting.
@@ -121,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def console() -> None:
     """The `alkd` console script: run, then exit with the code."""
+    interrupts.install()
     code = main()
     # Everything made so far lives until exit: freezing it spares the interpreter's final
     # garbage collections walking it all (about a quarter second on every command).

@@ -21,6 +21,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from alkd_tui.cli import interrupts
 from alkd_tui.progress import ProgressEvent, Reporter
 
 err = Console(stderr=True, highlight=False)
@@ -87,14 +88,24 @@ def _stderr_log(event: ProgressEvent) -> None:
         print(f"{event.task}: {event.message}", file=sys.stderr, flush=True)
 
 
+def _guarded(report: Reporter) -> Reporter:
+    def call(event: ProgressEvent) -> None:
+        interrupts.check()
+        report(event)
+
+    return call
+
+
 @contextmanager
 def reporter(mode: OutputMode) -> Iterator[Reporter]:
-    """The progress reporter for this command: JSON lines, rich bars on a TTY, or log lines."""
+    """The progress reporter for this command: JSON lines, rich bars on a TTY, or log lines.
+
+    Every event first checks for a pending Ctrl-C (see `alkd_tui.cli.interrupts`)."""
     if mode.jsonl:
-        yield lambda event: emit_jsonl(event.to_json())
+        yield _guarded(lambda event: emit_jsonl(event.to_json()))
         return
     if not err.is_terminal:
-        yield _stderr_log
+        yield _guarded(_stderr_log)
         return
     progress = Progress(
         SpinnerColumn(),
@@ -109,4 +120,4 @@ def reporter(mode: OutputMode) -> Iterator[Reporter]:
         transient=False,
     )
     with progress:
-        yield _RichReporter(progress)
+        yield _guarded(_RichReporter(progress))

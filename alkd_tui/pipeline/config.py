@@ -176,6 +176,25 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
     for assignment in overrides or []:
         apply_override(data, assignment)
     try:
-        return RunConfig.model_validate(data)
+        cfg = RunConfig.model_validate(data)
     except ValidationError as exc:
         raise BadInputError(_message(exc, where)) from None
+    if path is not None:
+        _resolve_paths(cfg, Path(path).expanduser().resolve().parent)
+    return cfg
+
+
+def _resolve_paths(cfg: RunConfig, base: Path) -> None:
+    """Relative file paths in a config file are relative to the file's own folder."""
+
+    def resolve(value: str | None) -> str | None:
+        if value is None or Path(value).is_absolute():
+            return value
+        return str((base / value).resolve())
+
+    cfg.dataset.path = resolve(cfg.dataset.path)
+    cfg.label.file = resolve(cfg.label.file)
+    cfg.select.from_file = resolve(cfg.select.from_file)
+    if cfg.select.pool and ":" in cfg.select.pool:
+        kind, _, rest = cfg.select.pool.partition(":")
+        cfg.select.pool = f"{kind}:{resolve(rest)}"

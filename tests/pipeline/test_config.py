@@ -72,3 +72,12 @@ def test_a_broken_toml_file_names_its_line(tmp_path: Path) -> None:
         load_config(path)
     with pytest.raises(InputFileError, match="no such file"):
         load_config(tmp_path / "missing.toml")
+
+
+def test_the_example_configs_load() -> None:
+    root = Path(__file__).resolve().parents[2] / "configs"
+    assert load_config(root / "default.toml") == RunConfig()
+    for path in sorted(root.glob("*.toml")):
+        cfg = load_config(path)
+        if cfg.label.file:
+            assert Path(cfg.label.file).is_absolute()  # resolved against the config's folder

@@ -1,0 +1,106 @@
+"""`alkd run` as a process: interrupted by SIGINT or killed (-9) during a step, then resumed,
+it ends with the same results as an uninterrupted run and no duplicate teacher requests."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+ALKD = str(Path(sys.executable).parent / "alkd")
+FAST = ["--set", "teacher_recommender.epochs=2", "--set", "student.epochs=2", "--set", "select.budget=20",
+        "--set", "distill.epochs=10", "--set", "distill.patience=10", "--set", "label.teacher=tr"]  # fmt: skip
+ENV = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE"}
+
+
+def alkd(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [ALKD, "--db", str(db), *args],
+        capture_output=True,
+        text=True,
+        env=ENV,
+        check=False,
+        timeout=300,
+    )
+
+
+@pytest.fixture(scope="module")
+def straight(tmp_path_factory: pytest.TempPathFactory) -> dict:  # type: ignore[type-arg]
+    db = tmp_path_factory.mktemp("straight") / "alkd.db"
+    done = alkd(db, "run", *FAST, "--json")
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def interrupt_at(db: Path, step: str, sig: int) -> int:
+    """Start a run, send `sig` at the first progress inside `step`, return the exit code."""
+    proc = subprocess.Popen([ALKD, "--db", str(db), "run", *FAST, "--jsonl"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=ENV)  # fmt: skip
+    assert proc.stdout is not None
+    started = False
+    for line in proc.stdout:
+        event = json.loads(line)
+        started = started or (event.get("event") == "start" and event.get("task") == f"step {step}")
+        if started and event.get("event") == "advance":  # the step is under way
+            proc.send_signal(sig)
+            break
+    else:
+        pytest.fail(
+            f"the run ended before step {step}: {proc.stderr.read() if proc.stderr else ''}"
+        )
+    proc.communicate(timeout=120)
+    return proc.returncode
+
+
+@pytest.mark.parametrize("step", ["teacher_recommender", "label", "distill"])
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["sigint", "kill-9"])
+def test_interrupt_then_resume(straight: dict, tmp_path: Path, step: str, sig: int) -> None:  # type: ignore[type-arg]
+    db = tmp_path / "alkd.db"
+    code = interrupt_at(db, step, sig)
+    status = (
+        sqlite3.connect(db).execute("SELECT status FROM run WHERE kind = 'pipeline'").fetchone()[0]
+    )
+    if sig == signal.SIGINT:
+        assert code == 130 and status == "interrupted"
+    else:
+        assert (
+            code == -signal.SIGKILL and status == "running"
+        )  # killed: nothing could be saved, nothing is lost
+    resumed = alkd(db, "run", "--resume", "1", "--json")
+    assert resumed.returncode == 0, resumed.stderr
+    summary = json.loads(resumed.stdout)
+    assert summary["status"] == "done"
+    assert summary["results"] == straight["results"]
+    con = sqlite3.connect(db)
+    assert con.execute("SELECT COUNT(*) FROM teacher_request").fetchone()[0] == 20
+    assert con.execute("SELECT COUNT(DISTINCT session_id) FROM teacher_request").fetchone()[0] == 20
+    assert (
+        con.execute("SELECT COUNT(*) FROM teacher_request WHERE status != 'answered'").fetchone()[0]
+        == 0
+    )
+
+
+def test_bad_configs_are_one_line_with_the_right_code(tmp_path: Path) -> None:
+    db = tmp_path / "alkd.db"
+    config = tmp_path / "run.toml"
+    config.write_text("[label]\nmodle = 'x'\n")
+    cases = [
+        ((str(config),), 2, "unknown key 'label.modle'"),
+        (("--set", "select.budget=many"), 2, "select.budget: Input should be a valid integer"),
+        (("--set", "dataset.name=nowhere"), 2, "dataset 'nowhere' is not in"),
+        (("--set", "label.teacher=ollama", "--set", "label.hosts=[\"127.0.0.1:9\"]", "--set", "teacher_recommender.epochs=1",
+          "--set", "student.epochs=1"), 3, "no Ollama server answers at http://127.0.0.1:9"),
+    ]  # fmt: skip
+    for args, code, message in cases:
+        result = alkd(db, "run", *args)
+        assert result.returncode == code, (args, result.stderr)
+        lines = result.stderr.strip().splitlines()
+        assert message in lines[-1] and lines[-1].startswith("alkd: error: "), (args, result.stderr)
