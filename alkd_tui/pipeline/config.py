@@ -54,7 +54,7 @@ class SelectStep(_Step):
     """Which sessions the teacher is asked about."""
 
     strategy: str = "alkd"
-    budget: int = 40
+    budget: int = 20
     ratios: str = "1:5:4"
     mu: float = 10.0
     pool: str | None = None
