@@ -80,7 +80,7 @@ def label_rows(
     if selection is not None:
         sel = get_selection(store, selection)
         where.append(
-            "r.session_id IN (SELECT session_id FROM selection_member WHERE selection_id = ?)"
+            "u.session_id IN (SELECT session_id FROM selection_member WHERE selection_id = ?)"
         )
         params.append(sel.id)
     if teacher is not None:
@@ -92,8 +92,10 @@ def label_rows(
     query = (
         "SELECT r.id, s.external_id AS session_id, d.name AS dataset, r.model_name, r.backend, r.model_digest, "
         "r.template_version, r.ranking, r.scores, r.parse_status, r.latency_s, r.prompt_tokens, r.output_tokens, "
-        "r.answered_at, s.dataset_id FROM teacher_request r JOIN session s ON s.id = r.session_id "
-        "JOIN dataset d ON d.id = s.dataset_id WHERE " + " AND ".join(where) + " ORDER BY r.id"
+        "r.answered_at, s.dataset_id FROM teacher_request r JOIN request_use u ON u.request_id = r.id "
+        "JOIN session s ON s.id = u.session_id JOIN dataset d ON d.id = s.dataset_id WHERE "
+        + " AND ".join(where)
+        + " ORDER BY r.id, u.session_id"
     )
     with store.engine.connect() as conn:
         rows = conn.exec_driver_sql(query, tuple(params)).mappings().all()

@@ -237,21 +237,27 @@ def label_selection(
 
 
 def label_summary(store: Store, selection_id: int, model_name: str) -> dict[str, Any]:
-    """Figures over a selection's requests to one model: statuses, parse statuses, latency, tokens."""
+    """Figures over a selection's answers from one model: statuses and parse statuses per session;
+    latency and tokens per request (sessions with identical questions share one request)."""
     with store.engine.connect() as conn:
         rows = conn.exec_driver_sql(
-            "SELECT r.status, r.parse_status, r.latency_s, r.prompt_tokens, r.output_tokens FROM teacher_request r "
-            "JOIN selection_member m ON m.session_id = r.session_id AND m.selection_id = ? WHERE r.model_name = ?",
+            "SELECT DISTINCT r.id, u.session_id, r.status, r.parse_status, r.latency_s, r.prompt_tokens, "
+            "r.output_tokens FROM teacher_request r JOIN request_use u ON u.request_id = r.id "
+            "JOIN selection_member m ON m.session_id = u.session_id AND m.selection_id = ? WHERE r.model_name = ?",
             (selection_id, model_name),
         ).all()
     statuses: dict[str, int] = {}
     parse: dict[str, int] = {}
     latencies = []
     prompt_tokens = output_tokens = 0
-    for status, parse_status, latency, p_tok, o_tok in rows:
+    counted: set[int] = set()
+    for request_id, _, status, parse_status, latency, p_tok, o_tok in rows:
         statuses[status] = statuses.get(status, 0) + 1
         if parse_status:
             parse[parse_status] = parse.get(parse_status, 0) + 1
+        if request_id in counted:
+            continue
+        counted.add(request_id)
         if latency is not None and status == "answered":
             latencies.append(float(latency))
         prompt_tokens += p_tok or 0

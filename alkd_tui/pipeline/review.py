@@ -65,9 +65,10 @@ def selection_labels(store: Store, selection_id: int, model_name: str | None = N
     """The latest answered label per session of a selection (of one teacher model, if given),
     with review status, in selection order."""
     query = (
-        'SELECT r.id, r.session_id, s.idx, s.external_id, r.model_name, r.ranking, r.scores, r.parse_status, m."order" '
-        "FROM teacher_request r JOIN selection_member m ON m.session_id = r.session_id AND m.selection_id = ? "
-        "JOIN session s ON s.id = r.session_id WHERE r.status = 'answered'"
+        'SELECT r.id, u.session_id, s.idx, s.external_id, r.model_name, r.ranking, r.scores, r.parse_status, m."order" '
+        "FROM teacher_request r JOIN request_use u ON u.request_id = r.id "
+        "JOIN selection_member m ON m.session_id = u.session_id AND m.selection_id = ? "
+        "JOIN session s ON s.id = u.session_id WHERE r.status = 'answered'"
     )
     params: tuple[Any, ...] = (selection_id,)
     if model_name is not None:
@@ -158,9 +159,11 @@ def accept_by_rule(
     if rule not in RULES:
         raise BadInputError(f"rule {rule!r}: use {', '.join(RULES)}")
     accepted = skipped = 0
+    decided: set[int] = set()  # sessions with identical questions share one request
     for label in selection_labels(store, selection_id, model_name):
-        if label.status != "pending":
+        if label.status != "pending" or label.request_id in decided:
             continue
+        decided.add(label.request_id)
         good = {
             "parsed": bool(label.ranking),
             "ok": label.parse_status == "ok",

@@ -262,3 +262,17 @@ class Hint(SQLModel, table=True):
     text: str
     request_id: int | None = _fk("teacher_request.id", nullable=True, ondelete="SET NULL")
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class RequestUse(SQLModel, table=True):
+    """Which sessions a teacher request answers. Sessions whose questions are identical (same
+    prompt to the same model) share one request, and so one answer and one review status."""
+
+    __tablename__ = "request_use"
+    __table_args__ = (UniqueConstraint("request_id", "session_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int | None = _fk("teacher_request.id", nullable=False)
+    session_id: int | None = _fk("session.id", nullable=False)
+    selection_id: int | None = _fk("selection.id", nullable=True, ondelete="SET NULL")
+    created_at: datetime = Field(default_factory=utcnow)

@@ -151,12 +151,14 @@ def register_requests(
     run_id: int | None,
     options: dict[str, Any],
 ) -> tuple[list[tuple[int, Question]], int]:
-    """Store every question as a request before anything is sent (one transaction).
+    """Store every question as a request before anything is sent (one transaction), and link
+    each session to the request that answers it: sessions with identical questions share one.
 
-    Returns the requests still to ask (new, pending, sent-but-unanswered, failed) and how many
-    were already answered (the cache).
+    Returns the requests still to ask (new, pending, sent-but-unanswered, failed; each once)
+    and how many questions were already answered (the cache).
     """
     todo: list[tuple[int, Question]] = []
+    queued: set[int] = set()
     cached = 0
     now = sql_timestamp(utcnow())
     with store.engine.begin() as conn:
@@ -165,7 +167,13 @@ def register_requests(
                 "SELECT id, status FROM teacher_request WHERE model_name = ? AND prompt_hash = ?",
                 (info.model, q.prompt_hash),
             ).first()
-            if row is not None and row[1] == "answered":
+            if row is not None:
+                conn.exec_driver_sql(
+                    "INSERT OR IGNORE INTO request_use (request_id, session_id, selection_id, created_at) "
+                    "VALUES (?, ?, ?, ?)",
+                    (row[0], q.session_id, selection_id, now),
+                )
+            if row is not None and (row[1] == "answered" or row[0] in queued):
                 cached += 1
                 continue
             if row is None:
@@ -180,8 +188,13 @@ def register_requests(
                     ),
                 )  # fmt: skip
                 request_id = int(cursor.lastrowid)  # type: ignore[arg-type]
+                conn.exec_driver_sql(
+                    "INSERT INTO request_use (request_id, session_id, selection_id, created_at) VALUES (?, ?, ?, ?)",
+                    (request_id, q.session_id, selection_id, now),
+                )
             else:
                 request_id = int(row[0])
+            queued.add(request_id)
             todo.append((request_id, q))
     return todo, cached
 

@@ -161,3 +161,25 @@ def test_tr_teacher_answers_with_its_own_candidates(labelling_store: Store) -> N
     assert result["teacher"]["is_llm"] is False and result["teacher"]["model"] == "tr:teacher-rec"
     for r in requests(labelling_store):
         assert json.loads(r["ranking"]) == json.loads(r["candidates"])[:5]
+
+
+def test_sessions_with_identical_questions_share_one_request(
+    labelling_store: Store, use_fixture, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    from alkd_tui.pipeline.review import accept_by_rule, selection_labels
+    from alkd_tui.pipeline.selection import import_selection
+
+    # Sessions 0 and 30 of the fixture data click the same items: the same question.
+    ids = tmp_path / "ids.txt"
+    ids.write_text("0\n30\n1\n")
+    import_selection(labelling_store, "games", ids, "twins")
+    result = labels.label_selection(labelling_store, "twins", "ollama", model="fixture:1b", candidates_from="teacher-rec",
+                                    options=FAST)  # fmt: skip
+    assert use_fixture.chat_calls == 2  # two distinct questions for three sessions
+    assert result["requests"] == 3 and result["answered"] == 3 and result["cached"] == 1
+    assert result["tokens"]["prompt"] == 2 * 120  # cost counted once per request
+    found = selection_labels(labelling_store, 2)
+    assert [label.session_key for label in found] == ["0", "30", "1"]
+    assert found[0].request_id == found[1].request_id and found[0].ranking == found[1].ranking
+    assert accept_by_rule(labelling_store, 2, "parsed") == {"accepted": 2, "not_matching": 0}
+    assert {label.status for label in selection_labels(labelling_store, 2)} == {"accepted"}
