@@ -31,6 +31,7 @@ class InstantOllama(BaseHTTPRequestHandler):
 
     delay = 0.0
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # else each answer waits ~40 ms for a delayed ACK
 
     def log_message(self, *args: Any) -> None:
         pass

@@ -289,6 +289,8 @@ def _model_details(model: LocalModel) -> dict[str, Any]:
 class _Handler(BaseHTTPRequestHandler):
     server: CompatServer
     protocol_version = "HTTP/1.1"
+    # Small writes (headers, then streamed lines) must not wait for the peer's delayed ACK.
+    disable_nagle_algorithm = True
     server_version = "alkd-local/" + __version__
     sys_version = ""
     timeout = 300
