@@ -77,10 +77,13 @@ class _RichReporter:
             task_id, completed=event.completed or 0, total=event.total, info=fields
         )
         if event.kind == "end":
+            self.tasks.pop(event.task, None)
+            if event.task.startswith("epoch "):  # one bar per epoch would flood the screen
+                self.progress.remove_task(task_id)
+                return
             self.progress.update(
                 task_id, total=event.completed or 1, completed=event.completed or 1
             )
-            self.tasks.pop(event.task, None)
 
 
 def _stderr_log(event: ProgressEvent) -> None:
