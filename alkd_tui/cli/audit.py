@@ -31,6 +31,9 @@ def audit(
     dataset: Annotated[
         str | None, typer.Option("--dataset", help="Only this dataset's answers.")
     ] = None,
+    strategy: Annotated[
+        str | None, typer.Option("--strategy", help="Only answers for selections of this strategy.")
+    ] = None,
     student: Annotated[
         str | None,
         typer.Option(
@@ -55,8 +58,8 @@ def audit(
     latency and tokens, review decisions; overall, by model and by strategy."""
     from alkd_tui.pipeline.audit import audit as run_audit
 
-    data = run_audit(state(ctx).store(), selection=selection, teacher=teacher, dataset=dataset, student=student,
-                     n=n, overlap_threshold=overlap, save_ratios=save_ratios)  # fmt: skip
+    data = run_audit(state(ctx).store(), selection=selection, teacher=teacher, dataset=dataset, strategy=strategy,
+                     student=student, n=n, overlap_threshold=overlap, save_ratios=save_ratios)  # fmt: skip
 
     def human() -> None:
         table = Table(show_header=False, box=None, title="teacher answers", title_justify="left")

@@ -43,13 +43,17 @@ def _percentiles(values: list[float]) -> dict[str, float | None]:
 
 
 def _requests(
-    store: Store, selection: str | None, teacher: str | None, dataset: str | None
+    store: Store,
+    selection: str | None,
+    teacher: str | None,
+    dataset: str | None,
+    strategy: str | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
     where, params = ["1 = 1"], []
     if selection is not None:
         sel = get_selection(store, selection)
         where.append(
-            "r.session_id IN (SELECT session_id FROM selection_member WHERE selection_id = ?)"
+            "u.session_id IN (SELECT session_id FROM selection_member WHERE selection_id = ?)"
         )
         params.append(sel.id)
     if teacher is not None:
@@ -58,13 +62,16 @@ def _requests(
     if dataset is not None:
         where.append("s.dataset_id = ?")
         params.append(get_dataset(store, dataset).id)
+    if strategy is not None:
+        where.append("sel.strategy = ?")
+        params.append(strategy)
     query = (
         "SELECT r.id, r.status, r.model_name, r.backend, r.raw_response, r.ranking, r.parse_status, r.latency_s, "
         "r.prompt_tokens, r.output_tokens, r.candidates, s.idx, s.target, s.dataset_id, sel.strategy "
-        "FROM teacher_request r JOIN session s ON s.id = r.session_id "
-        "LEFT JOIN selection sel ON sel.id = r.selection_id WHERE "
+        "FROM request_use u JOIN teacher_request r ON r.id = u.request_id JOIN session s ON s.id = u.session_id "
+        "LEFT JOIN selection sel ON sel.id = u.selection_id WHERE "
         + " AND ".join(where)
-        + " ORDER BY r.id"
+        + " ORDER BY r.id, u.session_id"
     )
     with store.engine.connect() as conn:
         rows = [dict(r) for r in conn.exec_driver_sql(query, tuple(params)).mappings()]
@@ -136,15 +143,11 @@ def _figures(rows: list[dict[str, Any]], catalogue: dict[str, int] | None, stude
             out["estimated_ratios"] = ":".join(
                 f"{classes[c] / smallest:.2g}" for c in ("effective", "similar", "incorrect")
             )
-    out["latency_s"] = _percentiles(
-        [float(r["latency_s"]) for r in answered if r["latency_s"] is not None]
-    )
-    out["prompt_tokens"] = _percentiles(
-        [float(r["prompt_tokens"]) for r in answered if r["prompt_tokens"] is not None]
-    )
-    out["output_tokens"] = _percentiles(
-        [float(r["output_tokens"]) for r in answered if r["output_tokens"] is not None]
-    )
+    # What answers cost is counted once per request (sessions with identical questions share one).
+    asked = list({r["id"]: r for r in answered}.values())
+    out["questions"] = len(asked)
+    for key in ("latency_s", "prompt_tokens", "output_tokens"):
+        out[key] = _percentiles([float(r[key]) for r in asked if r[key] is not None])
     review: dict[str, int] = defaultdict(int)
     for r in answered:
         review[r["review"]] += 1
@@ -176,17 +179,19 @@ def audit(
     selection: str | None = None,
     teacher: str | None = None,
     dataset: str | None = None,
+    strategy: str | None = None,
     student: str | None = None,
     n: int = 25,
     overlap_threshold: float = 0.5,
     save_ratios: bool = False,
 ) -> dict[str, Any]:
-    """The audit of the teacher answers that match the filters (all of them by default).
+    """The audit of the teacher answers that match the filters (all of them by default);
+    `strategy` keeps the answers asked for selections of that strategy.
 
     With `save_ratios` (and a selection and a student), the measured effective : similar :
     incorrect ratios are kept with the selection, for `alkd select --ratios from:SELECTION`.
     """
-    rows, dataset_id = _requests(store, selection, teacher, dataset)
+    rows, dataset_id = _requests(store, selection, teacher, dataset, strategy)
     catalogue = None
     student_top = None
     if rows:
@@ -206,6 +211,7 @@ def audit(
             "selection": selection,
             "teacher": teacher,
             "dataset": dataset,
+            "strategy": strategy,
             "student": student,
         },
         **_figures(rows, catalogue, student_top, overlap_threshold, n),

@@ -1,4 +1,7 @@
-"""Recommender steps over the store: train (resumable), evaluate, list and show models."""
+"""Recommender steps over the store: train (resumable), evaluate, list and show models.
+
+torch loads only in the functions that train, load or evaluate a model: listing and showing
+models stays quick (the TUI opens its screens with them)."""
 
 from __future__ import annotations
 
@@ -7,25 +10,24 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
 from sqlmodel import select
 
 from alkd_tui.config import build
 from alkd_tui.data import load_dataset
-from alkd_tui.data.canonical import SessionDataset
 from alkd_tui.errors import BadInputError, NotFoundError, StepFailedError
 from alkd_tui.pipeline.datasets import get_dataset
 from alkd_tui.pipeline.runs import finish_run, start_run
 from alkd_tui.progress import Reporter, silent
-from alkd_tui.rec.checkpoint import load_checkpoint, save_atomic, save_checkpoint
-from alkd_tui.rec.evaluate import evaluate
-from alkd_tui.rec.instances import Instances
-from alkd_tui.rec.loop import TrainResult, TrainState
-from alkd_tui.rec.models.base import SessionRecommender
-from alkd_tui.rec.trainer import TrainConfig, known_architectures, train_model
 from alkd_tui.store import Dataset, RecModel, Store, utcnow
+
+if TYPE_CHECKING:
+    from alkd_tui.data.canonical import SessionDataset
+    from alkd_tui.rec.loop import TrainResult, TrainState
+    from alkd_tui.rec.models.base import SessionRecommender
+
+    Fit = Callable[[SessionDataset, TrainState | None, Callable[[TrainState], None]], TrainResult]
 
 ROLES = ("teacher", "student", "baseline")
 SPLITS = ("train", "valid", "test")
@@ -76,6 +78,8 @@ def list_models(store: Store, dataset: str | None = None) -> list[dict[str, Any]
 
 def load_trained(store: Store, row: RecModel) -> SessionRecommender:
     """The trained model of a `done` model row, rebuilt from its checkpoint."""
+    from alkd_tui.rec.checkpoint import load_checkpoint
+
     if row.status != "done" or row.checkpoint_path is None:
         raise BadInputError(f"model {row.name!r} is {row.status}, not trained")
     model, _ = load_checkpoint(store.path.parent / row.checkpoint_path, row.checkpoint_sha256)
@@ -118,14 +122,16 @@ class ModelJob:
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
-Fit = Callable[[SessionDataset, TrainState | None, Callable[[TrainState], None]], TrainResult]
-
-
 def produce_model(
     store: Store, job: ModelJob, fit: Fit, *, name: str | None = None, force: bool = False
 ) -> dict[str, Any]:
     """Run `fit` for `job`, or reuse the finished model of an identical job (unless `force`),
     or resume an interrupted one from its last epoch; store the checkpoint and metrics."""
+    import torch
+
+    from alkd_tui.rec.checkpoint import save_atomic, save_checkpoint
+    from alkd_tui.rec.loop import TrainState
+
     digest = job.digest()
     with store.session() as orm:
         previous = orm.exec(
@@ -213,6 +219,9 @@ def produce_model(
 
 def model_metrics(model: SessionRecommender, ds: SessionDataset, max_len: int) -> dict[str, Any]:
     """Validation and test metrics, and test with the session's own items excluded."""
+    from alkd_tui.rec.evaluate import evaluate
+    from alkd_tui.rec.instances import Instances
+
     metrics: dict[str, Any] = {
         split: evaluate(model, Instances.of_split(ds, split, max_len))
         for split in ("valid", "test")
@@ -239,6 +248,10 @@ def train_recommender(
     A model with the same dataset, role and config is reused when done (unless `force`) and
     resumed from its last epoch when an earlier run was interrupted.
     """
+    import torch
+
+    from alkd_tui.rec.trainer import TrainConfig, known_architectures, train_model
+
     if role not in ROLES:
         raise BadInputError(f"--role {role!r}: use {', '.join(ROLES)}")
     cfg = build(TrainConfig, config)
@@ -285,6 +298,9 @@ def evaluate_model(
     store: Store, name: str, split: str = "test", *, exclude_own: bool = False
 ) -> dict[str, Any]:
     """Evaluate a stored model on a split of its dataset (full ranking over all items)."""
+    from alkd_tui.rec.evaluate import evaluate
+    from alkd_tui.rec.instances import Instances
+
     if split not in SPLITS:
         raise BadInputError(f"--split {split!r}: use {', '.join(SPLITS)}")
     row = get_model(store, name)

@@ -1,66 +1,69 @@
-"""The `alkd-tui` application: opens the store and lists its datasets (more areas to come)."""
+"""The `alkd-tui` application: one mode per area (Datasets, Select, Label, Review, Runs,
+Audit) over one store, a header with the database and the teacher's live state, the command
+palette with the app's own commands, F1 help, and keys with ids so they can be remapped.
+
+Everything the areas do goes through `alkd_tui.pipeline` (in thread workers) or through
+`alkd ... --jsonl` subprocesses (`alkd_tui.tui.jobs`); the TUI decides nothing itself.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import time
+import tomllib
+import traceback
 from pathlib import Path
 from typing import Any, ClassVar
 
 from textual import work
-from textual.app import App, ComposeResult
+from textual.app import App
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Header, Static
-from textual.worker import Worker, WorkerState
+from textual.reactive import var
+from textual.worker import Worker, WorkerState, get_current_worker
 
-from alkd_tui.errors import AlkdError
+from alkd_tui.errors import AlkdError, BadInputError
 from alkd_tui.paths import default_db_path
-from alkd_tui.pipeline.datasets import list_datasets, show_dataset
+from alkd_tui.pipeline.teacher_server import (
+    ServerStatus,
+    normalize_host,
+    probe_server,
+    teacher_host,
+)
 from alkd_tui.store import Store, open_store
+from alkd_tui.tui.commands import AlkdCommands
+from alkd_tui.tui.screens.audit import AuditScreen
+from alkd_tui.tui.screens.base import AreaScreen
+from alkd_tui.tui.screens.datasets import DatasetShown, DatasetsLoaded, DatasetsScreen
+from alkd_tui.tui.screens.help import HelpScreen, keys_table
+from alkd_tui.tui.screens.label import LabelScreen
+from alkd_tui.tui.screens.review import ReviewScreen
+from alkd_tui.tui.screens.runs import RunsScreen
+from alkd_tui.tui.screens.select import SelectScreen
+from alkd_tui.tui.widgets.dialogs import ErrorDialog
+from alkd_tui.tui.widgets.header import AREAS
+
+DEFAULT_TEACHER_MODEL = "smollm2:135m"
+KEYMAP_ENV = "ALKD_TUI_KEYMAP"
+
+__all__ = ["AlkdApp", "DatasetShown", "DatasetsLoaded", "TeacherProbed", "main"]
 
 
-class DatasetsLoaded(Message):
-    """The worker read the dataset list."""
+class TeacherProbed(Message):
+    """The poller asked the teacher's server for its version."""
 
-    def __init__(self, rows: list[dict[str, Any]]) -> None:
+    def __init__(self, status: ServerStatus) -> None:
         super().__init__()
-        self.rows = rows
+        self.status = status
 
 
-class DatasetShown(Message):
-    """The worker read one dataset's details."""
-
-    def __init__(self, detail: dict[str, Any]) -> None:
-        super().__init__()
-        self.detail = detail
-
-
-def describe(detail: dict[str, Any]) -> str:
-    """A dataset's details as text for the side panel."""
-    s = detail["sessions"]
-    length = detail.get("session_length", {})
-    lines = [
-        f"[b]{detail['name']}[/b] ({detail['format']})",
-        detail.get("description", "") or "",
-        "",
-        f"sessions  {s.get('total', 0):,}",
-        f"  train   {s.get('train', 0):,}",
-        f"  valid   {s.get('valid', 0):,}",
-        f"  test    {s.get('test', 0):,}",
-        f"items     {detail['items']:,} ({detail['items_with_titles']:,} with titles)",
-        f"clicks    {detail['clicks']:,}",
-    ]
-    if length:
-        lines.append(
-            f"length    median {length['median']:g}, mean {length['mean']:g}, max {length['max']}"
-        )
-    top = detail.get("top_items", [])
-    if top:
-        lines += ["", "[b]most clicked in training[/b]"]
-        lines += [f"{t['train_clicks']:>6,}  {t['title'] or t['item']}" for t in top]
-    return "\n".join(lines)
+def _area_binding(number: int, area: str, title: str) -> Binding:
+    return Binding(
+        str(number), f"area('{area}')", title, show=False, id=f"area.{area}",
+        tooltip=f"Switch to the {title} area",
+    )  # fmt: skip
 
 
 class AlkdApp(App[None]):
@@ -68,80 +71,128 @@ class AlkdApp(App[None]):
 
     CSS_PATH = "app.tcss"
     TITLE = "alkd"
+    MODES: ClassVar[dict[str, Any]] = {
+        "datasets": DatasetsScreen,
+        "select": SelectScreen,
+        "label": LabelScreen,
+        "review": ReviewScreen,
+        "runs": RunsScreen,
+        "audit": AuditScreen,
+    }
+    DEFAULT_MODE: ClassVar[str] = "datasets"
+    COMMANDS: ClassVar[set[Any]] = App.COMMANDS | {AlkdCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("q", "quit", "Quit", id="quit", tooltip="Leave alkd-tui"),
-        Binding("r", "refresh", "Refresh", id="refresh", tooltip="Read the datasets again"),
+        *(_area_binding(n, area, title) for n, (area, title) in enumerate(AREAS, start=1)),
+        Binding("f1", "help", "Help", id="help", tooltip="What this area does and its keys"),
+        Binding(
+            "ctrl+r", "refresh", "Refresh", id="refresh", tooltip="Read this area's data again"
+        ),
+        Binding("q", "quit", "Quit", id="quit", tooltip="Leave alkd-tui (running jobs go on)"),
     ]
 
-    def __init__(self, store: Store) -> None:
+    teacher_status: var[ServerStatus | None] = var(None)
+    """What the last probe of the teacher's server found (None: not probed yet)."""
+    teacher_model: var[str] = var(DEFAULT_TEACHER_MODEL)
+    """The LLM the Label area asks (shown in the header)."""
+    selection: var[str | None] = var(None)
+    """The selection the areas default to (the last one created or chosen)."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        db_label: str | None = None,
+        host: str | None = None,
+        poll_teacher: bool = True,
+        poll_seconds: float = 5.0,
+        keymap: dict[str, str] | None = None,
+        warm_up: bool = True,
+    ) -> None:
         super().__init__()
         self.store = store
-        self.sub_title = str(store.path)
-        self._names: list[str] = []
-
-    def compose(self) -> ComposeResult:
-        yield Header()
-        with Horizontal(id="body"):
-            yield DataTable(id="datasets", cursor_type="row", zebra_stripes=True)
-            yield Static("Select a dataset.", id="detail")
-        yield Static("", id="status")
-        yield Footer()
+        self.db_label = db_label or str(store.path)
+        self.teacher_host = normalize_host(host) if host else teacher_host()
+        self.poll_teacher = poll_teacher
+        self.poll_seconds = poll_seconds
+        self._keymap = keymap or {}
+        self._warm_up = warm_up
+        self.last_error: BaseException | None = None
+        self.sub_title = self.db_label
 
     def on_mount(self) -> None:
-        table = self.query_one("#datasets", DataTable)
-        table.add_columns("name", "format", "train", "valid", "test", "items", "titles")
-        self.action_refresh()
+        if self._keymap:
+            self.set_keymap(self._keymap)
+        if self.poll_teacher:
+            self.poll_teacher_server()
+        if self._warm_up:
+            self.warm_up()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="warm-up")
+    def warm_up(self) -> None:
+        """Load torch and the model code in the background, so the first screen that lists
+        models does not wait for it."""
+        import alkd_tui.pipeline.models  # noqa: F401
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="teacher-poll")
+    def poll_teacher_server(self) -> None:
+        worker = get_current_worker()
+        while not worker.is_cancelled:
+            self.post_message(TeacherProbed(probe_server(self.teacher_host)))
+            deadline = time.monotonic() + self.poll_seconds
+            while time.monotonic() < deadline and not worker.is_cancelled:
+                time.sleep(0.1)
+
+    def on_teacher_probed(self, message: TeacherProbed) -> None:
+        self.teacher_status = message.status
+
+    def action_area(self, area: str) -> None:
+        """Switch to an area (its screen keeps its state between visits)."""
+        if area in self.MODES and self.current_mode != area:
+            self.switch_mode(area)
+
+    def action_help(self) -> None:
+        screen = self.screen
+        if not isinstance(screen, AreaScreen):
+            return
+        title = dict(AREAS).get(screen.AREA, "alkd")
+        self.push_screen(HelpScreen(title, screen.HELP, keys_table(screen)))
 
     def action_refresh(self) -> None:
-        self.query_one("#status", Static).update("reading datasets…")
-        self.load_datasets()
+        screen = self.screen
+        if isinstance(screen, AreaScreen):
+            screen.action_refresh()
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="db")
-    def load_datasets(self) -> None:
-        self.post_message(DatasetsLoaded(list_datasets(self.store)))
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="detail")
-    def load_detail(self, name: str) -> None:
-        self.post_message(DatasetShown(show_dataset(self.store, name)))
-
-    def on_datasets_loaded(self, message: DatasetsLoaded) -> None:
-        table = self.query_one("#datasets", DataTable)
-        table.clear()
-        self._names = []
-        for row in message.rows:
-            s = row["sessions"]
-            table.add_row(
-                row["name"], row["format"], f"{s.get('train', 0):,}", f"{s.get('valid', 0):,}",
-                f"{s.get('test', 0):,}", f"{row['items']:,}", f"{row['items_with_titles']:,}",
-                key=row["name"],
-            )  # fmt: skip
-            self._names.append(row["name"])
-        status = f"{len(message.rows)} datasets in {self.store.path}"
-        if not message.rows:
-            status = f"no datasets in {self.store.path}: import one with `alkd data import`"
-        self.query_one("#status", Static).update(status)
-        if message.rows:
-            self.load_detail(message.rows[0]["name"])
-
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if event.row_key.value is not None:
-            self.load_detail(str(event.row_key.value))
-
-    def on_dataset_shown(self, message: DatasetShown) -> None:
-        self.query_one("#detail", Static).update(describe(message.detail))
+    def worker_failed(self, worker: Worker[Any]) -> None:
+        """The one place a failed worker ends up: a notification for what a user can cause,
+        an error dialog with the traceback for anything else."""
+        if worker.state != WorkerState.ERROR or worker.error is None:
+            return
+        error = worker.error
+        self.last_error = error
+        if isinstance(error, AlkdError):
+            self.notify(str(error), title="error", severity="error", timeout=10)
+            return
+        detail = "".join(traceback.format_exception(error))
+        self.push_screen(ErrorDialog(f"{type(error).__name__}: {error}", detail))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state == WorkerState.ERROR and event.worker.error is not None:
-            error = event.worker.error
-            text = (
-                str(error) if isinstance(error, AlkdError) else f"{type(error).__name__}: {error}"
-            )
-            self.query_one("#status", Static).update(f"[red]error:[/red] {text}")
-            self.notify(text, title="error", severity="error")
+        self.worker_failed(event.worker)
+
+
+def read_keymap(path: Path) -> dict[str, str]:
+    """A keymap file: TOML of binding id = "keys" (e.g. `"review.accept" = "a,enter"`)."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise BadInputError(f"keymap {path}: {exc}") from None
+    table = data.get("keys", data)
+    if not all(isinstance(v, str) for v in table.values()):
+        raise BadInputError(f'keymap {path}: expected binding id = "keys" pairs')
+    return dict(table)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run `alkd-tui [--db PATH]`."""
+    """Run `alkd-tui [--db PATH] [--keymap FILE]`."""
     parser = argparse.ArgumentParser(prog="alkd-tui", description="alkd's terminal UI")
     parser.add_argument(
         "--db",
@@ -149,14 +200,24 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="the SQLite database (default: $ALKD_DB or the user data folder)",
     )
+    parser.add_argument(
+        "--keymap",
+        type=Path,
+        default=None,
+        help=f'a TOML file of binding id = "keys" (default: ${KEYMAP_ENV})',
+    )
     args = parser.parse_args(argv)
     try:
+        keymap_path = args.keymap or (
+            Path(os.environ[KEYMAP_ENV]) if os.environ.get(KEYMAP_ENV) else None
+        )
+        keymap = read_keymap(keymap_path) if keymap_path else None
         store = open_store(args.db or default_db_path())
     except AlkdError as exc:
         print(f"alkd-tui: error: {exc}", file=sys.stderr)
         return int(exc.exit_code)
     with store:
-        AlkdApp(store).run()
+        AlkdApp(store, keymap=keymap).run()
     return 0
 
 

@@ -1,0 +1,76 @@
+"""Where the LLM teacher lives and whether it answers: the Ollama host (`OLLAMA_HOST`, else
+127.0.0.1:11434), a quick probe of `GET /api/version`, and the models of `GET /api/tags`.
+
+The local compatibility server (`alkd teacher serve`) speaks the same API; its version ends
+in `-alkd-local`, which is how a probe tells it from Ollama.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import httpx
+
+DEFAULT_HOST = "http://127.0.0.1:11434"
+LOCAL_VERSION_SUFFIX = "-alkd-local"
+
+
+def normalize_host(host: str) -> str:
+    """`localhost:11434` -> `http://localhost:11434` (what OLLAMA_HOST may hold)."""
+    host = host.strip().rstrip("/")
+    if not host.startswith(("http://", "https://")):
+        host = "http://" + host
+    if host.count(":") == 1:  # no port
+        host += ":11434"
+    return host
+
+
+def teacher_host() -> str:
+    """The Ollama host the teacher is asked at: `$OLLAMA_HOST`, else 127.0.0.1:11434."""
+    return normalize_host(os.environ.get("OLLAMA_HOST") or DEFAULT_HOST)
+
+
+@dataclass(frozen=True)
+class ServerStatus:
+    """What a probe of an Ollama-compatible server found."""
+
+    host: str
+    reachable: bool
+    version: str | None = None
+    error: str | None = None
+
+    @property
+    def local(self) -> bool:
+        """Whether it is alkd's local compatibility server rather than Ollama."""
+        return bool(self.version and self.version.endswith(LOCAL_VERSION_SUFFIX))
+
+    @property
+    def kind(self) -> str:
+        """`Ollama`, `local compatibility server`, or `server` when unreachable."""
+        if not self.reachable:
+            return "server"
+        return "local compatibility server" if self.local else "Ollama"
+
+
+def probe_server(host: str, timeout: float = 2.0) -> ServerStatus:
+    """`GET {host}/api/version`: reachable or not, and the version it reports."""
+    url = normalize_host(host)
+    try:
+        response = httpx.get(f"{url}/api/version", timeout=timeout)
+        response.raise_for_status()
+        version = str(response.json().get("version", "?"))
+    except (httpx.HTTPError, ValueError, AttributeError) as exc:
+        return ServerStatus(url, False, error=f"{type(exc).__name__}: {exc}".strip(": "))
+    return ServerStatus(url, True, version=version)
+
+
+def server_models(host: str, timeout: float = 5.0) -> list[str]:
+    """The model names `GET {host}/api/tags` lists (empty when the server does not answer)."""
+    try:
+        response = httpx.get(f"{normalize_host(host)}/api/tags", timeout=timeout)
+        response.raise_for_status()
+        listed = response.json().get("models", [])
+    except (httpx.HTTPError, ValueError, AttributeError):
+        return []
+    return sorted({str(m.get("model") or m.get("name")) for m in listed if isinstance(m, dict)})

@@ -1,0 +1,438 @@
+"""Read-only views of the store for interactive faces (the TUI): the review queue of a
+selection, one label in full, the latest answers of a labelling job, a student's top items for
+one session, item look-ups and the import formats.
+
+Nothing here decides anything: review decisions are `pipeline.review`'s, statuses come from
+its append-only history. torch loads only in `student_top_k`.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from alkd_tui.errors import BadInputError, NotFoundError
+from alkd_tui.pipeline.review import STATUS_OF, standing_decisions
+from alkd_tui.pipeline.selection import get_selection
+from alkd_tui.store import Store
+from alkd_tui.store.packing import unpack_items
+
+#: How much a parse status says about an answer, worst first (used to sort the review queue).
+PARSE_GRADE = {
+    None: 0,
+    "empty": 0,
+    "not_json": 1,
+    "truncated": 2,
+    "short": 3,
+    "repaired": 4,
+    "ok": 5,
+}
+
+
+def dataset_formats() -> list[dict[str, Any]]:
+    """The formats `import_dataset` reads: name, summary, default preprocessing, reader options."""
+    from alkd_tui.data.formats import FORMATS
+
+    return [
+        {
+            "name": f.name,
+            "summary": f.summary,
+            "defaults": dict(f.defaults),
+            "reader_options": sorted(f.reader_options),
+            "uses_gap": f.uses_gap,
+        }
+        for f in FORMATS.values()
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class QueueEntry:
+    """One answered label in a selection's review queue."""
+
+    request_id: int  # sessions with identical questions share one request (and its decisions)
+    session_id: int
+    order: int  # the member's order in the selection (1 = drawn first)
+    session_key: str
+    session_index: int
+    model_name: str
+    status: str  # pending, accepted, rejected, skipped, flagged
+    parse_status: str | None
+    ranked: int  # length of the (latest) ranking
+    top_score: float | None  # the teacher's score of its first item, where it gave scores
+    edited: bool
+    probability: float | None  # the member's selection probability
+    difficulty: float | None  # the member's difficulty (larger = harder)
+
+    @property
+    def key(self) -> str:
+        """Unique in a queue: the request and the session it answers."""
+        return f"{self.request_id}:{self.session_id}"
+
+    @property
+    def confidence(self) -> tuple[int, float]:
+        """How sure the teacher looks, lowest first: the parse grade, then the top score
+        (1.0 where the answer has no scores)."""
+        grade = PARSE_GRADE.get(self.parse_status, 0)
+        return grade, 1.0 if self.top_score is None else self.top_score
+
+
+def review_queue(store: Store, selection: str, model_name: str | None = None) -> dict[str, Any]:
+    """The answered labels of `selection` (of one teacher model, if given) with their review
+    status and why each session was chosen; also the selection's size and the models seen.
+
+    The same labels and statuses as `pipeline.review.selection_labels` (the latest answer per
+    session and model; a status from the history with undos), read lean for a long queue:
+    ranking lengths and top scores come from SQLite's JSON functions, and only edits are
+    decoded.
+    """
+    sel = get_selection(store, selection)
+    assert sel.id is not None
+    query = (
+        "SELECT r.id, u.session_id, s.idx, s.external_id, r.model_name, json_array_length(r.ranking), "
+        "json_extract(r.scores, '$[0]'), r.parse_status, m.\"order\", m.probability, m.difficulty "
+        "FROM selection_member m JOIN request_use u ON u.session_id = m.session_id "
+        "JOIN teacher_request r ON r.id = u.request_id JOIN session s ON s.id = m.session_id "
+        # `+r.status`: by member, then its uses (the status index would be scanned per member)
+        "WHERE m.selection_id = ? AND +r.status = 'answered'"
+    )
+    params: tuple[Any, ...] = (sel.id,)
+    if model_name is not None:
+        query += " AND r.model_name = ?"
+        params += (model_name,)
+    with store.engine.connect() as conn:
+        latest: dict[tuple[int, str], Any] = {}
+        for row in conn.exec_driver_sql(query, params).all():
+            key = (row[1], row[4])
+            if key not in latest or latest[key][0] < row[0]:  # the later request wins
+                latest[key] = row
+        ids = {row[0] for row in latest.values()}
+        events: dict[int, list[tuple[str, Any]]] = {}
+        for request_id, action, after in conn.exec_driver_sql(
+            "SELECT request_id, action, after FROM review_event WHERE request_id IN "
+            "(SELECT u.request_id FROM request_use u JOIN selection_member m "
+            "ON m.session_id = u.session_id AND m.selection_id = ?) ORDER BY id",
+            (sel.id,),
+        ):
+            if request_id in ids:
+                events.setdefault(int(request_id), []).append((action, after))
+        models = sorted({row[4] for row in latest.values()})
+        if model_name is not None:
+            models = [
+                str(m)
+                for (m,) in conn.exec_driver_sql(
+                    "SELECT DISTINCT r.model_name FROM selection_member m JOIN request_use u "
+                    "ON u.session_id = m.session_id JOIN teacher_request r ON r.id = u.request_id "
+                    "WHERE m.selection_id = ? AND +r.status = 'answered' ORDER BY r.model_name",
+                    (sel.id,),
+                )
+            ]
+    entries = []
+    for row in sorted(latest.values(), key=lambda r: (r[8], r[0])):
+        standing = standing_decisions(events.get(row[0], []))
+        edits = [after for action, after in standing if action == "edit" and after]
+        ranked = row[5] or 0
+        if edits:
+            after = edits[-1]
+            ranked = len(
+                (json.loads(after) if isinstance(after, str) else after).get("ranking", [])
+            )
+        top = row[6]
+        entries.append(
+            QueueEntry(
+                request_id=int(row[0]),
+                session_id=int(row[1]),
+                order=int(row[8]),
+                session_key=str(row[3]),
+                session_index=int(row[2]),
+                model_name=str(row[4]),
+                status=STATUS_OF[standing[-1][0]] if standing else "pending",
+                parse_status=row[7],
+                ranked=int(ranked),
+                top_score=float(top) if isinstance(top, int | float) and not edits else None,
+                edited=bool(edits),
+                probability=row[9],
+                difficulty=row[10],
+            )
+        )
+    return {
+        "selection": sel.id,
+        "name": sel.name,
+        "dataset_id": sel.dataset_id,
+        "strategy": sel.strategy,
+        "size": sel.size,
+        "models": models,
+        "entries": entries,
+    }
+
+
+def review_states(store: Store, request_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """The review status, edited flag and ranking length of each request, from its history."""
+    states: dict[int, dict[str, Any]] = {}
+    with store.engine.connect() as conn:
+        for start in range(0, len(request_ids), 900):
+            chunk = tuple(request_ids[start : start + 900])
+            marks = ",".join("?" * len(chunk))
+            rankings = {
+                int(i): json.loads(r) if r else []
+                for i, r in conn.exec_driver_sql(
+                    f"SELECT id, ranking FROM teacher_request WHERE id IN ({marks})", chunk
+                )
+            }
+            events: dict[int, list[tuple[str, Any]]] = {i: [] for i in rankings}
+            for request_id, action, after in conn.exec_driver_sql(
+                f"SELECT request_id, action, after FROM review_event WHERE request_id IN ({marks}) ORDER BY id",
+                chunk,
+            ):
+                events[int(request_id)].append(
+                    (action, json.loads(after) if isinstance(after, str) else after)
+                )
+            for request_id, history in events.items():
+                standing = standing_decisions(history)
+                edits = [after for action, after in standing if action == "edit" and after]
+                ranking = list(edits[-1].get("ranking", [])) if edits else rankings[request_id]
+                states[request_id] = {
+                    "status": STATUS_OF[standing[-1][0]] if standing else "pending",
+                    "edited": bool(edits),
+                    "ranked": len(ranking),
+                }
+    return states
+
+
+def _items(conn: Any, dataset_id: int, indices: Iterable[int]) -> dict[int, tuple[str, str | None]]:
+    wanted = sorted({int(i) for i in indices})
+    found: dict[int, tuple[str, str | None]] = {}
+    for start in range(0, len(wanted), 900):
+        chunk = tuple(wanted[start : start + 900])
+        marks = ",".join("?" * len(chunk))
+        for idx, ext, title in conn.exec_driver_sql(
+            f"SELECT idx, external_id, title FROM item WHERE dataset_id = ? AND idx IN ({marks})",
+            (dataset_id, *chunk),
+        ):
+            found[int(idx)] = (str(ext), title)
+    return found
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) and value else value
+
+
+def label_detail(
+    store: Store, request_id: int, session_id: int | None = None, selection_id: int | None = None
+) -> dict[str, Any]:
+    """One teacher request in full, for a reviewer, as the answer for one session (default:
+    the session it was first asked for; sessions with identical questions share a request):
+    the session's items in order with titles, its true next item, the ranking as answered and
+    as it stands after edits (with scores, the target marked), the candidates shown, the prompt
+    and raw answer, provenance, the session's figures in the selection (default: the
+    request's) and the review history."""
+    with store.engine.connect() as conn:
+        row = (
+            conn.exec_driver_sql(
+                "SELECT r.*, s.id AS use_session_id, s.dataset_id AS dataset_id, s.idx AS session_index, "
+                "s.external_id AS session_key, s.items AS session_items, s.target AS target, s.split AS split "
+                "FROM teacher_request r JOIN session s ON s.id = COALESCE(?, r.session_id) WHERE r.id = ?",
+                (session_id, request_id),
+            )
+            .mappings()
+            .first()
+        )
+        if row is None:
+            raise NotFoundError(f"no teacher request {request_id} in {store.path}")
+        history = [
+            {"id": i, "action": a, "after": _json(af), "note": n, "reviewer": who}
+            for i, a, af, n, who in conn.exec_driver_sql(
+                "SELECT id, action, after, note, reviewer FROM review_event WHERE request_id = ? ORDER BY id",
+                (request_id,),
+            )
+        ]
+        member = None
+        in_selection = selection_id if selection_id is not None else row["selection_id"]
+        if in_selection is not None:
+            found = conn.exec_driver_sql(
+                'SELECT "order", probability, gain, difficulty FROM selection_member '
+                "WHERE selection_id = ? AND session_id = ?",
+                (in_selection, row["use_session_id"]),
+            ).first()
+            if found is not None:
+                member = dict(
+                    zip(("order", "probability", "gain", "difficulty"), found, strict=True)
+                )
+        session = [int(i) for i in unpack_items(row["session_items"])]
+        answered = _json(row["ranking"]) or []
+        candidates = _json(row["candidates"]) or []
+        standing = standing_decisions([(h["action"], h["after"]) for h in history])
+        edits = [after for action, after in standing if action == "edit" and after]
+        ranking = list(edits[-1].get("ranking", [])) if edits else list(answered)
+        target = int(row["target"])
+        names = _items(
+            conn, row["dataset_id"], [*session, *answered, *ranking, *candidates, target]
+        )
+    scores = _json(row["scores"])
+    score_of = dict(zip(answered, scores, strict=False)) if scores else {}
+
+    def item(idx: int, **extra: Any) -> dict[str, Any]:
+        ext, title = names.get(idx, (str(idx), None))
+        return {"idx": idx, "item": ext, "title": title, "is_target": idx == target, **extra}
+
+    return {
+        "request": int(row["id"]),
+        "session_id": int(row["use_session_id"]),
+        "session_key": row["session_key"],
+        "session_index": int(row["session_index"]),
+        "dataset_id": int(row["dataset_id"]),
+        "split": row["split"],
+        "status": STATUS_OF[standing[-1][0]] if standing else "pending",
+        "edited": bool(edits),
+        "session": [item(i) for i in session],
+        "target": item(target),
+        "ranking": [item(i, score=score_of.get(i) if not edits else None) for i in ranking],
+        "answered_ranking": [item(i, score=score_of.get(i)) for i in answered],
+        "candidates": [item(i) for i in candidates],
+        "prompt": row["prompt"] or "",
+        "raw_response": row["raw_response"] or "",
+        "parse_status": row["parse_status"],
+        "parse_notes": _json(row["parse_notes"]) or [],
+        "request_status": row["status"],
+        "error": row["error"],
+        "provenance": {
+            "backend": row["backend"],
+            "model": row["model_name"],
+            "digest": row["model_digest"],
+            "server_version": row["server_version"],
+            "template_version": row["template_version"],
+            "prompt_hash": row["prompt_hash"],
+            "options": _json(row["options"]) or {},
+            "latency_s": row["latency_s"],
+            "prompt_tokens": row["prompt_tokens"],
+            "output_tokens": row["output_tokens"],
+            "attempts": row["attempts"],
+            "run": row["run_id"],
+        },
+        "member": member,
+        "history": history,
+    }
+
+
+def find_items(store: Store, dataset_id: int, external_ids: Sequence[str]) -> list[dict[str, Any]]:
+    """The items of a dataset with these external ids, in the order given; an unknown id is a
+    `BadInputError` naming it."""
+    found = []
+    with store.engine.connect() as conn:
+        for ext in external_ids:
+            row = conn.exec_driver_sql(
+                "SELECT idx, external_id, title FROM item WHERE dataset_id = ? AND external_id = ?",
+                (dataset_id, ext.strip()),
+            ).first()
+            if row is None:
+                raise BadInputError(f"no item {ext.strip()!r} in dataset {dataset_id}")
+            found.append({"idx": int(row[0]), "item": str(row[1]), "title": row[2]})
+    return found
+
+
+def recent_answers(
+    store: Store, selection: str, *, since: str = "", limit: int = 200
+) -> list[dict[str, Any]]:
+    """The requests of `selection` answered or failed after `since` (a store timestamp, e.g.
+    the previous call's last `at`), oldest first, at most `limit`."""
+    sel = get_selection(store, selection)
+    with store.engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT r.id, s.external_id, r.model_name, r.status, r.parse_status, r.latency_s, r.error, "
+            "COALESCE(r.answered_at, r.sent_at) AS at, r.ranking FROM request_use u "
+            "JOIN teacher_request r ON r.id = u.request_id "
+            "JOIN selection_member m ON m.session_id = u.session_id AND m.selection_id = ? "
+            "JOIN session s ON s.id = u.session_id "
+            "WHERE +r.status IN ('answered', 'failed') AND COALESCE(r.answered_at, r.sent_at) > ? "
+            "ORDER BY at, r.id LIMIT ?",
+            (sel.id, since, limit),
+        ).all()
+    return [
+        {
+            "request": int(r[0]),
+            "session": r[1],
+            "model": r[2],
+            "status": r[3],
+            "parse_status": r[4],
+            "latency_s": r[5],
+            "error": r[6],
+            "at": str(r[7]),
+            "ranked": len(json.loads(r[8])) if r[8] else 0,
+        }
+        for r in rows
+    ]
+
+
+def teacher_models(store: Store) -> list[str]:
+    """Every teacher model name that has answers in the store."""
+    with store.engine.connect() as conn:
+        return [
+            str(m)
+            for (m,) in conn.exec_driver_sql(
+                "SELECT DISTINCT model_name FROM teacher_request ORDER BY model_name"
+            )
+        ]
+
+
+_model_lock = threading.Lock()
+
+
+@lru_cache(maxsize=4)
+def _trained(db: str, name: str, sha: str | None) -> Any:
+    from alkd_tui.pipeline.models import get_model, load_trained
+    from alkd_tui.store import open_store
+
+    del sha  # part of the cache key: a retrained model under the same name is loaded anew
+    with open_store(db) as store:
+        return load_trained(store, get_model(store, name))
+
+
+def student_top_k(
+    store: Store, model: str, session_index: int, k: int = 10
+) -> list[dict[str, Any]]:
+    """A trained model's top `k` next items for one session of its dataset (its own items
+    excluded), best first, with titles and scores."""
+    import numpy as np
+
+    from alkd_tui.data.canonical import SessionDataset
+    from alkd_tui.pipeline.models import get_model
+    from alkd_tui.teacher.candidates import top_candidates
+
+    row = get_model(store, model)
+    with store.engine.connect() as conn:
+        found = conn.exec_driver_sql(
+            "SELECT s.items, s.target, d.n_items FROM session s JOIN dataset d ON d.id = s.dataset_id "
+            "WHERE s.dataset_id = ? AND s.idx = ?",
+            (row.dataset_id, session_index),
+        ).first()
+    if found is None:
+        raise NotFoundError(f"no session {session_index} in the dataset of model {row.name!r}")
+    with _model_lock:
+        net = _trained(str(store.path), row.name, row.checkpoint_sha256)
+    items = np.asarray(unpack_items(found[0]), dtype=np.int32)
+    n_items = int(found[2])
+    one = SessionDataset(
+        item_ids=[""] * n_items,
+        session_ids=["0"],
+        split=np.zeros(1, dtype=np.int8),
+        offsets=np.array([0, len(items)], dtype=np.int64),
+        items=items,
+        targets=np.array([found[1]], dtype=np.int32),
+    )
+    with _model_lock:
+        top, scores = top_candidates(net, one, np.array([0]), k)
+    with store.engine.connect() as conn:
+        names = _items(conn, int(row.dataset_id), top[0].tolist())  # type: ignore[arg-type]
+    return [
+        {
+            "idx": int(i),
+            "item": names.get(int(i), (str(i), None))[0],
+            "title": names.get(int(i), (str(i), None))[1],
+            "score": float(s),
+            "is_target": int(i) == int(found[1]),
+        }
+        for i, s in zip(top[0].tolist(), scores[0].tolist(), strict=True)
+    ]

@@ -1,0 +1,1 @@
+"""The areas of `alkd-tui`, one module each (plus the help screen)."""

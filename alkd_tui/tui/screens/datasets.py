@@ -1,0 +1,297 @@
+"""Datasets: the list with split sizes and counts, a dataset's detail (splits, session
+lengths as a chart, the most clicked items with titles), and importing one as a job."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import partial
+from typing import Any, ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import Button, Checkbox, DataTable, Input, Label, Select, Static
+
+from alkd_tui.pipeline.datasets import list_datasets, show_dataset
+from alkd_tui.pipeline.views import dataset_formats
+from alkd_tui.tui.jobs import is_running, list_jobs, start_job
+from alkd_tui.tui.screens.base import AreaScreen, PaletteCommand, WorkerFailures
+from alkd_tui.tui.widgets.charts import BarChart
+from alkd_tui.tui.widgets.form import Form, FormInput, FormSelect
+from alkd_tui.tui.widgets.job_panel import JobPanel
+
+
+class DatasetsLoaded(Message):
+    """The worker read the dataset list."""
+
+    def __init__(self, rows: list[dict[str, Any]]) -> None:
+        super().__init__()
+        self.rows = rows
+
+
+class DatasetShown(Message):
+    """The worker read one dataset's details."""
+
+    def __init__(self, detail: dict[str, Any]) -> None:
+        super().__init__()
+        self.detail = detail
+
+
+def describe(detail: dict[str, Any]) -> str:
+    """A dataset's details as text for the side panel."""
+    s = detail["sessions"]
+    length = detail.get("session_length", {})
+    lines = [
+        f"[b]{detail['name']}[/b] ({detail['format']})",
+        detail.get("description", "") or "",
+        "",
+        f"sessions  {s.get('total', 0):,}",
+        f"  train   {s.get('train', 0):,}",
+        f"  valid   {s.get('valid', 0):,}",
+        f"  test    {s.get('test', 0):,}",
+        f"items     {detail['items']:,} ({detail['items_with_titles']:,} with titles)",
+        f"clicks    {detail['clicks']:,}",
+    ]
+    if length:
+        lines.append(
+            f"length    median {length['median']:g}, mean {length['mean']:g}, max {length['max']}"
+        )
+    return "\n".join(lines)
+
+
+def top_items(detail: dict[str, Any]) -> str:
+    top = detail.get("top_items", [])
+    if not top:
+        return ""
+    lines = ["[b u]most clicked in training[/]"]
+    lines += [
+        f"{t['train_clicks']:>6,}  {t['title'] or t['item']} [dim]{t['item']}[/dim]" for t in top
+    ]
+    return "\n".join(lines)
+
+
+# Preprocessing and reader options of the import dialog: (field, flag, kind, placeholder).
+PREPROCESS = (
+    ("min_session_length", "--min-session-length", int, "2"),
+    ("min_item_support", "--min-item-support", int, "5"),
+    ("test_fraction", "--test-fraction", float, "0.2 where no days apply"),
+    ("test_days", "--test-days", float, "the format's default"),
+    ("valid_fraction", "--valid-fraction", float, "0.1"),
+    ("max_length", "--max-length", int, "keep all"),
+    ("session_gap", "--session-gap", float, "seconds (user-based formats)"),
+)
+READER = (
+    ("session_col", "--session-col", str, "csv: session column"),
+    ("item_col", "--item-col", str, "csv: item column"),
+    ("time_col", "--time-col", str, "csv: time column"),
+    ("titles", "--titles", str, "csv: file of item titles"),
+    ("title_col", "--title-col", str, "csv: its title column"),
+    ("delimiter", "--delimiter", str, "one character, or 'tab'"),
+)
+
+
+class ImportDialog(WorkerFailures, ModalScreen[list[str] | None]):
+    """Format, path, name and preprocessing options; dismisses with `alkd data import` args."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "submit", "Import", id="import.submit", tooltip="Start the import job"),
+        Binding(
+            "escape", "cancel", "Cancel", id="import.cancel", tooltip="Close without importing"
+        ),
+    ]
+
+    def compose(self) -> ComposeResult:
+        formats = dataset_formats()
+        with Vertical(id="import-dialog", classes="dialog"):
+            yield Label("[b]Import a dataset[/b]  [dim]ctrl+s imports, esc cancels[/dim]")
+            with Form():
+                yield Label("Format")
+                yield FormSelect(
+                    [(f"{f['name']}: {f['summary']}", f["name"]) for f in formats],
+                    value="csv", allow_blank=False, id="import-format",
+                )  # fmt: skip
+                yield Label("File or folder")
+                yield FormInput(placeholder="path/to/clicks.csv", id="import-path")
+                yield Label("Name")
+                yield FormInput(placeholder="letters, digits, . _ -", id="import-name")
+                yield Label("Description")
+                yield FormInput(placeholder="optional", id="import-description")
+                yield Label("[b]Preprocessing[/b] [dim](blank: the format's default)[/dim]")
+                for field, flag, kind, hint in PREPROCESS:
+                    with Horizontal(classes="field"):
+                        yield Label(flag.removeprefix("--"))
+                        yield FormInput(
+                            placeholder=hint, id=f"pre-{field}",
+                            type="integer" if kind is int else "number",
+                        )  # fmt: skip
+                yield Checkbox(
+                    "augment prefixes (one instance per prefix, SR-GNN)", id="pre-augment"
+                )
+                yield Label("[b]Reading files[/b]")
+                for field, flag, _, hint in READER:
+                    with Horizontal(classes="field"):
+                        yield Label(flag.removeprefix("--"))
+                        yield FormInput(placeholder=hint, id=f"read-{field}")
+            with Horizontal(classes="buttons"):
+                yield Button("Import (ctrl+s)", variant="primary", id="import-go")
+                yield Button("Cancel (esc)", id="import-cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#import-path", Input).focus()
+
+    def arguments(self) -> list[str]:
+        """The `alkd data import` arguments the form describes (BadInput on a missing field)."""
+        fmt = self.query_one("#import-format", Select).value
+        path = self.query_one("#import-path", Input).value.strip()
+        name = self.query_one("#import-name", Input).value.strip()
+        if not path or not name:
+            raise ValueError("give the file (or folder) and a name")
+        args = ["data", "import", str(fmt), path, "--name", name]
+        description = self.query_one("#import-description", Input).value.strip()
+        if description:
+            args += ["--description", description]
+        for field, flag, _, _ in PREPROCESS:
+            value = self.query_one(f"#pre-{field}", Input).value.strip()
+            if value:
+                args += [flag, value]
+        if self.query_one("#pre-augment", Checkbox).value:
+            args.append("--augment-prefixes")
+        for field, flag, _, _ in READER:
+            value = self.query_one(f"#read-{field}", Input).value.strip()
+            if value:
+                args += [flag, value]
+        return args
+
+    def action_submit(self) -> None:
+        try:
+            self.dismiss(self.arguments())
+        except ValueError as exc:
+            self.notify(str(exc), severity="warning")
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    @on(Button.Pressed, "#import-go")
+    def _go(self) -> None:
+        self.action_submit()
+
+    @on(Button.Pressed, "#import-cancel")
+    def _cancel(self) -> None:
+        self.action_cancel()
+
+
+class DatasetsScreen(AreaScreen):
+    """The datasets of the store."""
+
+    AREA = "datasets"
+    HELP = """\
+The datasets in this database, with their split sizes. The panel on the right shows the
+highlighted dataset: sessions per split, items and clicks, the distribution of session
+lengths, and the items clicked most in training (with titles).
+
+`i` opens the import dialog: choose a format, the file or folder, a name, and only the
+preprocessing options you want to change. The import runs as `alkd data import ... --jsonl`
+with its progress below the list; the list refreshes when it is done.
+"""
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "i",
+            "import",
+            "Import",
+            id="datasets.import",
+            tooltip="Import a dataset (format, path, name, options)",
+        ),
+    ]
+
+    def compose_body(self) -> ComposeResult:
+        with Horizontal(id="datasets-body"):
+            yield DataTable(id="datasets", cursor_type="row", zebra_stripes=True)
+            with VerticalScroll(id="dataset-detail"):
+                yield Static("Select a dataset.", id="detail")
+                yield BarChart("session length (input items)", id="lengths", width=28)
+                yield Static("", id="top-items")
+        yield JobPanel(id="import-job")
+        yield Static("", id="status", classes="status")
+
+    def on_mount(self) -> None:
+        table = self.query_one("#datasets", DataTable)
+        table.add_columns("name", "format", "train", "valid", "test", "items", "titles", "clicks")
+        self.action_refresh()
+        running = [j for j in list_jobs(self.store.path, "import") if is_running(j)]
+        if running:
+            self.query_one(JobPanel).attach(running[0])
+
+    def action_refresh(self) -> None:
+        self.query_one("#status", Static).update("reading datasets…")
+        self.load_datasets()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="datasets")
+    def load_datasets(self) -> None:
+        self.post_message(DatasetsLoaded(list_datasets(self.store)))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="dataset-detail")
+    def load_detail(self, name: str) -> None:
+        self.post_message(DatasetShown(show_dataset(self.store, name)))
+
+    def on_datasets_loaded(self, message: DatasetsLoaded) -> None:
+        table = self.query_one("#datasets", DataTable)
+        table.clear()
+        self.names = [row["name"] for row in message.rows]
+        for row in message.rows:
+            s = row["sessions"]
+            table.add_row(
+                row["name"], row["format"], f"{s.get('train', 0):,}", f"{s.get('valid', 0):,}",
+                f"{s.get('test', 0):,}", f"{row['items']:,}", f"{row['items_with_titles']:,}",
+                f"{row['clicks']:,}", key=row["name"],
+            )  # fmt: skip
+        status = f"{len(message.rows)} datasets · [b]i[/b] imports one"
+        if not message.rows:
+            status = "no datasets yet: press [b]i[/b] to import one (or `alkd data import`)"
+        self.query_one("#status", Static).update(status)
+        if message.rows:
+            self.load_detail(message.rows[0]["name"])
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.row_key.value is not None:
+            self.load_detail(str(event.row_key.value))
+
+    def on_dataset_shown(self, message: DatasetShown) -> None:
+        detail = message.detail
+        self.query_one("#detail", Static).update(describe(detail))
+        histogram = detail.get("session_length", {}).get("histogram", {})
+        keys = list(histogram)
+        while keys and not histogram[keys[-1]]:  # trailing empty lengths
+            keys.pop()
+        while keys and not histogram[keys[0]]:
+            keys.pop(0)
+        self.query_one("#lengths", BarChart).plot([(k, histogram[k]) for k in keys])
+        self.query_one("#top-items", Static).update(top_items(detail))
+
+    def action_import(self) -> None:
+        self.app.push_screen(ImportDialog(), self._start_import)
+
+    def _start_import(self, args: list[str] | None) -> None:
+        if not args:
+            return
+        job = start_job(self.store.path, "import", args, title=f"import {args[5]}")
+        self.query_one(JobPanel).attach(job)
+        self.notify(f"importing {args[5]} as a job; its progress is below the list")
+
+    def on_job_panel_finished(self, message: JobPanel.Finished) -> None:
+        if message.outcome.state == "done":
+            self.notify(f"imported {message.job.args[5]}", title="import")
+            self.action_refresh()
+        elif message.outcome.state == "failed":
+            self.notify(message.outcome.error, title="import failed", severity="error", timeout=10)
+
+    def palette_commands(self) -> Iterable[PaletteCommand]:
+        yield ("Import a dataset", "Open the import dialog", self.action_import)
+        for name in getattr(self, "names", []):
+            yield (f"Show dataset {name}", "Highlight it in the list", partial(self._show, name))
+
+    def _show(self, name: str) -> None:
+        table = self.query_one("#datasets", DataTable)
+        table.move_cursor(row=table.get_row_index(name))

@@ -1,0 +1,404 @@
+"""Label: ask a teacher about a selection's sessions as an `alkd label ... --jsonl` job that
+outlives the TUI: a live progress bar with rates, a log of answers and failures, pause (a
+clean SIGINT: the job stores what it has) and resume (the same job again: nothing answered
+is asked twice). Opening the area reattaches to the latest job, running or finished."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import Button, Input, Label, RichLog, Select, Static
+from textual.worker import get_current_worker
+
+from alkd_tui.pipeline.selection import list_selections
+from alkd_tui.pipeline.teacher_server import server_models
+from alkd_tui.pipeline.views import recent_answers
+from alkd_tui.store import sql_timestamp
+from alkd_tui.tui.jobs import Job, interrupt, is_running, list_jobs, start_job
+from alkd_tui.tui.screens.base import AreaScreen, PaletteCommand
+from alkd_tui.tui.widgets.form import Form, FormInput, FormSelect
+from alkd_tui.tui.widgets.job_panel import JobPanel
+
+BACKENDS = (
+    ("ollama: an LLM at the teacher host (Ollama or the local server)", "ollama"),
+    ("tr: the teacher recommender itself (no LLM)", "tr"),
+    ("replay: recorded answers from a JSONL file", "replay"),
+)
+
+
+class LabelChoices(Message):
+    """Selections, teacher recommenders and the server's models for the form."""
+
+    def __init__(
+        self, selections: list[dict[str, Any]], teachers: list[str], served: list[str]
+    ) -> None:
+        super().__init__()
+        self.selections = selections
+        self.teachers = teachers
+        self.served = served
+
+
+class AnswersArrived(Message):
+    """Requests of the labelled selection answered or failed since the last look."""
+
+    def __init__(self, job: Job, rows: list[dict[str, Any]]) -> None:
+        super().__init__()
+        self.job = job
+        self.rows = rows
+
+
+def answer_line(row: dict[str, Any]) -> Text:
+    """One answer for the log."""
+    if row["status"] == "failed":
+        return Text(f"✗ session {row['session']}: failed: {row['error'] or '?'}", style="red")
+    latency = f" · {row['latency_s']:.2f}s" if row["latency_s"] is not None else ""
+    style = "green" if row["parse_status"] == "ok" else "yellow"
+    return Text(
+        f"✓ session {row['session']}: {row['parse_status']} · {row['ranked']} ranked{latency} · {row['model']}",
+        style=style,
+    )
+
+
+class LabelScreen(AreaScreen):
+    """Start, follow, pause and resume labelling jobs."""
+
+    AREA = "label"
+    HELP = """\
+Choose a selection and who answers: **ollama** (the LLM at the teacher host in the header:
+Ollama, or the local compatibility server `alkd teacher serve`; its models are listed from
+the server), **tr** (the teacher recommender's own ranking, no LLM) or **replay** (recorded
+answers). Concurrency is how many questions are in flight; the budget caps how many are sent
+now (the rest stay pending for a later job).
+
+`ctrl+s` starts an `alkd label ... --jsonl` process. It keeps running if you leave the app;
+opening this area again reattaches to it. `ctrl+t` pauses it cleanly (SIGINT: what was
+answered is stored), `ctrl+g` resumes it (the same job again; nothing answered is asked twice).
+"""
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "ctrl+s",
+            "start",
+            "Start",
+            id="label.start",
+            tooltip="Start labelling with these settings",
+        ),
+        Binding(
+            "ctrl+t", "pause", "Pause", id="label.pause", tooltip="Stop the job cleanly (resumable)"
+        ),
+        Binding(
+            "ctrl+g",
+            "resume",
+            "Resume",
+            id="label.resume",
+            tooltip="Start the last job again where it stopped",
+        ),
+    ]
+
+    def compose_body(self) -> ComposeResult:
+        with Horizontal(id="label-body"):
+            with Form(id="label-form", classes="form"):
+                yield Label("Selection")
+                yield FormSelect([], id="lab-selection", prompt="choose a selection")
+                yield Label("Teacher")
+                yield FormSelect(BACKENDS, value="ollama", allow_blank=False, id="lab-backend")
+                yield Label("Model [dim](from the server's /api/tags)[/dim]", id="lab-model-label")
+                yield FormSelect([], id="lab-model", prompt="server lists no models")
+                yield Label("Recorded answers [dim](replay)[/dim]", id="lab-file-label")
+                yield FormInput(placeholder="answers.jsonl", id="lab-file")
+                yield Label("Candidates from [dim](teacher recommender)[/dim]")
+                yield FormSelect([], id="lab-candidates", prompt="the selection's")
+                with Horizontal(classes="field"):
+                    yield Label("concurrency")
+                    yield FormInput("1", type="integer", id="lab-concurrency")
+                with Horizontal(classes="field"):
+                    yield Label("budget")
+                    yield FormInput(
+                        type="integer", id="lab-budget", placeholder="all (requests now)"
+                    )
+                with Horizontal(classes="field"):
+                    yield Label("ranked (n)")
+                    yield FormInput(type="integer", id="lab-n", placeholder="25")
+                with Horizontal(classes="field"):
+                    yield Label("candidates")
+                    yield FormInput(type="integer", id="lab-kappa", placeholder="50")
+                with Horizontal(classes="buttons"):
+                    yield Button("Start", variant="primary", id="lab-start", compact=True)
+                    yield Button("Pause", variant="warning", id="lab-pause", compact=True)
+                    yield Button("Resume", id="lab-resume", compact=True)
+            with Vertical(id="label-job"):
+                yield Static(
+                    "No labelling job yet: choose the settings and press [b]ctrl+s[/b].",
+                    id="lab-status",
+                )
+                yield JobPanel(id="label-panel", log_lines=1000)
+
+    def on_mount(self) -> None:
+        self.job: Job | None = None
+        self._options: dict[str, list[str]] = {"#lab-backend": [b for _, b in BACKENDS]}
+        self.selection_info: dict[str, dict[str, Any]] = {}
+        self.teacher_names: list[str] = []
+        self._since = ""
+        self._show_backend("ollama")
+        self.action_refresh()
+        jobs = list_jobs(self.store.path, "label")
+        if jobs:
+            self.attach_job(jobs[0], restore=True)
+
+    def action_refresh(self) -> None:
+        self.load_choices()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="label-choices")
+    def load_choices(self) -> None:
+        from alkd_tui.pipeline.models import list_models
+
+        selections = list_selections(self.store)
+        teachers = [
+            m["name"]
+            for m in list_models(self.store)
+            if m["role"] == "teacher" and m["status"] == "done"
+        ]
+        self.post_message(LabelChoices(selections, teachers, server_models(self.alkd.teacher_host)))
+
+    def on_label_choices(self, message: LabelChoices) -> None:
+        self.selection_info = {s["name"]: s for s in message.selections}
+        self.teacher_names = message.teachers
+        self._fill("#lab-candidates", message.teachers, None)
+        self._fill("#lab-selection", [s["name"] for s in message.selections], self.alkd.selection)
+        self._default_candidates()
+        served = list(message.served)
+        model = self.query_one("#lab-model", Select)
+        self._fill(
+            "#lab-model",
+            served,
+            self.alkd.teacher_model if self.alkd.teacher_model in served else None,
+        )
+        if served and model.value is Select.NULL:
+            model.value = served[0]
+        if self.job is None:
+            hint = "No labelling job yet: choose the settings and press [b]ctrl+s[/b]."
+            if not served:
+                hint += (
+                    f"\n[$warning]The server at {self.alkd.teacher_host} lists no models[/]: start Ollama "
+                    "(`ollama serve`, `ollama pull MODEL`) or the local compatibility server "
+                    "(`alkd teacher serve`) and press ctrl+r, or label with [b]tr[/b] (no LLM) or [b]replay[/b]."
+                )
+            self.query_one("#lab-status", Static).update(hint)
+        if self.job is not None:
+            self._restore(self.job.params)
+
+    def _fill(self, selector: str, names: list[str], prefer: str | None) -> None:
+        widget = self.query_one(selector, Select)
+        current = widget.value
+        self._options[selector] = list(names)
+        widget.set_options([(n, n) for n in names])
+        for wanted in (prefer, current):
+            if wanted in names:
+                widget.value = wanted
+                return
+        if names and selector == "#lab-selection":
+            widget.value = names[-1]
+
+    @on(Select.Changed, "#lab-selection")
+    def _selection_changed(self) -> None:
+        self._default_candidates()
+
+    def _default_candidates(self) -> None:
+        """A selection made without a teacher recommender (imported, random) takes its
+        candidates from the newest one; otherwise the selection's own is used."""
+        name = self.query_one("#lab-selection", Select).value
+        info = getattr(self, "selection_info", {}).get(name)
+        widget = self.query_one("#lab-candidates", Select)
+        if info is not None and info.get("teacher_model") is None and self.teacher_names:
+            if widget.value is Select.NULL:
+                widget.value = self.teacher_names[-1]
+        elif info is not None and widget.value == info.get("teacher_model"):
+            widget.clear()
+
+    @on(Select.Changed, "#lab-backend")
+    def _backend_changed(self, event: Select.Changed) -> None:
+        self._show_backend(str(event.value))
+
+    @on(Select.Changed, "#lab-model")
+    def _model_changed(self, event: Select.Changed) -> None:
+        if event.value is not Select.NULL:
+            self.alkd.teacher_model = str(event.value)
+
+    def _show_backend(self, backend: str) -> None:
+        for selector in ("#lab-model", "#lab-model-label"):
+            self.query_one(selector).display = backend == "ollama"
+        for selector in ("#lab-file", "#lab-file-label"):
+            self.query_one(selector).display = backend == "replay"
+
+    def settings(self) -> dict[str, Any]:
+        """The form's settings (what a job records, to restore the form on reattach)."""
+        values: dict[str, Any] = {}
+        for key, selector in (("selection", "#lab-selection"), ("backend", "#lab-backend"),
+                              ("model", "#lab-model"), ("candidates", "#lab-candidates")):  # fmt: skip
+            value = self.query_one(selector, Select).value
+            values[key] = None if value is Select.NULL else str(value)
+        for key in ("file", "concurrency", "budget", "n", "kappa"):
+            values[key] = self.query_one(f"#lab-{key}", Input).value.strip()
+        return values
+
+    def arguments(self, s: dict[str, Any]) -> list[str]:
+        """The `alkd label` arguments for settings `s` (ValueError naming what is missing)."""
+        if not s["selection"]:
+            raise ValueError("choose a selection (create one in the Select area)")
+        args = ["label", s["selection"], "--teacher", s["backend"]]
+        if s["backend"] == "ollama":
+            if not s["model"]:
+                raise ValueError(
+                    f"no model: the server at {self.alkd.teacher_host} lists none (is it running?)"
+                )
+            args += ["--model", s["model"], "--host", self.alkd.teacher_host]
+        if s["backend"] == "replay":
+            if not s["file"]:
+                raise ValueError("give the file of recorded answers")
+            args += ["--file", s["file"]]
+        if s["candidates"] and s["backend"] != "replay":
+            args += ["--candidates-from", s["candidates"]]
+        for key, flag in (
+            ("concurrency", "--concurrency"),
+            ("budget", "--max-requests"),
+            ("n", "--n"),
+            ("kappa", "--kappa"),
+        ):
+            if s[key]:
+                args += [flag, s[key]]
+        return args
+
+    def _restore(self, params: dict[str, Any]) -> None:
+        for key, selector in (("selection", "#lab-selection"), ("backend", "#lab-backend"),
+                              ("model", "#lab-model"), ("candidates", "#lab-candidates")):  # fmt: skip
+            widget = self.query_one(selector, Select)
+            value = params.get(key)
+            if value and value in self._options.get(selector, []):
+                widget.value = value
+        for key in ("file", "concurrency", "budget", "n", "kappa"):
+            if params.get(key) is not None:
+                self.query_one(f"#lab-{key}", Input).value = str(params[key])
+
+    def action_start(self) -> None:
+        if self.job is not None and is_running(self.job):
+            self.notify("a labelling job is running: pause it first (ctrl+t)", severity="warning")
+            return
+        settings = self.settings()
+        try:
+            args = self.arguments(settings)
+        except ValueError as exc:
+            self.notify(str(exc), severity="warning")
+            return
+        who = settings["model"] if settings["backend"] == "ollama" else settings["backend"]
+        job = start_job(
+            self.store.path,
+            "label",
+            args,
+            title=f"label {settings['selection']} with {who}",
+            params=settings,
+        )
+        self.alkd.selection = settings["selection"]
+        self.attach_job(job)
+        self.query_one(JobPanel).query_one(RichLog).focus()  # out of the form: keys act again
+
+    def action_pause(self) -> None:
+        if self.job is None or not interrupt(self.job):
+            self.notify("no labelling job is running", severity="warning")
+            return
+        self.query_one("#lab-status", Static).update(
+            "pausing: the job finishes the questions in flight and stops…"
+        )
+
+    def action_resume(self) -> None:
+        job = self.job
+        if job is None:
+            self.notify("no labelling job to resume: start one (ctrl+s)", severity="warning")
+            return
+        if is_running(job):
+            self.notify("the job is running", severity="warning")
+            return
+        self.attach_job(
+            start_job(self.store.path, "label", job.args, title=job.title, params=job.params)
+        )
+
+    @on(Button.Pressed, "#lab-start")
+    def _start_pressed(self) -> None:
+        self.action_start()
+
+    @on(Button.Pressed, "#lab-pause")
+    def _pause_pressed(self) -> None:
+        self.action_pause()
+
+    @on(Button.Pressed, "#lab-resume")
+    def _resume_pressed(self) -> None:
+        self.action_resume()
+
+    def attach_job(self, job: Job, restore: bool = False) -> None:
+        self.job = job
+        if restore:
+            self._restore(job.params)
+        self._since = sql_timestamp(datetime.fromtimestamp(job.started_at, UTC))
+        self.query_one(JobPanel).attach(job)
+        state = "running" if is_running(job) else "finished"
+        self.query_one("#lab-status", Static).update(
+            f"[b]{job.title}[/b] ({state}) · [dim]ctrl+t pause · ctrl+g resume[/dim]"
+        )
+        self.watch_answers(job)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="label-answers")
+    def watch_answers(self, job: Job) -> None:
+        """Read the answers that arrive while the job runs (and those it left)."""
+        import time
+
+        worker = get_current_worker()
+        selection = str(job.args[1])
+        since = self._since
+        while not worker.is_cancelled:
+            alive = is_running(job)
+            rows = recent_answers(self.store, selection, since=since, limit=500)
+            if rows:
+                since = rows[-1]["at"]
+                self.post_message(AnswersArrived(job, rows))
+            if not alive and len(rows) < 500:
+                return
+            time.sleep(0.5)
+
+    def on_answers_arrived(self, message: AnswersArrived) -> None:
+        if message.job is not self.job:
+            return
+        panel = self.query_one(JobPanel)
+        for row in message.rows[-200:]:
+            panel.log_line(answer_line(row))
+
+    def on_job_panel_finished(self, message: JobPanel.Finished) -> None:
+        if message.job is not self.job:
+            return
+        result = message.outcome.result or {}
+        status = self.query_one("#lab-status", Static)
+        if message.outcome.state == "done":
+            status.update(
+                f"[b]{message.job.title}[/b]: done · {result.get('answered', 0)} answered "
+                f"({result.get('answered_now', 0)} now, {result.get('cached', 0)} before), "
+                f"{result.get('failed', 0)} failed, {result.get('pending', 0)} pending · press [b]4[/b] to review"
+            )
+        elif message.outcome.state == "interrupted":
+            status.update(f"[b]{message.job.title}[/b]: paused · [b]ctrl+g[/b] resumes")
+        else:
+            status.update(
+                f"[b]{message.job.title}[/b]: {message.outcome.state}: {message.outcome.error}"
+            )
+
+    def palette_commands(self) -> Iterable[PaletteCommand]:
+        yield ("Start labelling", "With the settings in the form", self.action_start)
+        if self.job is not None:
+            yield ("Pause the labelling job", self.job.title, self.action_pause)
+            yield ("Resume the labelling job", self.job.title, self.action_resume)
+        for job in list_jobs(self.store.path, "label")[:10]:
+            yield (f"Show job {job.id}", job.title, lambda j=job: self.attach_job(j, restore=True))

@@ -1,0 +1,634 @@
+"""Runs: start a distillation or a whole `alkd run` as a job with live progress (loss and the
+validation metric from the events), the runs and models with their metrics, the teacher
+recommender, the student and the distilled student side by side, and the diff of two runs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, ClassVar
+
+from rich import box
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import Button, Checkbox, DataTable, Input, Label, Select, Static
+
+from alkd_tui.pipeline.history import diff_runs, list_runs, show_run
+from alkd_tui.pipeline.selection import list_selections
+from alkd_tui.tui.jobs import Job, interrupt, is_running, list_jobs, start_job
+from alkd_tui.tui.screens.base import AreaScreen, PaletteCommand
+from alkd_tui.tui.widgets.form import Form, FormInput, FormSelect
+from alkd_tui.tui.widgets.job_panel import JobPanel
+from alkd_tui.tui.widgets.windowed_table import WindowedTable
+
+METRICS = ("recall@5", "recall@10", "ndcg@5", "ndcg@10", "mrr@10")
+
+
+def _m(value: Any) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def comparison(rows: list[tuple[str, str, dict[str, Any]]], title: str) -> Group:
+    """Models side by side on the test split, (role, name, metrics) rows; the distilled
+    student's R@10 change against the student; the models' names below."""
+    table = Table(
+        "", *(m.replace("recall", "R").replace("ndcg", "N").replace("mrr", "MRR") for m in METRICS),
+        "R@10 excl.", "ΔR@10", title=title, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD,
+    )  # fmt: skip
+    table.columns[0].min_width = 9
+    table.columns[0].no_wrap = True
+    table.columns[-1].min_width = 6
+    table.columns[-1].no_wrap = True
+    base = None
+    names = []
+    for role, name, metrics in rows:
+        test = metrics.get("test", {}) or {}
+        own = metrics.get("test_excluding_own", {}) or {}
+        cells = [_m(test.get(m)) for m in METRICS]
+        delta = ""
+        if role == "student":
+            base = test
+        if role == "distilled" and base:
+            change = (test.get("recall@10") or 0) - (base.get("recall@10") or 0)
+            delta = Text(
+                f"{change:+.3f}", style="green" if change > 0 else "red" if change < 0 else ""
+            )
+        table.add_row(Text(role, style="bold"), *cells, _m(own.get("recall@10")), delta)
+        names.append(Text.assemble((f"{role}: ", "dim"), name))
+    note = Text(
+        "R@10 excl.: the session's own items excluded (the paper's protocol); "
+        "ΔR@10: the distilled student against the student",
+        style="dim",
+    )
+    return Group(table, *names, note)
+
+
+def model_row(m: dict[str, Any]) -> tuple[Any, ...]:
+    test = (m.get("metrics") or {}).get("test", {}) or {}
+    done = m["status"] == "done"
+    return (
+        Text(
+            m["name"] if done else f"{m['name']} ({m['status']})",
+            overflow="ellipsis",
+            no_wrap=True,
+            style="" if done else "dim",
+        ),
+        m["role"],
+        m["architecture"],
+        m["dim"],
+        _m(test.get("recall@10")),
+        _m(test.get("ndcg@10")),
+    )
+
+
+def run_row(r: dict[str, Any]) -> tuple[Any, ...]:
+    style = {"done": "green", "failed": "red", "interrupted": "yellow", "running": "cyan"}.get(
+        r["status"], ""
+    )
+    return (
+        r["run"], r["kind"], Text(r["name"], overflow="ellipsis", no_wrap=True), Text(r["status"], style=style),
+        "" if r["seconds"] is None else f"{r['seconds']:.1f}", r["parent"] or "",
+    )  # fmt: skip
+
+
+class RunsLoaded(Message):
+    def __init__(
+        self, runs: list[dict[str, Any]], models: list[dict[str, Any]], selections: list[str]
+    ) -> None:
+        super().__init__()
+        self.runs = runs
+        self.models = models
+        self.selection_names = selections
+
+
+class RunShown(Message):
+    def __init__(self, run: dict[str, Any]) -> None:
+        super().__init__()
+        self.run = run
+
+
+class RunsDiffed(Message):
+    def __init__(self, diff: dict[str, Any]) -> None:
+        super().__init__()
+        self.diff = diff
+
+
+def describe_run(run: dict[str, Any], models: dict[str, dict[str, Any]]) -> Group:
+    """A run: status, steps, results side by side (pipeline) or its figures."""
+    parts: list[Any] = [
+        Text.assemble(
+            (f"run {run['run']} ", "bold"),
+            f"{run['kind']} · {run['name']} · ",
+            (run["status"], "bold"),
+        ),
+    ]
+    if run.get("error"):
+        parts.append(Text(f"error: {run['error']}", style="red"))
+    if run.get("steps"):
+        steps = Table(
+            "step",
+            "status",
+            "seconds",
+            box=None,
+            header_style="bold",
+            title="steps",
+            title_justify="left",
+        )
+        for name, step in run["steps"].items():
+            steps.add_row(name, step.get("status", ""), str(step.get("seconds", "")))
+        parts.append(steps)
+    results = run.get("results")
+    if results:
+        rows = []
+        for role, label in (
+            ("teacher_recommender", "teacher"),
+            ("student", "student"),
+            ("distilled", "distilled"),
+        ):
+            values = results.get(role)
+            if values:
+                rows.append((label, values.get("model") or "", values))
+        parts.append(comparison(rows, "test split: teacher recommender, student, distilled"))
+    elif run["kind"] in ("train", "distill") and (run.get("config") or {}).get("model") in models:
+        made = models[run["config"]["model"]]
+        rows = [
+            ("teacher", m["name"], m["metrics"])
+            for m in models.values()
+            if m["role"] == "teacher" and m["dataset_id"] == made["dataset_id"]
+            and m["status"] == "done" and m["name"] != made["name"]
+        ]  # fmt: skip
+        student = models.get(run["config"].get("student"))
+        if student is not None:
+            rows.append(("student", student["name"], student["metrics"]))
+        rows.append((made["role"], made["name"], made["metrics"]))
+        parts.append(comparison(rows, "test split, side by side"))
+    elif run.get("metrics"):
+        cells: dict[str, dict[str, float]] = {}
+        for m in run["metrics"]:
+            cells.setdefault(m["split"] or m["step"] or "-", {})[m["name"]] = m["value"]
+        names = list(dict.fromkeys(name for row in cells.values() for name in row))[:10]
+        if len(cells) == 1:  # one row of figures reads better as a column
+            ((split, row),) = cells.items()
+            metrics = Table("figure", split or "value", box=box.SIMPLE_HEAD, header_style="bold",
+                            title="figures", title_justify="left")  # fmt: skip
+            for name, value in row.items():
+                metrics.add_row(name.replace("_", " "), f"{value:.4g}")
+        else:
+            metrics = Table("", *names, box=box.SIMPLE_HEAD, header_style="bold", title="figures",
+                            title_justify="left")  # fmt: skip
+            for split, row in cells.items():
+                metrics.add_row(split, *(f"{row[n]:.4g}" if n in row else "" for n in names))
+        parts.append(metrics)
+    config = run.get("config") or {}
+    if config:
+        shown = ", ".join(
+            f"{k}={v}"
+            for k, v in list(config.items())[:12]
+            if not isinstance(v, dict | list) and not k.endswith(("sha256", "hash"))
+        )
+        shown = shown if len(shown) <= 240 else shown[:239] + "…"
+        parts.append(Text(f"config: {shown}", style="dim"))
+    return Group(*parts)
+
+
+def describe_model(model: dict[str, Any], models: list[dict[str, Any]]) -> Group:
+    """A model beside its relatives: the student it came from and the teacher recommenders."""
+    by_id = {m["model"]: m for m in models}
+    rows = [(t["role"], t["name"], t["metrics"]) for t in models
+            if t["role"] == "teacher" and t["dataset_id"] == model["dataset_id"] and t["status"] == "done"]  # fmt: skip
+    parent = by_id.get(model.get("parent"))
+    if model["role"] == "distilled" and parent is not None:
+        rows.append(("student", parent["name"], parent["metrics"]))
+    if model["role"] != "teacher":
+        rows.append((model["role"], model["name"], model["metrics"]))
+    training = (model.get("metrics") or {}).get("training", {})
+    return Group(
+        Text.assemble(
+            (model["name"], "bold"),
+            f"  {model['architecture']} d{model['dim']} · {model['role']} · {model['status']}",
+        ),
+        Text(f"training: {training}" if training else "", style="dim"),
+        comparison(rows, "test split, side by side"),
+    )
+
+
+def describe_diff(diff: dict[str, Any]) -> Group:
+    a, b = diff["runs"]
+    config = Table(
+        "setting",
+        f"run {a}",
+        f"run {b}",
+        title="settings that differ",
+        title_justify="left",
+        header_style="bold",
+    )
+    for key, (x, y) in diff["config"].items():
+        config.add_row(key, str(x), str(y))
+    metrics = Table(
+        "metric",
+        f"run {a}",
+        f"run {b}",
+        "difference",
+        title="figures",
+        title_justify="left",
+        header_style="bold",
+    )
+    for key, (x, y) in diff["metrics"].items():
+        delta = "" if x is None or y is None else f"{y - x:+.4f}"
+        metrics.add_row(key, _m(x), _m(y), delta)
+    return Group(config, Text(""), metrics)
+
+
+class DiffScreen(ModalScreen[None]):
+    """Two runs compared."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q", "dismiss", "Close", id="diff.close", tooltip="Close")
+    ]
+
+    def __init__(self, diff: dict[str, Any]) -> None:
+        super().__init__()
+        self.diff = diff
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog wide"):
+            yield Label(
+                f"[b]run {self.diff['runs'][0]} vs run {self.diff['runs'][1]}[/b]  [dim]esc closes[/dim]"
+            )
+            with VerticalScroll():
+                yield Static(describe_diff(self.diff))
+
+
+class DistillDialog(ModalScreen[dict[str, Any] | None]):
+    """Student, selection and loss options of an `alkd distill` job."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "ctrl+s", "submit", "Distil", id="distill.submit", tooltip="Start the distillation job"
+        ),
+        Binding(
+            "escape", "cancel", "Cancel", id="distill.cancel", tooltip="Close without starting"
+        ),
+    ]
+
+    def __init__(self, students: list[str], selections: list[str], selection: str | None) -> None:
+        super().__init__()
+        self.students, self.selection_names, self.selection = students, selections, selection
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label("[b]Distil a student[/b]  [dim]ctrl+s starts, esc cancels[/dim]")
+            with Form():
+                yield Label("Student")
+                yield FormSelect([(s, s) for s in self.students], id="dis-student", prompt="a trained student",
+                             value=self.students[0] if self.students else Select.NULL)  # fmt: skip
+                yield Label("Selection [dim](its accepted labels)[/dim]")
+                yield FormSelect([(s, s) for s in self.selection_names], id="dis-selection", prompt="a labelled selection",
+                             value=self.selection if self.selection in self.selection_names else Select.NULL)  # fmt: skip
+                yield Label("Loss")
+                yield FormSelect([("paper: 3/2/1 by LLM position", "paper"), ("dllm2rec", "dllm2rec"), ("uniform", "uniform")],
+                             value="paper", allow_blank=False, id="dis-weighting")  # fmt: skip
+                yield FormSelect([("in-batch negatives", "in-batch"), ("sampled negatives", "sampled")],
+                             value="in-batch", allow_blank=False, id="dis-negatives")  # fmt: skip
+                yield Checkbox("soft: use the teacher's probabilities where given", id="dis-soft")
+                for label, field, default, kind in (("ground-truth weight", "gt-weight", "0", "number"),
+                                                     ("epochs", "epochs", "20", "integer"), ("lr", "lr", "0.001", "number"),
+                                                     ("patience", "patience", "3", "integer"), ("seed", "seed", "0", "integer")):  # fmt: skip
+                    with Horizontal(classes="field"):
+                        yield Label(label)
+                        yield FormInput(default, type=kind, id=f"dis-{field}")  # type: ignore[arg-type]
+                with Horizontal(classes="field"):
+                    yield Label("teacher model")
+                    yield FormInput(placeholder="when several teachers answered", id="dis-teacher")
+                with Horizontal(classes="field"):
+                    yield Label("name")
+                    yield FormInput(placeholder="STUDENT-kd-SELECTION-sSEED", id="dis-name")
+                yield Checkbox(
+                    "force: distil again even if this exact job finished", id="dis-force"
+                )
+            with Horizontal(classes="buttons"):
+                yield Button("Distil (ctrl+s)", variant="primary", id="dis-go")
+                yield Button("Cancel (esc)", id="dis-cancel")
+
+    def action_submit(self) -> None:
+        student = self.query_one("#dis-student", Select).value
+        selection = self.query_one("#dis-selection", Select).value
+        if student is Select.NULL or selection is Select.NULL:
+            self.notify("choose a student and a selection", severity="warning")
+            return
+        args = ["distill", "--student", str(student), "--selection", str(selection),
+                "--weighting", str(self.query_one("#dis-weighting", Select).value),
+                "--negatives", str(self.query_one("#dis-negatives", Select).value)]  # fmt: skip
+        for field in ("gt-weight", "epochs", "lr", "patience", "seed", "teacher", "name"):
+            value = self.query_one(f"#dis-{field}", Input).value.strip()
+            if value:
+                args += [f"--{field}", value]
+        if self.query_one("#dis-soft", Checkbox).value:
+            args.append("--soft")
+        if self.query_one("#dis-force", Checkbox).value:
+            args.append("--force")
+        self.dismiss({"args": args, "title": f"distil {student} on {selection}"})
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    @on(Button.Pressed, "#dis-go")
+    def _go(self) -> None:
+        self.action_submit()
+
+    @on(Button.Pressed, "#dis-cancel")
+    def _cancel(self) -> None:
+        self.action_cancel()
+
+
+class RunDialog(ModalScreen[dict[str, Any] | None]):
+    """An `alkd run`: a TOML configuration (or the default) and `--set` overrides."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "ctrl+s", "submit", "Run", id="run.submit", tooltip="Start the whole pipeline as a job"
+        ),
+        Binding("escape", "cancel", "Cancel", id="run.cancel", tooltip="Close without starting"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(
+                "[b]Run the whole pipeline[/b] (`alkd run`)  [dim]ctrl+s starts, esc cancels[/dim]"
+            )
+            yield Label("Configuration file [dim](TOML; blank: the built-in default)[/dim]")
+            yield FormInput(placeholder="run.toml", id="run-config")
+            yield Label("Overrides [dim](KEY=VALUE, separated by spaces)[/dim]")
+            yield FormInput(
+                "label.teacher=tr", id="run-set", placeholder="select.budget=100 label.teacher=tr"
+            )
+            yield Static(
+                "[dim]Steps already done with the same settings are reused. label.teacher=tr labels with the "
+                "teacher recommender (no LLM); auto asks Ollama, else the local compatibility server.[/dim]"
+            )
+            with Horizontal(classes="buttons"):
+                yield Button("Run (ctrl+s)", variant="primary", id="run-go")
+                yield Button("Cancel (esc)", id="run-cancel")
+
+    def action_submit(self) -> None:
+        args = ["run"]
+        config = self.query_one("#run-config", Input).value.strip()
+        if config:
+            args.append(config)
+        for item in self.query_one("#run-set", Input).value.split():
+            args += ["--set", item]
+        self.dismiss({"args": args, "title": "alkd run " + " ".join(args[1:])})
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    @on(Button.Pressed, "#run-go")
+    def _go(self) -> None:
+        self.action_submit()
+
+    @on(Button.Pressed, "#run-cancel")
+    def _cancel(self) -> None:
+        self.action_cancel()
+
+
+class RunsScreen(AreaScreen):
+    """Runs, models and the jobs that make them."""
+
+    AREA = "runs"
+    HELP = """\
+The runs recorded in this database (newest first) and the trained models with their test
+metrics. Highlight a pipeline run to see its steps and the teacher recommender, the student
+and the distilled student side by side; highlight a model to compare it with its relatives.
+
+`d` distils a student on a selection's accepted labels (`alkd distill ... --jsonl`); `g`
+runs the whole pipeline (`alkd run ... --jsonl`); `R` continues the highlighted pipeline
+run (one awaiting review, say). The job's progress shows below with the
+loss and the validation metric per epoch; `ctrl+t` stops it cleanly. To compare two runs,
+mark one with `m`, highlight the other and press `c`.
+"""
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "d", "distill", "Distil", id="runs.distill", tooltip="Distil a student on a selection"
+        ),
+        Binding(
+            "g", "run", "Run pipeline", id="runs.run", tooltip="Run the whole pipeline (alkd run)"
+        ),
+        Binding(
+            "R",
+            "resume",
+            "Resume run",
+            id="runs.resume",
+            tooltip="Continue the highlighted pipeline run (e.g. after the review it awaited)",
+        ),
+        Binding("m", "mark", "Mark", id="runs.mark", tooltip="Mark the highlighted run for a diff"),
+        Binding(
+            "c",
+            "diff",
+            "Diff",
+            id="runs.diff",
+            tooltip="Compare the marked run with the highlighted one",
+        ),
+        Binding(
+            "ctrl+t", "stop", "Stop job", id="runs.stop", tooltip="Stop the running job cleanly"
+        ),
+    ]
+
+    def compose_body(self) -> ComposeResult:
+        with Horizontal(id="runs-body"):
+            with Vertical(id="runs-left"):
+                yield Label("[b]runs[/b]", classes="section")
+                yield WindowedTable(run_row, key_of=lambda r: str(r["run"]), id="runs")
+                yield Label("[b]models[/b]", classes="section")
+                yield DataTable(id="models", cursor_type="row", zebra_stripes=True)
+            with VerticalScroll(id="runs-detail"):
+                yield Static("Highlight a run or a model.", id="run-detail")
+        yield JobPanel(id="runs-job")
+        yield Static("", id="runs-status", classes="status")
+
+    def on_mount(self) -> None:
+        runs = self.query_one("#runs", WindowedTable)
+        for column, width in (
+            ("id", 4),
+            ("kind", 8),
+            ("name", 24),
+            ("status", 15),
+            ("s", 6),
+            ("part of", 7),
+        ):
+            runs.add_column(column, key=column, width=width)
+        models = self.query_one("#models", DataTable)
+        for column, width in (
+            ("name", 30),
+            ("role", 9),
+            ("arch", 8),
+            ("dim", 4),
+            ("R@10", 6),
+            ("N@10", 6),
+        ):
+            models.add_column(column, key=column, width=width)
+        self.runs: list[dict[str, Any]] = []
+        self.models: list[dict[str, Any]] = []
+        self.selection_names: list[str] = []
+        self.marked: int | None = None
+        self.focus_run: int | None = None  # the run to highlight after the next reading
+        self.job: Job | None = None
+        self.action_refresh()
+        for job in [*list_jobs(self.store.path, "distill"), *list_jobs(self.store.path, "run")]:
+            if is_running(job):
+                self.attach_job(job)
+                break
+
+    def action_refresh(self) -> None:
+        self.load_runs()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="runs")
+    def load_runs(self) -> None:
+        from alkd_tui.pipeline.models import list_models
+
+        selections = [s["name"] for s in list_selections(self.store)]
+        self.post_message(RunsLoaded(list_runs(self.store), list_models(self.store), selections))
+
+    def on_runs_loaded(self, message: RunsLoaded) -> None:
+        self.runs, self.models, self.selection_names = (
+            message.runs,
+            message.models,
+            message.selection_names,
+        )
+        table = self.query_one("#runs", WindowedTable)
+        ids = [int(r["run"]) for r in self.runs]
+        focus, self.focus_run = self.focus_run, None
+        table.set_rows(self.runs, ids.index(focus) if focus in ids else 0)
+        models = self.query_one("#models", DataTable)
+        models.clear()
+        for m in self.models:
+            models.add_row(*model_row(m), key=str(m["model"]))
+        self.query_one("#runs-status", Static).update(
+            f"{len(self.runs):,} runs · {len(self.models):,} models"
+            + (f" · run {self.marked} marked for a diff" if self.marked else "")
+        )
+
+    def on_windowed_table_moved(self, message: WindowedTable.Moved) -> None:
+        self.load_run(int(message.row["run"]))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="run-detail")
+    def load_run(self, run_id: int) -> None:
+        self.post_message(RunShown(show_run(self.store, str(run_id))))
+
+    def on_run_shown(self, message: RunShown) -> None:
+        self.query_one("#run-detail", Static).update(
+            describe_run(message.run, {m["name"]: m for m in self.models})
+        )
+
+    @on(DataTable.RowHighlighted, "#models")
+    def _model_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        key = event.row_key.value
+        model = next((m for m in self.models if str(m["model"]) == key), None)
+        if model is not None:
+            self.query_one("#run-detail", Static).update(describe_model(model, self.models))
+
+    def action_resume(self) -> None:
+        current = self.query_one("#runs", WindowedTable).current
+        if current is None or current["kind"] != "pipeline" or current["status"] == "done":
+            self.notify(
+                "highlight a pipeline run that is not done (awaiting review, interrupted, failed)",
+                severity="warning",
+            )
+            return
+        run = str(current["run"])
+        self._start({"args": ["run", "--resume", run], "title": f"alkd run --resume {run}"})
+
+    def action_mark(self) -> None:
+        current = self.query_one("#runs", WindowedTable).current
+        if current is not None:
+            self.marked = int(current["run"])
+            self.notify(f"run {self.marked} marked: highlight another run and press c to compare")
+            self.query_one("#runs-status", Static).update(f"run {self.marked} marked for a diff")
+
+    def action_diff(self) -> None:
+        current = self.query_one("#runs", WindowedTable).current
+        if self.marked is None or current is None:
+            self.notify("mark a run with m first, then highlight another", severity="warning")
+            return
+        self.diff(self.marked, int(current["run"]))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="runs-diff")
+    def diff(self, first: int, second: int) -> None:
+        self.post_message(RunsDiffed(diff_runs(self.store, str(first), str(second))))
+
+    def on_runs_diffed(self, message: RunsDiffed) -> None:
+        self.app.push_screen(DiffScreen(message.diff))
+
+    def action_distill(self) -> None:
+        students = [
+            m["name"]
+            for m in self.models
+            if m["role"] in ("student", "distilled") and m["status"] == "done"
+        ]
+        self.app.push_screen(
+            DistillDialog(students, self.selection_names, self.alkd.selection), self._start
+        )
+
+    def action_run(self) -> None:
+        self.app.push_screen(RunDialog(), self._start)
+
+    def _start(self, request: dict[str, Any] | None) -> None:
+        if request is None:
+            return
+        if self.job is not None and is_running(self.job):
+            self.notify("a job is running: stop it first (ctrl+t)", severity="warning")
+            return
+        kind = "run" if request["args"][0] == "run" else "distill"
+        self.attach_job(start_job(self.store.path, kind, request["args"], title=request["title"]))
+
+    def attach_job(self, job: Job) -> None:
+        self.job = job
+        self.query_one(JobPanel).attach(job)
+
+    def action_stop(self) -> None:
+        if self.job is None or not interrupt(self.job):
+            self.notify("no job is running", severity="warning")
+
+    def on_job_panel_finished(self, message: JobPanel.Finished) -> None:
+        outcome = message.outcome
+        result = outcome.result or {}
+        if outcome.state == "done" and message.job.kind == "distill":
+            rows = [("student", result.get("student", ""), result.get("student_metrics") or {}),
+                    ("distilled", result.get("name", ""), result.get("metrics") or {})]  # fmt: skip
+            verb = "reused" if result.get("reused") else "distilled"
+            self.query_one("#run-detail", Static).update(
+                Group(
+                    Text(
+                        f"{verb} {result.get('name')} from {result.get('labels')} labels of {result.get('teacher')}",
+                        style="bold",
+                    ),
+                    comparison(rows, "test split: student before and after"),
+                )
+            )
+            self.notify(f"{verb} {result.get('name')}", title="distil")
+        elif outcome.state == "done" and message.job.kind == "run":
+            self.focus_run = result.get("run")
+            self.query_one("#run-detail", Static).update(describe_run(result, {}))
+            self.notify(f"run {result.get('run')}: {result.get('status')}", title="run")
+        elif outcome.state == "failed":
+            self.notify(
+                outcome.error, title=f"{message.job.kind} failed", severity="error", timeout=10
+            )
+        self.action_refresh()
+
+    def palette_commands(self) -> Iterable[PaletteCommand]:
+        yield ("Distil a student…", "Start an alkd distill job", self.action_distill)
+        yield ("Run the whole pipeline…", "Start an alkd run job", self.action_run)
+        for run in self.runs[:20]:
+            yield (f"Show run {run['run']} ({run['kind']} {run['name']})", run["status"],
+                   lambda r=run: self.query_one("#runs", WindowedTable).go_to(self.runs.index(r)))  # fmt: skip
+        if self.marked is not None:
+            for run in self.runs[:20]:
+                if run["run"] != self.marked:
+                    yield (f"Diff run {self.marked} with run {run['run']}", "Settings and figures side by side",
+                           lambda r=run: self.diff(self.marked, int(r["run"])))  # fmt: skip

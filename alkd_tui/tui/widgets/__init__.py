@@ -1,0 +1,1 @@
+"""Small reusable widgets of `alkd-tui`, each with its own DEFAULT_CSS."""

@@ -1,0 +1,61 @@
+"""The audit area: the `alkd audit` figures as tables and bars, filtered by selection,
+strategy and teacher model, with classes once a student is chosen."""
+
+from __future__ import annotations
+
+from textual.widgets import Static
+
+from alkd_tui.store import Store
+from alkd_tui.tui.screens.audit import AuditReady
+from alkd_tui.tui.widgets.charts import BarChart
+from alkd_tui.tui.widgets.form import FormSelect
+
+
+async def test_audit_with_filters(
+    labelled_store: Store, make_app, settled, waiter, text_of
+) -> None:  # type: ignore[no-untyped-def]
+    messages: list[object] = []
+    app = make_app(labelled_store)
+    async with app.run_test(size=(160, 50), message_hook=messages.append) as pilot:
+        await pilot.press("6")
+        first = await waiter(
+            pilot,
+            lambda: next((m for m in messages if isinstance(m, AuditReady)), None),
+            what="audit",
+        )
+        await settled(app, pilot)
+        screen = app.screen
+        assert first.result["answers"] == 12 and first.result["by_model"].keys() == {"recorded-llm"}
+        hits = screen.query_one("#aud-hits", BarChart).data
+        assert [label for label, _ in hits] == ["hit@1", "hit@5", "hit@10", "hit@25"]
+        assert dict(screen.query_one("#aud-parse", BarChart).data)["ok"] == 12
+        assert "by strategy" in text_of(screen.query_one("#aud-by-strategy", Static))
+        assert "p50" in text_of(screen.query_one("#aud-costs", Static))
+
+        messages.clear()
+        screen.query_one("#aud-strategy", FormSelect).value = "random"
+        nothing = await waiter(
+            pilot, lambda: next((m for m in messages if isinstance(m, AuditReady)), None)
+        )
+        assert nothing.result["answers"] == 0 and nothing.result["filters"]["strategy"] == "random"
+        messages.clear()
+        screen.query_one("#aud-strategy", FormSelect).value = "test"
+        screen.query_one("#aud-teacher", FormSelect).value = "recorded-llm"
+        screen.query_one("#aud-selection", FormSelect).value = "sel"
+        screen.query_one("#aud-student", FormSelect).value = "student"
+        await waiter(
+            pilot,
+            lambda: any(
+                isinstance(m, AuditReady) and m.result["filters"]["student"] for m in messages
+            ),
+            timeout=30,
+        )
+        await settled(app, pilot)
+        result = [m for m in messages if isinstance(m, AuditReady)][-1].result
+        assert result["answers"] == 12 and result["filters"]["teacher"] == "recorded-llm"
+        assert sum(result["classes"].values()) == 12
+        assert [label for label, _ in screen.query_one("#aud-classes", BarChart).data] == [
+            "effective",
+            "similar",
+            "incorrect",
+        ]

@@ -1,0 +1,77 @@
+"""Importing a dataset from the TUI: the dialog builds `alkd data import`, the job runs with
+its progress below the list, and the list shows the new dataset when it is done."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import Checkbox, DataTable, Input, Static
+
+from alkd_tui.store import Store
+from alkd_tui.tui.screens.datasets import DatasetsLoaded, ImportDialog
+from alkd_tui.tui.widgets.job_panel import JobPanel
+
+
+async def test_import_a_dataset_with_options(
+    store: Store, tmp_path: Path, make_app, settled, waiter
+) -> None:  # type: ignore[no-untyped-def]
+    clicks = tmp_path / "clicks.csv"
+    clicks.write_text(
+        "sid,item,ts\n"
+        + "".join(f"{s},i{(s + j) % 7},{s * 100 + j}\n" for s in range(40) for j in range(3))
+    )
+    titles = tmp_path / "titles.csv"
+    titles.write_text("item,name\n" + "".join(f"i{k},Item {k}\n" for k in range(7)))
+    messages: list[object] = []
+    app = make_app(store)
+    async with app.run_test(size=(140, 45), message_hook=messages.append) as pilot:
+        await settled(app, pilot)
+        await pilot.press("i")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, ImportDialog)
+        fields = {
+            "#import-path": str(clicks), "#import-name": "shop", "#pre-min_item_support": "1",
+            "#read-session_col": "sid", "#read-item_col": "item", "#read-time_col": "ts",
+            "#read-titles": str(titles), "#read-title_col": "name",
+        }  # fmt: skip
+        for selector, value in fields.items():
+            dialog.query_one(selector, Input).value = value
+        dialog.query_one("#pre-augment", Checkbox).value = False
+        assert dialog.arguments()[:6] == ["data", "import", "csv", str(clicks), "--name", "shop"]
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        panel = app.screen.query_one("#import-job", JobPanel)
+        assert panel.job is not None and "--min-item-support" in panel.job.args
+        finished = await waiter(
+            pilot,
+            lambda: next((m for m in messages if isinstance(m, JobPanel.Finished)), None),
+            what="import job",
+        )
+        assert finished.outcome.state == "done", finished.outcome
+        assert finished.progress.result["name"] == "shop"
+        await waiter(
+            pilot,
+            lambda: any(
+                isinstance(m, DatasetsLoaded) and any(r["name"] == "shop" for r in m.rows)
+                for m in messages
+            ),
+        )
+        await settled(app, pilot)
+        table = app.screen.query_one("#datasets", DataTable)
+        assert [table.get_row_at(r)[0] for r in range(table.row_count)] == ["shop"]
+        assert "Item " in str(app.screen.query_one("#top-items", Static).render())
+        assert "done" in str(panel.query_one("#job-status", Static).render())
+
+
+async def test_import_dialog_asks_for_path_and_name(store: Store, make_app, settled) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(store)
+    async with app.run_test(size=(140, 45)) as pilot:
+        await settled(app, pilot)
+        await pilot.press("i")
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, ImportDialog)  # still open: nothing to import
+        await pilot.press("escape")
+        assert not isinstance(app.screen, ImportDialog)

@@ -1,0 +1,161 @@
+"""Reviewing from the TUI: the queue (lowest confidence first), the focus card with the
+student's top-k and the marked target, the keys (accept, reject, skip, flag, edit, undo)
+written as append-only review events in the order pressed, filters, and accept by rule."""
+
+from __future__ import annotations
+
+from textual.widgets import Static
+
+from alkd_tui.pipeline.review import selection_labels
+from alkd_tui.store import Store
+from alkd_tui.tui.screens.review import (
+    BulkAccepted,
+    Decided,
+    QueueLoaded,
+    RankingEditor,
+    ReviewScreen,
+    RuleDialog,
+    StudentTop,
+    ViewReady,
+)
+from alkd_tui.tui.widgets.form import FormSelect
+from alkd_tui.tui.widgets.windowed_table import WindowedTable
+
+
+def _events(store: Store) -> list[tuple[int, str, object]]:
+    with store.engine.connect() as conn:
+        return [
+            (int(r), a, after)
+            for r, a, after in conn.exec_driver_sql(
+                "SELECT request_id, action, after FROM review_event ORDER BY id"
+            )
+        ]
+
+
+async def test_review_with_the_keys(
+    labelled_store: Store, make_app, settled, waiter, text_of
+) -> None:  # type: ignore[no-untyped-def]
+    messages: list[object] = []
+    app = make_app(labelled_store)
+    async with app.run_test(size=(160, 50), message_hook=messages.append) as pilot:
+        await pilot.press("4")
+        loaded = await waiter(
+            pilot,
+            lambda: next((m for m in messages if isinstance(m, QueueLoaded)), None),
+            what="queue",
+        )
+        await waiter(
+            pilot, lambda: any(isinstance(m, StudentTop) for m in messages), what="student top-k"
+        )
+        await settled(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, ReviewScreen)
+        entries = loaded.data["entries"]
+        assert len(entries) == 12 and loaded.data["models"] == ["recorded-llm"]
+        table = screen.query_one("#queue", WindowedTable)
+        queue = [e.request_id for e in table.source]
+        # lowest confidence first: all parsed ok, so by the top score (rising with the order)
+        assert [e.top_score for e in table.source] == sorted(e.top_score for e in entries)
+        card = text_of(screen.query_one("#card-main", Static))
+        assert "◆ true next item" in card and "student top-k" in card and "student: student" in card
+        assert "provenance" in card and "recorded-llm (replay)" in card
+        assert "Game " in card  # titles, not only ids
+        await pilot.press("r")
+        assert "raw answer" in text_of(screen.query_one("#card-raw", Static))
+        await pilot.press("r")
+
+        for key in ("a", "x", "space", "f"):
+            await pilot.press(key)
+        await waiter(
+            pilot,
+            lambda: len({id(m) for m in messages if isinstance(m, Decided)}) == 4,
+            what="four decisions",
+        )
+        assert table.index == 4
+        await settled(app, pilot)
+        await pilot.press("e")
+        await pilot.pause()
+        editor = app.screen
+        assert isinstance(editor, RankingEditor)
+        first, second = editor.items[0]["idx"], editor.items[1]["idx"]
+        await pilot.press("ctrl+down")  # the first item moves to second place
+        await pilot.press("down", "d")  # ... and the one after it goes
+        await pilot.press("ctrl+s")
+        await waiter(
+            pilot,
+            lambda: len({id(m) for m in messages if isinstance(m, Decided)}) == 5,
+            what="the edit",
+        )
+        await pilot.press("u")
+        await waiter(
+            pilot,
+            lambda: len({id(m) for m in messages if isinstance(m, Decided)}) == 6,
+            what="the undo",
+        )
+        await settled(app, pilot)
+
+        events = _events(labelled_store)
+        assert [(r, a) for r, a, _ in events] == [
+            (queue[0], "accept"), (queue[1], "reject"), (queue[2], "skip"), (queue[3], "flag"),
+            (queue[4], "edit"), (queue[4], "undo"),
+        ]  # fmt: skip
+        edited = events[4][2]
+        ranking = (edited if isinstance(edited, dict) else __import__("json").loads(edited))[
+            "ranking"
+        ]
+        assert ranking[:2] == [second, first] and len(ranking) == 4
+        statuses = {
+            lb.request_id: lb.status
+            for lb in selection_labels(labelled_store, loaded.data["selection"])
+        }
+        assert [statuses[r] for r in queue[:5]] == [
+            "accepted",
+            "rejected",
+            "skipped",
+            "flagged",
+            "pending",
+        ]
+        counts = str(screen.query_one("#rev-counts", Static).render())
+        assert "2/12 decided" in counts and "1 accepted" in counts and "8 pending" in counts
+
+        messages.clear()
+        screen.query_one("#rev-filter", FormSelect).value = "rejected"
+        view = await waiter(
+            pilot, lambda: next((m for m in messages if isinstance(m, ViewReady)), None)
+        )
+        assert [e.request_id for e in view.rows] == [queue[1]]
+        screen.query_one("#rev-filter", FormSelect).value = "all"
+        screen.query_one("#rev-sort", FormSelect).value = "order"
+        await waiter(pilot, lambda: len([m for m in messages if isinstance(m, ViewReady)]) >= 3)
+        await settled(app, pilot)
+        assert [e.order for e in table.source] == sorted(e.order for e in entries)
+
+        await pilot.press("A")
+        await pilot.pause()
+        assert isinstance(app.screen, RuleDialog)
+        await pilot.press("ctrl+s")
+        bulk = await waiter(
+            pilot,
+            lambda: next((m for m in messages if isinstance(m, BulkAccepted)), None),
+            what="bulk accept",
+        )
+        assert bulk.rule == "parsed" and bulk.result == {"accepted": 8, "not_matching": 0}
+        await settled(app, pilot)
+        counts = str(screen.query_one("#rev-counts", Static).render())
+        assert "9 accepted" in counts and "0 pending" in counts
+    assert sum(a == "accept" for _, a, _ in _events(labelled_store)) == 9
+
+
+async def test_a_selection_without_answers_says_what_to_do(
+    labelling_store: Store, make_app, settled, waiter, text_of
+) -> None:  # type: ignore[no-untyped-def]
+    messages: list[object] = []
+    app = make_app(labelling_store)
+    async with app.run_test(size=(140, 40), message_hook=messages.append) as pilot:
+        await pilot.press("4")
+        await waiter(pilot, lambda: any(isinstance(m, ViewReady) for m in messages))
+        await settled(app, pilot)
+        assert "no answered labels yet" in text_of(app.screen.query_one("#card-main", Static))
+        await pilot.press("a", "u")  # nothing to decide, nothing to undo: no error
+        await settled(app, pilot)
+        assert app.last_error is None

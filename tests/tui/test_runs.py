@@ -1,0 +1,66 @@
+"""Runs from the TUI: distil a student as a job with live progress (loss, validation metric),
+see student and distilled student side by side, and compare two runs."""
+
+from __future__ import annotations
+
+from textual.widgets import DataTable, Input, Static
+
+from alkd_tui.pipeline.review import accept_by_rule
+from alkd_tui.store import Store
+from alkd_tui.tui.screens.runs import DiffScreen, DistillDialog, RunsLoaded, RunsScreen
+from alkd_tui.tui.widgets.form import FormSelect
+from alkd_tui.tui.widgets.job_panel import JobPanel
+from alkd_tui.tui.widgets.windowed_table import WindowedTable
+
+
+async def test_distil_and_compare(
+    labelled_store: Store, make_app, settled, waiter, text_of
+) -> None:  # type: ignore[no-untyped-def]
+    accept_by_rule(labelled_store, 1, "parsed")
+    messages: list[object] = []
+    app = make_app(labelled_store)
+    async with app.run_test(size=(160, 50), message_hook=messages.append) as pilot:
+        await pilot.press("5")
+        await waiter(pilot, lambda: any(isinstance(m, RunsLoaded) for m in messages))
+        await settled(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, RunsScreen)
+        await pilot.press("d")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, DistillDialog)
+        assert dialog.query_one("#dis-student", FormSelect).value == "student"
+        dialog.query_one("#dis-selection", FormSelect).value = "sel"
+        dialog.query_one("#dis-epochs", Input).value = "2"
+        await pilot.press("ctrl+s")
+        finished = await waiter(
+            pilot,
+            lambda: next((m for m in messages if isinstance(m, JobPanel.Finished)), None),
+            what="distill job",
+        )
+        assert finished.outcome.state == "done", finished.outcome
+        assert finished.job.args[:5] == ["distill", "--student", "student", "--selection", "sel"]
+        progress = finished.progress
+        assert progress.tasks["distill"].total == 2 and progress.series["distill loss"]
+        assert "distill valid recall@10" in progress.series
+        name = progress.result["name"]
+        await waiter(
+            pilot, lambda: name in text_of(screen.query_one("#run-detail", Static)), timeout=5
+        )
+        detail = text_of(screen.query_one("#run-detail", Static))
+        assert "student" in detail and "distilled" in detail and "R@10" in detail
+        await waiter(
+            pilot, lambda: screen.query_one("#models", DataTable).row_count == 3, timeout=10
+        )
+        await settled(app, pilot)
+
+        runs = screen.query_one("#runs", WindowedTable)
+        kinds = [r["kind"] for r in runs.source]
+        assert kinds[0] == "distill" and "train" in kinds
+        await pilot.press("m")
+        runs.go_to(kinds.index("train"))
+        await pilot.press("c")
+        await waiter(pilot, lambda: isinstance(app.screen, DiffScreen), timeout=10)
+        diff = app.screen.diff
+        assert diff["kinds"][0] == "distill" and diff["config"]
+        await pilot.press("escape")
