@@ -21,7 +21,7 @@ from alkd_tui.data import load_dataset
 from alkd_tui.errors import BadInputError
 from alkd_tui.pipeline.datasets import get_dataset
 from alkd_tui.pipeline.models import dataset_name, get_model, load_trained
-from alkd_tui.pipeline.review import STATUS_OF, standing_decisions
+from alkd_tui.pipeline.review import review_states
 from alkd_tui.pipeline.selection import get_selection
 from alkd_tui.store import Selection, Store
 from alkd_tui.teacher.parsing import parse_ranking
@@ -75,14 +75,9 @@ def _requests(
     )
     with store.engine.connect() as conn:
         rows = [dict(r) for r in conn.exec_driver_sql(query, tuple(params)).mappings()]
-        events: dict[int, list[tuple[str, Any]]] = defaultdict(list)
-        for request_id, action, after in conn.exec_driver_sql(
-            "SELECT request_id, action, after FROM review_event ORDER BY id"
-        ):
-            events[request_id].append((action, after))
+        states = review_states(conn, (row["id"] for row in rows))
     for row in rows:
-        standing = standing_decisions(events.get(row["id"], []))
-        row["review"] = STATUS_OF[standing[-1][0]] if standing else "pending"
+        row["review"] = states[row["id"]].status
     datasets = {row["dataset_id"] for row in rows}
     if len(datasets) > 1:
         raise BadInputError(

@@ -13,7 +13,7 @@ from typing import Any
 from alkd_tui.errors import BadInputError, InputFileError
 from alkd_tui.pipeline.datasets import get_dataset
 from alkd_tui.pipeline.history import show_run
-from alkd_tui.pipeline.review import STATUS_OF, standing_decisions
+from alkd_tui.pipeline.review import review_states
 from alkd_tui.pipeline.selection import get_selection
 from alkd_tui.store import Run, RunMetric, Store
 
@@ -107,21 +107,18 @@ def label_rows(
                     "SELECT external_id FROM item WHERE dataset_id = ? ORDER BY idx", (ds_id,)
                 )
             ]
-        events: dict[int, list[tuple[str, Any]]] = {}
-        for request_id, action, after in conn.exec_driver_sql(
-            "SELECT request_id, action, after FROM review_event ORDER BY id"
-        ):
-            events.setdefault(request_id, []).append((action, after))
+        states = review_states(conn, (r["id"] for r in rows))
     out = []
     for r in rows:
         ids = item_ids[r["dataset_id"]]
-        standing = standing_decisions(events.get(r["id"], []))
+        state = states[r["id"]]
         out.append({
             "request": r["id"], "session_id": r["session_id"], "dataset": r["dataset"], "model": r["model_name"],
             "backend": r["backend"], "digest": r["model_digest"], "template": r["template_version"],
             "ranking": [ids[i] for i in json.loads(r["ranking"] or "[]")],
             "scores": json.loads(r["scores"]) if r["scores"] else None, "parse_status": r["parse_status"],
-            "review": STATUS_OF[standing[-1][0]] if standing else "pending", "latency_s": r["latency_s"],
+            "review": state.status, "latency_s": r["latency_s"],
+            "edited_ranking": None if state.edited_ranking is None else [ids[i] for i in state.edited_ranking],
             "prompt_tokens": r["prompt_tokens"], "output_tokens": r["output_tokens"], "answered_at": r["answered_at"],
         })  # fmt: skip
     return out

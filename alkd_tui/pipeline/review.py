@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import getpass
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
+
+from sqlalchemy import Connection
 
 from alkd_tui.errors import BadInputError, NotFoundError
 from alkd_tui.store import ReviewEvent, Store
@@ -61,6 +64,39 @@ def standing_decisions(events: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
     return stack
 
 
+@dataclass
+class ReviewState:
+    """Where the review of one answer stands: its status and, if edited, the new ranking."""
+
+    status: str
+    edited_ranking: list[int] | None = None
+
+
+def review_states(conn: Connection, request_ids: Iterable[int]) -> dict[int, ReviewState]:
+    """The review state of each request, from its append-only events (read in chunks)."""
+    ids = list(dict.fromkeys(int(i) for i in request_ids))
+    events: dict[int, list[tuple[str, Any]]] = {i: [] for i in ids}
+    for start in range(0, len(ids), 900):
+        chunk = tuple(ids[start : start + 900])
+        marks = ",".join("?" * len(chunk))
+        for request_id, action, after in conn.exec_driver_sql(
+            f"SELECT request_id, action, after FROM review_event WHERE request_id IN ({marks}) ORDER BY id",
+            chunk,
+        ):
+            events[int(request_id)].append(
+                (action, json.loads(after) if isinstance(after, str) else after)
+            )
+    states = {}
+    for request_id, history in events.items():
+        standing = standing_decisions(history)
+        edits = [after for action, after in standing if action == "edit" and after]
+        states[request_id] = ReviewState(
+            STATUS_OF[standing[-1][0]] if standing else "pending",
+            list(edits[-1].get("ranking", [])) if edits else None,
+        )
+    return states
+
+
 def selection_labels(store: Store, selection_id: int, model_name: str | None = None) -> list[Label]:
     """The latest answered label per session of a selection (of one teacher model, if given),
     with review status, in selection order."""
@@ -82,39 +118,23 @@ def selection_labels(store: Store, selection_id: int, model_name: str | None = N
         latest: dict[tuple[int, str], Any] = {}
         for row in rows:
             latest[(row[1], row[4])] = row  # later request ids win
-        ids = [row[0] for row in latest.values()]
-        events: dict[int, list[tuple[str, Any]]] = {i: [] for i in ids}
-        for start in range(0, len(ids), 900):
-            chunk = ids[start : start + 900]
-            marks = ",".join("?" * len(chunk))
-            for request_id, action, after in conn.exec_driver_sql(
-                f"SELECT request_id, action, after FROM review_event WHERE request_id IN ({marks}) ORDER BY id",
-                tuple(chunk),
-            ):
-                events[request_id].append(
-                    (action, json.loads(after) if isinstance(after, str) else after)
-                )
+        states = review_states(conn, (row[0] for row in latest.values()))
     labels = []
     for row in sorted(latest.values(), key=lambda r: (r[8], r[0])):
-        standing = standing_decisions(events[row[0]])
-        ranking = json.loads(row[5]) if row[5] else []
-        edits = [after for action, after in standing if action == "edit" and after]
-        if edits:
-            ranking = list(edits[-1].get("ranking", ranking))
-        status = STATUS_OF[standing[-1][0]] if standing else "pending"
-        scores = json.loads(row[6]) if row[6] else None
+        state = states[row[0]]
+        edited = state.edited_ranking is not None
         labels.append(
             Label(
-                row[0],
-                row[1],
-                row[2],
-                row[3],
-                row[4],
-                ranking,
-                None if edits else scores,
-                row[7],
-                status,
-                bool(edits),
+                request_id=row[0],
+                session_id=row[1],
+                session_index=row[2],
+                session_key=row[3],
+                model_name=row[4],
+                ranking=state.edited_ranking if edited else (json.loads(row[5]) if row[5] else []),
+                scores=None if edited or not row[6] else json.loads(row[6]),
+                parse_status=row[7],
+                status=state.status,
+                edited=edited,
             )
         )
     return labels

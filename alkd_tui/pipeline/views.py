@@ -16,7 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 from alkd_tui.errors import BadInputError, NotFoundError
-from alkd_tui.pipeline.review import STATUS_OF, standing_decisions
+from alkd_tui.pipeline import review
 from alkd_tui.pipeline.selection import get_selection
 from alkd_tui.store import Store
 from alkd_tui.store.packing import unpack_items
@@ -109,16 +109,7 @@ def review_queue(store: Store, selection: str, model_name: str | None = None) ->
             key = (row[1], row[4])
             if key not in latest or latest[key][0] < row[0]:  # the later request wins
                 latest[key] = row
-        ids = {row[0] for row in latest.values()}
-        events: dict[int, list[tuple[str, Any]]] = {}
-        for request_id, action, after in conn.exec_driver_sql(
-            "SELECT request_id, action, after FROM review_event WHERE request_id IN "
-            "(SELECT u.request_id FROM request_use u JOIN selection_member m "
-            "ON m.session_id = u.session_id AND m.selection_id = ?) ORDER BY id",
-            (sel.id,),
-        ):
-            if request_id in ids:
-                events.setdefault(int(request_id), []).append((action, after))
+        states = review.review_states(conn, (row[0] for row in latest.values()))
         models = sorted({row[4] for row in latest.values()})
         if model_name is not None:
             models = [
@@ -132,14 +123,9 @@ def review_queue(store: Store, selection: str, model_name: str | None = None) ->
             ]
     entries = []
     for row in sorted(latest.values(), key=lambda r: (r[8], r[0])):
-        standing = standing_decisions(events.get(row[0], []))
-        edits = [after for action, after in standing if action == "edit" and after]
-        ranked = row[5] or 0
-        if edits:
-            after = edits[-1]
-            ranked = len(
-                (json.loads(after) if isinstance(after, str) else after).get("ranking", [])
-            )
+        state = states[row[0]]
+        edited = state.edited_ranking is not None
+        ranked = len(state.edited_ranking) if state.edited_ranking is not None else (row[5] or 0)
         top = row[6]
         entries.append(
             QueueEntry(
@@ -149,11 +135,11 @@ def review_queue(store: Store, selection: str, model_name: str | None = None) ->
                 session_key=str(row[3]),
                 session_index=int(row[2]),
                 model_name=str(row[4]),
-                status=STATUS_OF[standing[-1][0]] if standing else "pending",
+                status=state.status,
                 parse_status=row[7],
                 ranked=int(ranked),
-                top_score=float(top) if isinstance(top, int | float) and not edits else None,
-                edited=bool(edits),
+                top_score=float(top) if isinstance(top, int | float) and not edited else None,
+                edited=edited,
                 probability=row[9],
                 difficulty=row[10],
             )
@@ -173,31 +159,21 @@ def review_states(store: Store, request_ids: Sequence[int]) -> dict[int, dict[st
     """The review status, edited flag and ranking length of each request, from its history."""
     states: dict[int, dict[str, Any]] = {}
     with store.engine.connect() as conn:
+        reviewed = review.review_states(conn, request_ids)
         for start in range(0, len(request_ids), 900):
             chunk = tuple(request_ids[start : start + 900])
             marks = ",".join("?" * len(chunk))
-            rankings = {
-                int(i): json.loads(r) if r else []
-                for i, r in conn.exec_driver_sql(
-                    f"SELECT id, ranking FROM teacher_request WHERE id IN ({marks})", chunk
-                )
-            }
-            events: dict[int, list[tuple[str, Any]]] = {i: [] for i in rankings}
-            for request_id, action, after in conn.exec_driver_sql(
-                f"SELECT request_id, action, after FROM review_event WHERE request_id IN ({marks}) ORDER BY id",
-                chunk,
+            for request_id, ranking in conn.exec_driver_sql(
+                f"SELECT id, ranking FROM teacher_request WHERE id IN ({marks})", chunk
             ):
-                events[int(request_id)].append(
-                    (action, json.loads(after) if isinstance(after, str) else after)
-                )
-            for request_id, history in events.items():
-                standing = standing_decisions(history)
-                edits = [after for action, after in standing if action == "edit" and after]
-                ranking = list(edits[-1].get("ranking", [])) if edits else rankings[request_id]
-                states[request_id] = {
-                    "status": STATUS_OF[standing[-1][0]] if standing else "pending",
-                    "edited": bool(edits),
-                    "ranked": len(ranking),
+                state = reviewed[int(request_id)]
+                edited = state.edited_ranking is not None
+                states[int(request_id)] = {
+                    "status": state.status,
+                    "edited": edited,
+                    "ranked": len(
+                        state.edited_ranking if edited else (json.loads(ranking) if ranking else [])
+                    ),
                 }
     return states
 
@@ -264,9 +240,9 @@ def label_detail(
         session = [int(i) for i in unpack_items(row["session_items"])]
         answered = _json(row["ranking"]) or []
         candidates = _json(row["candidates"]) or []
-        standing = standing_decisions([(h["action"], h["after"]) for h in history])
-        edits = [after for action, after in standing if action == "edit" and after]
-        ranking = list(edits[-1].get("ranking", [])) if edits else list(answered)
+        state = review.review_states(conn, [request_id])[request_id]
+        edited = state.edited_ranking is not None
+        ranking = list(state.edited_ranking) if state.edited_ranking is not None else list(answered)
         target = int(row["target"])
         names = _items(
             conn, row["dataset_id"], [*session, *answered, *ranking, *candidates, target]
@@ -285,11 +261,11 @@ def label_detail(
         "session_index": int(row["session_index"]),
         "dataset_id": int(row["dataset_id"]),
         "split": row["split"],
-        "status": STATUS_OF[standing[-1][0]] if standing else "pending",
-        "edited": bool(edits),
+        "status": state.status,
+        "edited": edited,
         "session": [item(i) for i in session],
         "target": item(target),
-        "ranking": [item(i, score=score_of.get(i) if not edits else None) for i in ranking],
+        "ranking": [item(i, score=score_of.get(i) if not edited else None) for i in ranking],
         "answered_ranking": [item(i, score=score_of.get(i)) for i in answered],
         "candidates": [item(i) for i in candidates],
         "prompt": row["prompt"] or "",
