@@ -19,7 +19,7 @@ import torch
 
 from alkd_tui.data import load_dataset
 from alkd_tui.errors import BadInputError
-from alkd_tui.pipeline.datasets import get_dataset
+from alkd_tui.pipeline.labels import answers_where
 from alkd_tui.pipeline.models import dataset_name, get_model, load_trained
 from alkd_tui.pipeline.review import review_states
 from alkd_tui.pipeline.selection import get_selection
@@ -49,22 +49,10 @@ def _requests(
     dataset: str | None,
     strategy: str | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
-    where, params = ["1 = 1"], []
-    if selection is not None:
-        sel = get_selection(store, selection)
-        where.append(
-            "u.session_id IN (SELECT session_id FROM selection_member WHERE selection_id = ?)"
-        )
-        params.append(sel.id)
-    if teacher is not None:
-        where.append("r.model_name = ?")
-        params.append(teacher)
-    if dataset is not None:
-        where.append("s.dataset_id = ?")
-        params.append(get_dataset(store, dataset).id)
-    if strategy is not None:
-        where.append("sel.strategy = ?")
-        params.append(strategy)
+    where, params = answers_where(
+        store, selection=selection, teacher=teacher, dataset=dataset, strategy=strategy
+    )
+    where.insert(0, "1 = 1")
     query = (
         "SELECT r.id, r.status, r.model_name, r.backend, r.raw_response, r.ranking, r.parse_status, r.latency_s, "
         "r.prompt_tokens, r.output_tokens, r.candidates, s.idx, s.target, s.dataset_id, sel.strategy "

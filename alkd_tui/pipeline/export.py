@@ -11,10 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from alkd_tui.errors import BadInputError, InputFileError
-from alkd_tui.pipeline.datasets import get_dataset
 from alkd_tui.pipeline.history import show_run
+from alkd_tui.pipeline.labels import answers_where
 from alkd_tui.pipeline.review import review_states
-from alkd_tui.pipeline.selection import get_selection
 from alkd_tui.store import Run, RunMetric, Store
 
 FORMATS = ("jsonl", "csv", "parquet")
@@ -76,19 +75,8 @@ def label_rows(
     dataset: str | None = None,
 ) -> list[dict[str, Any]]:
     """Answered labels with their session and item ids, review status and cost."""
-    where, params = ["r.status = 'answered'"], []
-    if selection is not None:
-        sel = get_selection(store, selection)
-        where.append(
-            "u.session_id IN (SELECT session_id FROM selection_member WHERE selection_id = ?)"
-        )
-        params.append(sel.id)
-    if teacher is not None:
-        where.append("r.model_name = ?")
-        params.append(teacher)
-    if dataset is not None:
-        where.append("s.dataset_id = ?")
-        params.append(get_dataset(store, dataset).id)
+    where, params = answers_where(store, selection=selection, teacher=teacher, dataset=dataset)
+    where.insert(0, "r.status = 'answered'")
     query = (
         "SELECT r.id, s.external_id AS session_id, d.name AS dataset, r.model_name, r.backend, r.model_digest, "
         "r.template_version, r.ranking, r.scores, r.parse_status, r.latency_s, r.prompt_tokens, r.output_tokens, "

@@ -275,3 +275,35 @@ def label_summary(store: Store, selection_id: int, model_name: str) -> dict[str,
         },
         "tokens": {"prompt": prompt_tokens, "output": output_tokens},
     }
+
+
+def answers_where(
+    store: Store,
+    *,
+    selection: str | None = None,
+    teacher: str | None = None,
+    dataset: str | None = None,
+    strategy: str | None = None,
+) -> tuple[list[str], list[Any]]:
+    """SQL conditions (and their parameters) that pick answers by selection, teacher model,
+    dataset and strategy, over the aliases `u` (request_use), `r` (teacher_request), `s`
+    (session) and `sel` (the selection a use came from)."""
+    from alkd_tui.pipeline.datasets import get_dataset
+
+    where: list[str] = []
+    params: list[Any] = []
+    if selection is not None:
+        where.append(
+            "u.session_id IN (SELECT session_id FROM selection_member WHERE selection_id = ?)"
+        )
+        params.append(get_selection(store, selection).id)
+    if teacher is not None:
+        where.append("r.model_name = ?")
+        params.append(teacher)
+    if dataset is not None:
+        where.append("s.dataset_id = ?")
+        params.append(get_dataset(store, dataset).id)
+    if strategy is not None:
+        where.append("sel.strategy = ?")
+        params.append(strategy)
+    return where, params
