@@ -219,17 +219,12 @@ def produce_model(
 
 def model_metrics(model: SessionRecommender, ds: SessionDataset, max_len: int) -> dict[str, Any]:
     """Validation and test metrics, and test with the session's own items excluded."""
-    from alkd_tui.rec.evaluate import evaluate
+    from alkd_tui.rec.evaluate import evaluate, evaluate_both
     from alkd_tui.rec.instances import Instances
 
-    metrics: dict[str, Any] = {
-        split: evaluate(model, Instances.of_split(ds, split, max_len))
-        for split in ("valid", "test")
-    }
-    metrics["test_excluding_own"] = evaluate(
-        model, Instances.of_split(ds, "test", max_len), exclude_own=True
-    )
-    return metrics
+    test, test_excluding_own = evaluate_both(model, Instances.of_split(ds, "test", max_len))
+    valid = evaluate(model, Instances.of_split(ds, "valid", max_len))
+    return {"valid": valid, "test": test, "test_excluding_own": test_excluding_own}
 
 
 def train_recommender(

@@ -47,6 +47,53 @@ def ranks_of_targets(
     return greater, equal
 
 
+def ranks_near_top(
+    scores: torch.Tensor,
+    targets: torch.Tensor,
+    depth: int,
+    exclude: torch.Tensor | None = None,
+    exclude_pad: int | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """`ranks_of_targets` for metrics at K <= `depth`: exact wherever the target can reach
+    the top `depth`, and `greater = depth` (a miss at every such K) where it cannot.
+
+    It reads each row's top `depth + L` scores (`L` = the width of `exclude`, the most that
+    excluding can remove) instead of comparing every item with the target, which is several
+    times faster with many items. Where the target ties with the `depth`-th best remaining
+    score, the tie may run past that list: those rows fall back to `ranks_of_targets`.
+    """
+    n = scores.shape[1]
+    width = depth + (exclude.shape[1] if exclude is not None else 0)
+    if width >= n:
+        return ranks_of_targets(scores, targets, exclude, exclude_pad)
+    scores = scores.float()
+    target_scores = scores.gather(1, targets.unsqueeze(1))
+    top, where = scores.topk(width, dim=1)  # sorted, best first
+    target_excluded = torch.zeros_like(targets, dtype=torch.bool)
+    if exclude is not None:
+        valid = (
+            exclude != exclude_pad
+            if exclude_pad is not None
+            else torch.ones_like(exclude, dtype=torch.bool)
+        )
+        own = ((where.unsqueeze(2) == exclude.unsqueeze(1)) & valid.unsqueeze(1)).any(dim=2)
+        top = top.masked_fill(own, float("-inf")).sort(dim=1, descending=True).values
+        target_excluded = ((exclude == targets.unsqueeze(1)) & valid).any(dim=1)
+    threshold = top[:, depth - 1 : depth]  # the depth-th best score that remains
+    above = (target_scores > threshold).squeeze(1)
+    greater = torch.where(above, (top > target_scores).sum(dim=1), torch.full_like(targets, depth))
+    equal = torch.where(above, (top == target_scores).sum(dim=1), torch.ones_like(targets))
+    tied = (target_scores == threshold).squeeze(1) & ~target_excluded
+    if bool(tied.any()):
+        rows = exclude[tied] if exclude is not None else None
+        greater[tied], equal[tied] = ranks_of_targets(
+            scores[tied], targets[tied], rows, exclude_pad
+        )
+    greater = torch.where(target_excluded, torch.full_like(greater, n), greater)
+    equal = torch.where(target_excluded, torch.ones_like(equal), equal)
+    return greater, equal
+
+
 def _cumulative(weights: torch.Tensor) -> torch.Tensor:
     """C[p] = sum of weights[1..p] with C[0] = 0 (weights indexed by 1-based rank)."""
     return torch.cat([torch.zeros(1, dtype=torch.float64), torch.cumsum(weights, 0)])

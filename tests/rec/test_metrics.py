@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from alkd_tui.rec.metrics import metrics_from_ranks, ranks_of_targets, summarize
+from alkd_tui.rec.metrics import metrics_from_ranks, ranks_near_top, ranks_of_targets, summarize
 
 
 def metrics(scores: list[list[float]], targets: list[int], exclude: list[list[int]] | None = None, pad: int = -1,
@@ -68,3 +68,33 @@ def test_padding_in_the_exclusion_list_is_ignored() -> None:
 def test_an_excluded_target_is_a_miss() -> None:
     m = metrics([[0.1, 0.9, 0.2]], [1], exclude=[[1]])
     assert m["recall@3"] == [0.0] and m["ndcg@3"] == [0.0] and m["mrr@3"] == [0.0]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_ranks_near_top_agree_with_the_full_comparison(seed: int) -> None:
+    # Coarse integer scores make many ties, also at the depth-th place; sessions repeat
+    # items, hold padding and sometimes the target itself.
+    gen = torch.Generator().manual_seed(seed)
+    n_items, rows, length, depth = 40, 300, 6, 5
+    scores = torch.randint(0, 8 if seed % 2 else 60, (rows, n_items), generator=gen).float()
+    targets = torch.randint(0, n_items, (rows,), generator=gen)
+    own = torch.randint(0, n_items + 1, (rows, length), generator=gen)  # n_items = padding
+    own[::7, 0] = targets[::7]
+    for exclude in (None, own):
+        fast = ranks_near_top(scores, targets, depth, exclude, n_items)
+        full = ranks_of_targets(scores, targets, exclude, n_items)
+        ks = (1, 3, depth)
+        a = metrics_from_ranks(*fast, n_items, ks)
+        b = metrics_from_ranks(*full, n_items, ks)
+        for name in b:
+            assert torch.allclose(a[name], b[name], atol=1e-12), name
+        # Where the target can reach the top `depth`, the counts themselves are exact.
+        near = full[0] < depth
+        assert torch.equal(fast[0][near], full[0][near])
+        assert torch.equal(fast[1][near], full[1][near])
+
+
+def test_ranks_near_top_on_a_tiny_catalogue_ranks_everything() -> None:
+    scores = torch.tensor([[0.3, 0.1, 0.2]])
+    g, e = ranks_near_top(scores, torch.tensor([1]), 5)
+    assert (int(g), int(e)) == (2, 1)

@@ -112,3 +112,27 @@ def test_bad_config_is_a_clear_error(successor: SessionDataset) -> None:
         train_model(successor, TrainConfig(architecture="transformerxl", dim=8))
     with pytest.raises(BadInputError, match="--metric"):
         train_model(successor, TrainConfig(architecture="fpmc", dim=8, metric="auc"))
+
+
+@pytest.mark.parametrize("reuse_buffer", [False, True])
+def test_fused_cross_entropy_equals_torch_in_value_and_gradients(reuse_buffer: bool) -> None:
+    from torch.nn import functional as F
+
+    from alkd_tui.rec.trainer import full_softmax_cross_entropy
+
+    gen = torch.Generator().manual_seed(3)
+    session = (torch.randn(7, 5, generator=gen) * 4).requires_grad_()
+    items = (torch.randn(40, 5, generator=gen) * 4).requires_grad_()
+    targets = torch.randint(0, 40, (7,), generator=gen)
+    ref_session = session.detach().clone().requires_grad_()
+    ref_items = items.detach().clone().requires_grad_()
+    out = torch.full((7, 40), float("nan")) if reuse_buffer else None
+    for _ in range(2):  # a reused buffer holds the last batch's gradients: it must not matter
+        loss = full_softmax_cross_entropy(session, items, targets, out)
+        (loss * 3).backward()
+    ref = F.cross_entropy(ref_session @ ref_items.T, targets)
+    (ref * 3).backward()
+    assert float(loss.detach()) == pytest.approx(float(ref.detach()), rel=1e-6)
+    assert session.grad is not None and items.grad is not None
+    assert torch.allclose(session.grad / 2, ref_session.grad, atol=1e-5)  # type: ignore[arg-type]
+    assert torch.allclose(items.grad / 2, ref_items.grad, atol=1e-5)  # type: ignore[arg-type]
