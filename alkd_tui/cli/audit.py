@@ -20,6 +20,14 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+def _assumed(data: dict[str, Any], key: str) -> str:
+    """` (assumed 0.5000)` beside a measured class share, where the selection assumed one."""
+    assumed = data.get("assumed_ratios") or {}
+    if key not in ("effective", "similar", "incorrect") or key not in assumed:
+        return ""
+    return f" (assumed {_fmt(assumed[key])})"
+
+
 def audit(
     ctx: typer.Context,
     selection: Annotated[
@@ -55,7 +63,9 @@ def audit(
     json: JsonOpt = False,
 ) -> None:
     """Audit teacher answers: hits against the true next item, parse failures, duplicates,
-    latency and tokens, review decisions; overall, by model and by strategy."""
+    latency and tokens, review decisions; overall, by model and by strategy. By selection: one
+    answer per session and teacher model (the label review and distillation use), and the
+    ratios the selection assumed beside the measured shares."""
     from alkd_tui.pipeline.audit import audit as run_audit
 
     data = run_audit(state(ctx).store(), selection=selection, teacher=teacher, dataset=dataset, strategy=strategy,
@@ -67,7 +77,12 @@ def audit(
                     "effective", "similar", "incorrect", "estimated_ratios", "duplicates", "answers_with_duplicates",
                     "unknown_ids", "acceptance_rate"):  # fmt: skip
             if key in data:
-                table.add_row(key, _fmt(data[key]))
+                table.add_row(key, _fmt(data[key]) + _assumed(data, key))
+        if data.get("assumed_ratios"):
+            assumed = data["assumed_ratios"]
+            table.add_row(
+                "assumed ratios", f"{assumed['ratios']} (the {assumed['strategy']} selection's)"
+            )
         table.add_row("parse", ", ".join(f"{k} {v}" for k, v in data.get("parse", {}).items()))
         table.add_row("review", ", ".join(f"{k} {v}" for k, v in data.get("review", {}).items()))
         lat = data.get("latency_s", {})

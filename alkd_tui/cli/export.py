@@ -19,7 +19,8 @@ OutArg = Annotated[
     Path, typer.Argument(help="The file to write (.jsonl, .csv or .parquet).", show_default=False)
 ]
 FormatOpt = Annotated[
-    str | None, typer.Option("--format", help="jsonl, csv or parquet [from the file name].")
+    str | None,
+    typer.Option("--format", help="jsonl, csv or parquet (default: from the file name)."),
 ]
 
 

@@ -40,14 +40,14 @@ def label(
         list[str] | None,
         typer.Option(
             "--host",
-            help="ollama: server URL (repeat to spread requests) [$OLLAMA_HOST, else 127.0.0.1:11434].",
+            help="ollama: server URL (repeat to spread requests) (default: $OLLAMA_HOST, else 127.0.0.1:11434).",
         ),
     ] = None,
     candidates_from: Annotated[
         str | None,
         typer.Option(
             "--candidates-from",
-            help="The teacher recommender whose top items are the candidates [the selection's].",
+            help="The teacher recommender whose top items are the candidates (default: the selection's).",
         ),
     ] = None,
     kappa: Annotated[
@@ -67,7 +67,9 @@ def label(
     hints: Annotated[
         bool,
         typer.Option(
-            "--hints", help="Include the dataset's stored hints in prompts.", rich_help_panel=ASK
+            "--hints",
+            help="Include the hints this model wrote for the dataset (`alkd teacher hints`) in prompts.",
+            rich_help_panel=ASK,
         ),
     ] = False,
     force_target: Annotated[
@@ -86,8 +88,16 @@ def label(
         int, typer.Option(help="Context window (tokens).", rich_help_panel=ASK)
     ] = 4096,
     num_predict: Annotated[
-        int | None, typer.Option(help="Output token cap [enough for N ids].", rich_help_panel=ASK)
+        int | None,
+        typer.Option(help="Output token cap (default: enough for N ids).", rich_help_panel=ASK),
     ] = None,
+    keep_alive: Annotated[
+        str,
+        typer.Option(
+            help="ollama: how long the server keeps the model loaded after a request (10m, 1h, 300; 0 unloads, -1 keeps it).",
+            rich_help_panel=ASK,
+        ),
+    ] = "10m",
     concurrency: Annotated[
         int, typer.Option(help="Requests in flight at once.", rich_help_panel=BUDGET)
     ] = 1,
@@ -120,7 +130,7 @@ def label(
         "kappa": kappa, "n": n, "soft": soft, "hints": hints, "force_target": force_target,
         "temperature": temperature, "seed": seed, "num_ctx": num_ctx, "num_predict": num_predict,
         "concurrency": concurrency, "max_requests": max_requests, "max_tokens": max_tokens,
-        "retries": retries, "timeout": timeout,
+        "retries": retries, "timeout": timeout, "keep_alive": keep_alive,
     }  # fmt: skip
     mode = OutputMode(json=json, jsonl=jsonl)
     with reporter(mode) as report:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json as jsonlib
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,7 +11,7 @@ from rich.table import Table
 from alkd_tui.cli.models import JsonOpt
 from alkd_tui.cli.output import OutputMode, err, out
 from alkd_tui.cli.state import state
-from alkd_tui.errors import BadInputError, InputFileError
+from alkd_tui.errors import BadInputError
 
 review_app = typer.Typer(
     help="Review teacher labels: list, accept, reject, undo, import decisions.",
@@ -28,7 +27,7 @@ IdsOpt = Annotated[
 ]
 NoteOpt = Annotated[str, typer.Option("--note", help="A note kept with the decision.")]
 ReviewerOpt = Annotated[
-    str | None, typer.Option("--reviewer", help="Who decides [your user name].")
+    str | None, typer.Option("--reviewer", help="Who decides (default: your user name).")
 ]
 
 
@@ -104,21 +103,32 @@ def accept(
             help="Accept every pending label that is: parsed (non-empty), ok (parsed cleanly), full (ok or repaired).",
         ),
     ] = None,
+    min_confidence: Annotated[
+        float | None,
+        typer.Option(
+            "--min-confidence",
+            help="Accept only pending labels whose top choice the teacher scored at least this "
+            "(a probability, e.g. 0.8; soft labels have one); labels without scores never pass. "
+            "With --rule, both must hold (the rule is parsed when not given).",
+        ),
+    ] = None,
     teacher: TeacherOpt = None,
     note: NoteOpt = "",
     reviewer: ReviewerOpt = None,
     json: JsonOpt = False,
 ) -> None:
-    """Accept labels by id, or every pending label that meets a rule."""
+    """Accept labels by id, or every pending label that meets a rule (and a minimum confidence)."""
     from alkd_tui.pipeline.review import accept_by_rule
 
-    if bool(ids) == bool(rule):
-        raise BadInputError("give --id (one or more) or --rule, not both")
+    by_rule = bool(rule) or min_confidence is not None
+    if bool(ids) == by_rule:
+        raise BadInputError("give --id (one or more) or --rule / --min-confidence, not both")
     sel, labels = _labels(ctx, selection, teacher)
-    if rule:
+    if by_rule:
         result: dict[str, Any] = accept_by_rule(
-            state(ctx).store(), sel.id, rule, model_name=teacher, reviewer=reviewer, note=note
-        )
+            state(ctx).store(), sel.id, rule or "parsed", min_confidence=min_confidence,
+            model_name=teacher, reviewer=reviewer, note=note,
+        )  # fmt: skip
     else:
         known = {lb.request_id for lb in labels}
         unknown = [i for i in ids or [] if i not in known]
@@ -167,51 +177,22 @@ def import_(
     path: Annotated[
         Path,
         typer.Argument(
-            help="JSONL of decisions: request, action, optional ranking (edit), note, reviewer.",
+            help="JSONL of decisions (`alkd export reviews` writes one): request, action, optional "
+            "ranking (edit), note, reviewer, created_at.",
             show_default=False,
         ),
     ],
     json: JsonOpt = False,
 ) -> None:
-    """Import review decisions from a JSONL file (all or nothing)."""
-    from alkd_tui.pipeline.review import ACTIONS, record_review
+    """Import review decisions from a JSONL file (all or nothing); decisions already recorded
+    (same request, action, ranking, note, reviewer and time) are skipped, so a second import of
+    the same file changes nothing."""
+    from alkd_tui.pipeline.review import import_decisions
 
-    if not path.is_file():
-        raise InputFileError(path, "no such file")
-    decisions = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            d = jsonlib.loads(line)
-        except ValueError:
-            raise InputFileError(path, "not a JSON object", number) from None
-        if (
-            not isinstance(d, dict)
-            or not isinstance(d.get("request"), int)
-            or d.get("action") not in ACTIONS
-        ):
-            raise InputFileError(
-                path, f"expected request (an id) and action ({', '.join(ACTIONS)})", number
-            )
-        if d["action"] == "edit" and not isinstance(d.get("ranking"), list):
-            raise InputFileError(path, "an edit needs a ranking (item indices)", number)
-        decisions.append(d)
-    store = state(ctx).store()
-    with store.engine.connect() as conn:
-        for d in decisions:
-            if (
-                conn.exec_driver_sql(
-                    "SELECT 1 FROM teacher_request WHERE id = ?", (d["request"],)
-                ).first()
-                is None
-            ):
-                raise BadInputError(f"{path}: request {d['request']} does not exist")
-    events = [
-        record_review(store, d["request"], d["action"], after={"ranking": d["ranking"]} if d["action"] == "edit" else None,
-                      note=d.get("note", ""), reviewer=d.get("reviewer"))
-        for d in decisions
-    ]  # fmt: skip
+    result = import_decisions(state(ctx).store(), path)
     OutputMode(json=json).result(
-        {"imported": len(events)}, lambda: err.print(f"imported {len(events)} decisions")
+        result,
+        lambda: err.print(
+            f"imported {result['imported']} decisions, skipped {result['skipped']} already recorded"
+        ),
     )

@@ -38,7 +38,9 @@ def run(
     ctx: typer.Context,
     config: Annotated[
         Path | None,
-        typer.Argument(help="A TOML configuration [the embedded default].", show_default=False),
+        typer.Argument(
+            help="A TOML configuration (default: the embedded one).", show_default=False
+        ),
     ] = None,
     set_: Annotated[
         list[str] | None,

@@ -156,6 +156,26 @@ def _student_tops(
     return {int(i): t.tolist() for i, t in zip(idx, top, strict=True)}
 
 
+#: The strategies whose policy assumes the effective : similar : incorrect ratios.
+RATIO_STRATEGIES = ("alkd", "rad-bc")
+
+
+def assumed_ratios(store: Store, selection: str) -> dict[str, Any] | None:
+    """The effective : similar : incorrect ratios a selection's policy assumed (from its
+    params), as given and as shares; None for strategies that assume none (random, file, ...).
+    `rad-bc` uses only the correct share, effective + similar."""
+    sel = get_selection(store, selection)
+    ratios = (sel.params or {}).get("ratios")
+    if sel.strategy not in RATIO_STRATEGIES or not ratios or len(ratios) != 3:
+        return None
+    total = float(sum(ratios))
+    return {
+        "ratios": ":".join(f"{r:g}" for r in ratios),
+        **{c: round(r / total, 6) for c, r in zip(("effective", "similar", "incorrect"), ratios, strict=True)},
+        "strategy": sel.strategy,
+    }  # fmt: skip
+
+
 def audit(
     store: Store,
     *,
@@ -171,8 +191,10 @@ def audit(
     """The audit of the teacher answers that match the filters (all of them by default);
     `strategy` keeps the answers asked for selections of that strategy.
 
-    With `save_ratios` (and a selection and a student), the measured effective : similar :
-    incorrect ratios are kept with the selection, for `alkd select --ratios from:SELECTION`.
+    By selection, `assumed_ratios` holds the ratios the selection's policy assumed (see
+    `assumed_ratios`), to set beside the measured shares. With `save_ratios` (and a selection
+    and a student), the measured effective : similar : incorrect ratios are kept with the
+    selection, for `alkd select --ratios from:SELECTION`.
     """
     rows, dataset_id = _requests(store, selection, teacher, dataset, strategy)
     catalogue = None
@@ -199,6 +221,8 @@ def audit(
         },
         **_figures(rows, catalogue, student_top, overlap_threshold, n),
     }
+    if selection is not None:
+        result["assumed_ratios"] = assumed_ratios(store, selection)
     if save_ratios:
         if selection is None or "estimated_ratios" not in result:
             raise BadInputError(

@@ -86,6 +86,8 @@ class LabelStep(_Step):
     max_tokens: int | None = None
     retries: int = 3
     timeout: float = 300.0
+    keep_alive: str | int | float | None = "10m"
+    """Ollama: how long the server keeps the model loaded after a request."""
 
 
 class ReviewStep(_Step):
@@ -93,6 +95,10 @@ class ReviewStep(_Step):
 
     policy: Literal["auto", "manual"] = "auto"
     rule: Literal["parsed", "ok", "full"] = "parsed"
+    """parsed: a non-empty ranking; ok: parsed cleanly; full: parsed cleanly or repaired."""
+    min_confidence: float | None = Field(default=None, ge=0.0, le=1.0)
+    """auto: also require the teacher's score for its top choice to be at least this (soft
+    labels give a probability); labels without scores are then left pending."""
 
 
 class DistillStep(_Step):

@@ -1,7 +1,9 @@
 """Export labels, review decisions and runs to JSONL, CSV or Parquet; import runs back.
 
-A label export is itself a file of recorded answers: `alkd label --teacher replay --file` reads
-it (session_id, model, ranking of item ids, scores)."""
+A label export, in any of the three formats, is itself a file of recorded answers: `alkd label
+--teacher replay --file` reads it (session_id, model, ranking of item ids, scores). CSV joins
+lists with single spaces (a missing score is an empty value), so item ids with spaces do not
+survive a CSV round trip; JSONL and Parquet keep lists as lists."""
 
 from __future__ import annotations
 
@@ -74,7 +76,8 @@ def label_rows(
     teacher: str | None = None,
     dataset: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Answered labels with their session and item ids, review status and cost."""
+    """Answered labels with their session and item ids, review status and cost. By selection:
+    the selection's labels, one per session and teacher model (`labels.SELECTION_USES`)."""
     where, params = answers_where(store, selection=selection, teacher=teacher, dataset=dataset)
     where.insert(0, "r.status = 'answered'")
     query = (

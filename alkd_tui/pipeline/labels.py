@@ -25,6 +25,18 @@ from alkd_tui.teacher.prompts import ItemRef, Prompt, ranking_prompt, soft_label
 
 BACKENDS = ("ollama", "replay", "tr")
 
+#: The `request_use` ids that hold a selection's labels (one parameter: the selection id): per
+#: member session and teacher model, the latest answered request, else (nothing answered yet)
+#: the latest request. The same rule as `review.selection_labels`, so audits, exports and label
+#: figures count the labels that review and distillation use, once each, whichever selection or
+#: job first asked the question (a shared request keeps the use of the job that made it).
+SELECTION_USES = (
+    "SELECT id FROM (SELECT su.id, ROW_NUMBER() OVER (PARTITION BY su.session_id, sr.model_name "
+    "ORDER BY sr.status = 'answered' DESC, sr.id DESC) AS pick FROM request_use su "
+    "JOIN teacher_request sr ON sr.id = su.request_id "
+    "JOIN selection_member sm ON sm.session_id = su.session_id AND sm.selection_id = ?) WHERE pick = 1"
+)
+
 
 def selection_sessions(store: Store, selection_id: int) -> list[tuple[int, int, str]]:
     """The members of a selection in order: (session row id, instance index, external id)."""
@@ -42,12 +54,23 @@ def _item_refs(ds: SessionDataset, items: np.ndarray) -> list[ItemRef]:
     return [ItemRef(ds.item_ids[i], titles[i]) for i in items.tolist()]
 
 
-def _hints(store: Store, dataset_id: int) -> list[str]:
+def _hints(store: Store, dataset_id: int, model_name: str) -> list[str]:
+    """The hints `model_name` wrote for the dataset (its latest set, in order), for `--hints`;
+    a clear line where there are none (`alkd teacher hints` makes them)."""
     with store.session() as orm:
-        return [
-            h.text
-            for h in orm.exec(select(Hint).where(Hint.dataset_id == dataset_id).order_by(Hint.id))
-        ]
+        rows = orm.exec(
+            select(Hint)
+            .where(Hint.dataset_id == dataset_id, Hint.model_name == model_name)
+            .order_by(Hint.id)
+        ).all()
+        latest = max((h.request_id or 0 for h in rows), default=0)
+        hints = [h.text for h in rows if (h.request_id or 0) == latest]
+    if not hints:
+        raise BadInputError(
+            f"--hints: no hints by {model_name} for this dataset; make them with "
+            f"`alkd teacher hints --dataset D --teacher-model REC --model {model_name}`"
+        )
+    return hints
 
 
 def make_teacher(
@@ -58,6 +81,7 @@ def make_teacher(
     hosts: list[str] | None,
     timeout: float,
     tr_model: str | None = None,
+    keep_alive: str | int | float | None = "10m",
 ) -> Teacher:
     """The teacher backend the options describe (nothing is contacted yet)."""
     if backend == "ollama":
@@ -69,14 +93,17 @@ def make_teacher(
             )
         env_hosts = os.environ.get("OLLAMA_HOST")
         return OllamaTeacher(
-            hosts or ([env_hosts] if env_hosts else [DEFAULT_HOST]), model, timeout=timeout
+            hosts or ([env_hosts] if env_hosts else [DEFAULT_HOST]),
+            model,
+            timeout=timeout,
+            keep_alive=keep_alive,
         )
     if backend == "replay":
         from alkd_tui.teacher.backends.replay import ReplayTeacher
 
         if file is None:
             raise BadInputError(
-                "--file is required with --teacher replay (a JSONL of recorded answers)"
+                "--file is required with --teacher replay (recorded answers: JSONL, CSV or Parquet)"
             )
         return ReplayTeacher(file)
     if backend == "tr":
@@ -118,7 +145,7 @@ def build_questions(
     rows = np.array([idx for _, idx, _ in members], dtype=np.int64)
     kappa = min(opts.kappa, 20) if opts.soft else opts.kappa
     top, _ = top_candidates(model, ds, rows, kappa, force_target=opts.force_target)
-    hints = _hints(store, dataset_id) if opts.hints else []
+    hints = _hints(store, dataset_id, info.model) if opts.hints else []
     questions = []
     for (session_id, idx, key), cands in zip(members, top, strict=True):
         session = _item_refs(ds, ds.inputs(idx)[-model.max_len :])
@@ -175,8 +202,9 @@ def label_selection(
     if backend == "tr" and tr_name is None:
         raise BadInputError("--teacher tr needs --candidates-from MODEL (the teacher recommender)")
     teacher = make_teacher(
-        backend, model=model, file=file, hosts=hosts, timeout=opts.timeout, tr_model=tr_name
-    )
+        backend, model=model, file=file, hosts=hosts, timeout=opts.timeout, tr_model=tr_name,
+        keep_alive=opts.keep_alive,
+    )  # fmt: skip
     info = teacher.describe()
     members = selection_sessions(store, sel.id)
     unanswerable = 0
@@ -237,14 +265,15 @@ def label_selection(
 
 
 def label_summary(store: Store, selection_id: int, model_name: str) -> dict[str, Any]:
-    """Figures over a selection's answers from one model: statuses and parse statuses per session;
-    latency and tokens per request (sessions with identical questions share one request)."""
+    """Figures over a selection's answers from one model: statuses and parse statuses per session
+    (its label, as `SELECTION_USES` picks it); latency and tokens per request (sessions with
+    identical questions share one request)."""
     with store.engine.connect() as conn:
         rows = conn.exec_driver_sql(
-            "SELECT DISTINCT r.id, u.session_id, r.status, r.parse_status, r.latency_s, r.prompt_tokens, "
+            "SELECT r.id, u.session_id, r.status, r.parse_status, r.latency_s, r.prompt_tokens, "
             "r.output_tokens FROM teacher_request r JOIN request_use u ON u.request_id = r.id "
-            "JOIN selection_member m ON m.session_id = u.session_id AND m.selection_id = ? WHERE r.model_name = ?",
-            (selection_id, model_name),
+            f"WHERE r.model_name = ? AND u.id IN ({SELECTION_USES})",
+            (model_name, selection_id),
         ).all()
     statuses: dict[str, int] = {}
     parse: dict[str, int] = {}
@@ -287,15 +316,16 @@ def answers_where(
 ) -> tuple[list[str], list[Any]]:
     """SQL conditions (and their parameters) that pick answers by selection, teacher model,
     dataset and strategy, over the aliases `u` (request_use), `r` (teacher_request), `s`
-    (session) and `sel` (the selection a use came from)."""
+    (session) and `sel` (the selection a use came from).
+
+    By selection: one answer per (member session, teacher model), the selection's label as
+    `SELECTION_USES` picks it, however many jobs asked about the session."""
     from alkd_tui.pipeline.datasets import get_dataset
 
     where: list[str] = []
     params: list[Any] = []
     if selection is not None:
-        where.append(
-            "u.session_id IN (SELECT session_id FROM selection_member WHERE selection_id = ?)"
-        )
+        where.append(f"u.id IN ({SELECTION_USES})")
         params.append(get_selection(store, selection).id)
     if teacher is not None:
         where.append("r.model_name = ?")

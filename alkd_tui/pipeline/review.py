@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import getpass
 import json
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection
 
-from alkd_tui.errors import BadInputError, NotFoundError
+from alkd_tui.errors import BadInputError, InputFileError, NotFoundError
 from alkd_tui.store import ReviewEvent, Store
 
 ACTIONS = ("accept", "reject", "edit", "skip", "flag", "undo")
@@ -172,15 +175,33 @@ def record_review(
         return event.id
 
 
+def confidence(label: Label) -> float | None:
+    """How sure the teacher said it was of a label: the score it gave its top choice (the first
+    item of its ranking), as stored with the answer. Soft labels store probabilities (from the
+    answer's logprobs), so this is the top choice's probability; recorded answers carry the
+    scores of their file, if any. None when the answer has no score for its top choice (plain
+    rankings, edited labels)."""
+    if not label.ranking or not label.scores:
+        return None
+    top = label.scores[0]
+    return float(top) if isinstance(top, int | float) else None
+
+
 def accept_by_rule(
-    store: Store, selection_id: int, rule: str = "parsed", *, model_name: str | None = None, reviewer: str | None = None,
-    note: str = "",
+    store: Store, selection_id: int, rule: str = "parsed", *, min_confidence: float | None = None,
+    model_name: str | None = None, reviewer: str | None = None, note: str = "",
 ) -> dict[str, int]:  # fmt: skip
     """Accept every pending label that meets `rule` (`parsed`: any non-empty ranking; `ok`:
-    parsed cleanly; `full`: a ranking of the asked length or parsed cleanly or repaired)."""
+    parsed cleanly; `full`: a ranking of the asked length or parsed cleanly or repaired) and,
+    with `min_confidence`, whose `confidence` is at least that (a label without one never
+    passes a confidence threshold; the result counts them as `without_confidence`)."""
     if rule not in RULES:
         raise BadInputError(f"rule {rule!r}: use {', '.join(RULES)}")
-    accepted = skipped = 0
+    if min_confidence is not None and not (
+        isinstance(min_confidence, int | float) and 0.0 <= min_confidence <= 1.0
+    ):
+        raise BadInputError(f"minimum confidence {min_confidence}: a probability between 0 and 1")
+    accepted = skipped = unscored = 0
     decided: set[int] = set()  # sessions with identical questions share one request
     for label in selection_labels(store, selection_id, model_name):
         if label.status != "pending" or label.request_id in decided:
@@ -191,15 +212,144 @@ def accept_by_rule(
             "ok": label.parse_status == "ok",
             "full": label.parse_status in ("ok", "repaired"),
         }[rule]
+        if good and min_confidence is not None:
+            sure = confidence(label)
+            unscored += sure is None
+            good = sure is not None and sure >= min_confidence
         if good:
             record_review(
                 store,
                 label.request_id,
                 "accept",
-                note=note or f"rule: {rule}",
+                note=note or describe_rule(rule, min_confidence),
                 reviewer=reviewer or "policy",
             )
             accepted += 1
         else:
             skipped += 1
-    return {"accepted": accepted, "not_matching": skipped}
+    result = {"accepted": accepted, "not_matching": skipped}
+    if min_confidence is not None:
+        result["without_confidence"] = unscored
+    return result
+
+
+def describe_rule(rule: str, min_confidence: float | None = None) -> str:
+    """The note an accept by rule keeps: `rule: parsed` or `rule: parsed, confidence >= 0.8`."""
+    return f"rule: {rule}" + (
+        "" if min_confidence is None else f", confidence >= {min_confidence:g}"
+    )
+
+
+def _moment(value: Any) -> datetime | None:
+    """A stored or exported time as an aware UTC datetime (naive times are UTC)."""
+    if value is None or value == "":
+        return None
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def read_decisions(path: Path) -> list[dict[str, Any]]:
+    """The decisions of a JSONL file (`alkd export reviews` writes one): request (an id),
+    action, ranking (item indices, for an edit), and optional note, reviewer, created_at."""
+    if not path.is_file():
+        raise InputFileError(path, "no such file")
+    decisions = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            d = json.loads(line)
+        except ValueError:
+            raise InputFileError(path, "not a JSON object", number) from None
+        if (
+            not isinstance(d, dict)
+            or not isinstance(d.get("request"), int)
+            or d.get("action") not in ACTIONS
+        ):
+            raise InputFileError(
+                path, f"expected request (an id) and action ({', '.join(ACTIONS)})", number
+            )
+        if d["action"] == "edit" and not isinstance(d.get("ranking"), list):
+            raise InputFileError(path, "an edit needs a ranking (item indices)", number)
+        try:
+            d["at"] = _moment(d.get("created_at"))
+        except (TypeError, ValueError):
+            raise InputFileError(
+                path, f"created_at {d['created_at']!r}: not an ISO time", number
+            ) from None
+        decisions.append(d)
+    return decisions
+
+
+def import_decisions(store: Store, path: Path) -> dict[str, int]:
+    """Append the decisions of a JSONL file as review events, all or nothing, skipping those
+    already recorded, so importing a file twice changes nothing.
+
+    A decision is already recorded when an event has the same request, action, ranking, note
+    and reviewer and, where the file gives its time (exports do; the event keeps it), the same
+    time. Without a time, the k-th such decision of the file is skipped when the store already
+    holds k such events.
+    """
+    decisions = read_decisions(path)
+    requests = sorted({d["request"] for d in decisions})
+    rankings: dict[int, Any] = {}
+    existing: list[tuple[Any, ...]] = []
+    with store.engine.connect() as conn:
+        for start in range(0, len(requests), 900):
+            chunk = tuple(requests[start : start + 900])
+            marks = ",".join("?" * len(chunk))
+            for request_id, ranking in conn.exec_driver_sql(
+                f"SELECT id, ranking FROM teacher_request WHERE id IN ({marks})", chunk
+            ):
+                rankings[int(request_id)] = json.loads(ranking) if ranking else None
+            existing += conn.exec_driver_sql(
+                "SELECT request_id, action, after, note, reviewer, created_at FROM review_event "
+                f"WHERE request_id IN ({marks})",
+                chunk,
+            ).all()
+    missing = [r for r in requests if r not in rankings]
+    if missing:
+        raise BadInputError(f"{path}: request {missing[0]} does not exist")
+
+    def key(
+        request_id: int, action: str, ranking: Any, note: str, reviewer: str
+    ) -> tuple[Any, ...]:
+        return (int(request_id), action, json.dumps(ranking), note or "", reviewer or "")
+
+    timed: set[tuple[Any, ...]] = set()
+    untimed: Counter[tuple[Any, ...]] = Counter()
+    for request_id, action, after, note, reviewer, at in existing:
+        after = json.loads(after) if isinstance(after, str) else after
+        k = key(
+            request_id,
+            action,
+            (after or {}).get("ranking") if action == "edit" else None,
+            note,
+            reviewer,
+        )
+        timed.add((*k, _moment(at)))
+        untimed[k] += 1
+    me = default_reviewer()
+    seen: Counter[tuple[Any, ...]] = Counter()
+    new: list[ReviewEvent] = []
+    for d in decisions:
+        ranking = d["ranking"] if d["action"] == "edit" else None
+        k = key(d["request"], d["action"], ranking, d.get("note", ""), d.get("reviewer") or me)
+        seen[k] += 1
+        if (d["at"] is not None and (*k, d["at"]) in timed) or (
+            d["at"] is None and seen[k] <= untimed[k]
+        ):
+            continue
+        if d["at"] is not None:
+            timed.add((*k, d["at"]))
+        event = ReviewEvent(
+            request_id=d["request"], action=d["action"], before={"ranking": rankings[d["request"]]},
+            after=None if ranking is None else {"ranking": ranking}, note=d.get("note", "") or "",
+            reviewer=d.get("reviewer") or me,
+        )  # fmt: skip
+        if d["at"] is not None:
+            event.created_at = d["at"]  # the decision's own time, as exported
+        new.append(event)
+    with store.session() as orm:
+        orm.add_all(new)
+    return {"imported": len(new), "skipped": len(decisions) - len(new)}

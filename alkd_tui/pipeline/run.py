@@ -223,8 +223,9 @@ class Pipeline:
 
         def do_review() -> dict[str, Any]:
             if cfg.review.policy == "auto":
-                return {"policy": "auto", "rule": cfg.review.rule,
-                        **accept_by_rule(store, selection["selection"], cfg.review.rule, model_name=model_name)}  # fmt: skip
+                return {"policy": "auto", "rule": cfg.review.rule, "min_confidence": cfg.review.min_confidence,
+                        **accept_by_rule(store, selection["selection"], cfg.review.rule,
+                                         min_confidence=cfg.review.min_confidence, model_name=model_name)}  # fmt: skip
             labels = selection_labels(store, selection["selection"], model_name)
             pending = sum(label.status == "pending" for label in labels)
             accepted = sum(label.status == "accepted" for label in labels)

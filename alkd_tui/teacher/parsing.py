@@ -4,7 +4,8 @@ status and notes, and the raw answer is kept beside the result.
 Statuses: `ok` (exactly N known ids, nothing to repair), `repaired` (N ids after dropping
 duplicates or unknown ids), `short` (fewer than N, at least one), `empty` (none), `not_json`
 (no JSON could be read; ids were looked for in the text), `truncated` (JSON cut off; ids
-were salvaged from the part that arrived).
+were salvaged from the part that arrived). Hints answers (`parse_hints`) get the same
+statuses where they apply.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from alkd_tui.teacher.prompts import HINT_MAX_CHARS
 
 PARSE_STATUSES = ("ok", "repaired", "short", "empty", "not_json", "truncated")
 _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
@@ -143,3 +146,88 @@ def parse_ranking(raw: str | None, known: Mapping[str, int], n: int) -> ParsedRa
     if 0 < len(ranking) < n:
         notes.append(f"{len(ranking)} of {n} ids")
     return ParsedRanking(ranking, status, notes, duplicates, unknown)
+
+
+@dataclass
+class ParsedHints:
+    """The hints read from an answer, a status (as for rankings) and notes."""
+
+    hints: list[str]
+    status: str
+    notes: list[str] = field(default_factory=list)
+
+
+_BULLET = re.compile(r"^\s*(?:[-*•]+|\d+[.)]|hint\s*\d*\s*:)\s*", re.IGNORECASE)
+_QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"')
+
+
+def _hint_text(value: Any) -> str | None:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Mapping):
+        for key in ("hint", "text", "content", "description"):
+            if isinstance(value.get(key), str):
+                return value[key]
+    return None
+
+
+def parse_hints(raw: str | None, max_hints: int) -> ParsedHints:
+    """At most `max_hints` short, distinct hints from an answer `{"hints": [strings]}`; never
+    raises. Free text gives one hint per line (bullets and numbers stripped), a cut-off JSON
+    answer the strings that arrived whole."""
+    text = raw or ""
+    notes: list[str] = []
+    status: str | None = None
+    values: list[Any]
+    try:
+        data = _loads(text)
+        found = data.get("hints") if isinstance(data, Mapping) else None
+        values = found if isinstance(found, list) else (_extract_list(data) or [])
+        if not values:
+            status = "empty"
+            notes.append("JSON without a list of hints")
+    except ValueError:
+        if _looks_truncated(text):
+            status = "truncated"
+            notes.append("the JSON answer was cut off; hints salvaged from what arrived")
+            body = text.split("[", 1)[1] if "[" in text else ""
+            values = []
+            for match in _QUOTED.finditer(body):  # whole strings only, keys left out
+                if not body[match.end() :].lstrip().startswith(":"):
+                    try:
+                        values.append(json.loads(f'"{match.group(1)}"'))
+                    except ValueError:
+                        values.append(match.group(1))
+        else:
+            status = "not_json" if text.strip() else "empty"
+            if text.strip():
+                notes.append("not JSON; one hint per line of text")
+            lines = [_BULLET.sub("", line).strip() for line in text.splitlines()]
+            values = [line for line in lines if not line.endswith(":")]  # no headings
+    hints: list[str] = []
+    seen: set[str] = set()
+    dropped = shortened = 0
+    for value in values:
+        hint = _hint_text(value)
+        hint = " ".join(hint.split()) if hint is not None else ""
+        if not hint or hint.casefold() in seen:
+            dropped += 1
+            continue
+        if len(hint) > HINT_MAX_CHARS:
+            hint = hint[: HINT_MAX_CHARS - 1].rstrip() + "…"
+            shortened += 1
+        seen.add(hint.casefold())
+        hints.append(hint)
+    extra = max(0, len(hints) - max_hints)
+    hints = hints[:max_hints]
+    if dropped and status is None:
+        notes.append(f"{dropped} empty, duplicate or non-text hints dropped")
+    if shortened:
+        notes.append(f"{shortened} hints shortened to {HINT_MAX_CHARS} characters")
+    if extra:
+        notes.append(f"{extra} hints beyond the first {max_hints} dropped")
+    if status is None:
+        status = "empty" if not hints else ("repaired" if dropped or shortened or extra else "ok")
+    elif status == "not_json" and not hints:
+        status = "empty"
+    return ParsedHints(hints, status, notes)

@@ -26,6 +26,7 @@ RANK_TEMPLATE = "rank-v1"
 SOFT_TEMPLATE = "soft-v1"
 HINTS_TEMPLATE = "hints-v1"
 LETTERS = string.ascii_uppercase[:20]
+HINT_MAX_CHARS = 200  # a hint is one sentence
 
 SYSTEM = (
     "You are a recommender system. You predict which item a user will interact with next, "
@@ -169,7 +170,12 @@ def hints_prompt(
     schema = {
         "type": "object",
         "properties": {
-            "hints": {"type": "array", "items": {"type": "string"}, "maxItems": max_hints}
+            "hints": {
+                "type": "array",
+                "items": {"type": "string", "minLength": 8, "maxLength": HINT_MAX_CHARS},
+                "minItems": 1,
+                "maxItems": max_hints,
+            }
         },
         "required": ["hints"],
     }

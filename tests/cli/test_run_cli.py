@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -104,3 +105,57 @@ def test_bad_configs_are_one_line_with_the_right_code(tmp_path: Path) -> None:
         assert result.returncode == code, (args, result.stderr)
         lines = result.stderr.strip().splitlines()
         assert message in lines[-1] and lines[-1].startswith("alkd: error: "), (args, result.stderr)
+
+
+QUICK = ["--set", "teacher_recommender.epochs=1", "--set", "student.epochs=1", "--set", "select.budget=5"]  # fmt: skip
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_auto_teacher_with_neither_server_says_how_to_get_one(
+    alkd, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    port = closed_port()
+    monkeypatch.setenv("OLLAMA_HOST", f"127.0.0.1:{port}")  # no Ollama answers there
+    monkeypatch.setitem(sys.modules, "llama_cpp", None)  # `import llama_cpp` fails: not installed
+    result = alkd("run", *QUICK)  # label.teacher is `auto` by default
+    assert result.code == 3, result.err
+    errors = [line for line in result.err.splitlines() if line.startswith("alkd: error: ")]
+    assert len(errors) == 1 and errors[0] == result.err.strip().splitlines()[-1]
+    line = errors[0]
+    assert f"no Ollama answers at 127.0.0.1:{port} with smollm2:135m" in line
+    assert "the local compatibility server is not installed" in line
+    assert "pip install" in line and "ollama serve" in line and "OLLAMA_HOST" in line
+    con = sqlite3.connect(db_path)
+    status, steps = con.execute("SELECT status, steps FROM run WHERE kind = 'pipeline'").fetchone()
+    assert status == "failed" and json.loads(steps)["label"]["status"] == "failed"
+    assert con.execute("SELECT COUNT(*) FROM teacher_request").fetchone()[0] == 0
+
+
+def test_a_failed_step_fails_the_run_with_exit_1(alkd, db_path: Path) -> None:  # type: ignore[no-untyped-def]
+    args = [*QUICK, "--set", "label.teacher=tr", "--set", "review.policy=manual"]
+    first = alkd("run", *args, "--json")
+    assert first.code == 0 and json.loads(first.out)["status"] == "awaiting-review", first.err
+    con = sqlite3.connect(db_path)
+    (checkpoint,) = con.execute(
+        "SELECT checkpoint_path FROM model WHERE role = 'teacher'"
+    ).fetchone()
+    with (db_path.parent / checkpoint).open("ab") as fh:
+        fh.write(b"changed since training")  # the label step needs it for the candidates
+    failed = alkd("run", *args)
+    assert failed.code == 1, failed.err
+    assert "does not match its recorded sha256" in failed.err.strip().splitlines()[-1]
+    run_id, status, error, steps = con.execute(
+        "SELECT id, status, error, steps FROM run WHERE kind = 'pipeline' ORDER BY id DESC"
+    ).fetchone()
+    steps = json.loads(steps)
+    assert status == "failed" and "does not match its recorded sha256" in error
+    assert steps["label"]["status"] == "failed" and steps["select"]["status"] == "done"
+    assert "review" not in steps
+    shown = alkd("runs", "show", str(run_id))
+    assert shown.code == 0 and f"run {run_id} (pipeline, default): failed: " in shown.err

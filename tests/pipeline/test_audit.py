@@ -11,10 +11,11 @@ import torch
 from alkd_tui.data import load_dataset
 from alkd_tui.errors import BadInputError
 from alkd_tui.pipeline.audit import audit
-from alkd_tui.pipeline.labels import label_selection
+from alkd_tui.pipeline.export import label_rows
+from alkd_tui.pipeline.labels import label_selection, label_summary
 from alkd_tui.pipeline.models import get_model, load_trained
 from alkd_tui.pipeline.review import record_review, selection_labels
-from alkd_tui.pipeline.selection import create_selection
+from alkd_tui.pipeline.selection import create_selection, import_selection
 from alkd_tui.rec.instances import Instances
 from alkd_tui.store import Store
 
@@ -36,7 +37,7 @@ def answered(labelling_store: Store, tmp_path: Path) -> tuple[Store, list[list[i
     lines = []
     for k, (key, _idx, target) in enumerate(members(labelling_store), start=1):
         others = [i for i in range(ds.n_items) if i != target][:30]
-        ranking = [*others[:k - 1], target, *others[k - 1:24]] if k < 12 else others[:25]
+        ranking = [*others[: k - 1], target, *others[k - 1 : 24]] if k < 12 else others[:25]
         raw = [ds.item_ids[i] for i in ranking]
         if k in (3, 4):
             raw = [*raw[:5], raw[0], *raw[5:]]  # a duplicate id
@@ -120,3 +121,60 @@ def test_measured_ratios_feed_the_next_selection(answered) -> None:  # type: ign
 def test_an_empty_audit(store: Store) -> None:
     report = audit(store)
     assert report["answers"] == 0 and report["hit@25"] is None
+
+
+def test_overlapping_selections_count_each_session_once(
+    labelling_store: Store, tmp_path: Path
+) -> None:
+    """A session labelled for two selections (two questions, so two answers from the same
+    model) counts once in each selection's audit and export: its latest answer, the one
+    review and distillation use."""
+    store = labelling_store
+    label_selection(
+        store, "sel", "tr", candidates_from="teacher-rec", options={"n": 5, "kappa": 10}
+    )
+    keys = [key for key, _, _ in members(store)]
+    with store.engine.connect() as conn:
+        more = [r[0] for r in conn.exec_driver_sql(
+            "SELECT external_id FROM session WHERE split = 'train' ORDER BY idx LIMIT 4 OFFSET 12")]  # fmt: skip
+    ids = tmp_path / "other.txt"
+    ids.write_text("\n".join([*keys[:6], *more]) + "\n")
+    import_selection(store, "games", ids, "other")
+    # Another question (8 items, not 5) about six of `sel`'s sessions: new answers, same model.
+    label_selection(
+        store, "other", "tr", candidates_from="teacher-rec", options={"n": 8, "kappa": 10}
+    )
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT COUNT(*) FROM teacher_request").scalar() == 12 + 10
+
+    report = audit(store, selection="sel")
+    assert report["answers"] == 12 and report["requests"] == 12
+    assert report["by_model"]["tr:teacher-rec"]["answers"] == 12
+    labels = selection_labels(store, 1)
+    assert {lb.request_id for lb in labels} == {
+        r["request"] for r in label_rows(store, selection="sel")
+    }
+    # The latest answer wins: the six shared sessions now have 8-item rankings.
+    assert sorted(len(lb.ranking) for lb in labels) == [5] * 6 + [8] * 6
+    assert audit(store, selection="other")["answers"] == 10
+    assert label_summary(store, 1, "tr:teacher-rec")["answered"] == 12
+    assert audit(store)["answers"] == 22  # without a selection, every stored answer
+
+
+def test_the_ratios_a_selection_assumed_stand_beside_the_measured_ones(
+    labelling_store: Store,
+) -> None:
+    store = labelling_store
+    create_selection(
+        store, "games", "alkd", 6, teacher_model="teacher-rec", ratios="2:5:3", name="assumed"
+    )
+    label_selection(
+        store, "assumed", "tr", candidates_from="teacher-rec", options={"n": 5, "kappa": 10}
+    )
+    report = audit(store, selection="assumed", student="teacher-rec")
+    assert report["assumed_ratios"] == {
+        "ratios": "2:5:3", "effective": 0.2, "similar": 0.5, "incorrect": 0.3, "strategy": "alkd"}  # fmt: skip
+    assert sum(report["classes"].values()) == 6
+    # A selection whose strategy assumes no ratios (here: a list of sessions) has none.
+    assert audit(store, selection="sel")["assumed_ratios"] is None
+    assert "assumed_ratios" not in audit(store)

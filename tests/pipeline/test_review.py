@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from alkd_tui.errors import BadInputError
+from alkd_tui.pipeline.config import load_config
 from alkd_tui.pipeline.labels import label_selection
-from alkd_tui.pipeline.review import accept_by_rule, record_review, selection_labels
+from alkd_tui.pipeline.review import accept_by_rule, confidence, record_review, selection_labels
 from alkd_tui.store import Store
 
 
@@ -59,3 +63,65 @@ def test_bad_decisions_are_refused(labelled: Store) -> None:
         record_review(labelled, 1, "edit")
     with pytest.raises(BadInputError, match="no teacher request 999"):
         record_review(labelled, 999, "accept")
+
+
+@pytest.fixture
+def scored(labelling_store: Store, tmp_path: Path) -> tuple[Store, dict[str, float | None]]:
+    """Recorded answers for the 12 sessions: answer k scores its top choice k/12, except the
+    last three, which give no scores."""
+    with labelling_store.engine.connect() as conn:
+        keys = [r[0] for r in conn.exec_driver_sql(
+            'SELECT s.external_id FROM selection_member m JOIN session s ON s.id = m.session_id ORDER BY m."order"')]  # fmt: skip
+    top: dict[str, float | None] = {}
+    lines = []
+    for k, key in enumerate(keys, start=1):
+        record: dict[str, object] = {
+            "session_id": key,
+            "model": "scored",
+            "ranking": ["g1", "g2", "g3"],
+        }
+        if k <= 9:
+            top[key] = k / 12
+            record["scores"] = [k / 12, (1 - k / 12) / 2, (1 - k / 12) / 2]
+        else:
+            top[key] = None
+        lines.append(json.dumps(record))
+    path = tmp_path / "scored.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    label_selection(labelling_store, "sel", "replay", file=path, options={"n": 3})
+    return labelling_store, top
+
+
+def test_confidence_is_the_score_of_the_top_choice(scored) -> None:  # type: ignore[no-untyped-def]
+    store, top = scored
+    found = {label.session_key: confidence(label) for label in selection_labels(store, 1)}
+    assert found == pytest.approx(top)
+
+
+def test_accept_by_minimum_confidence(scored) -> None:  # type: ignore[no-untyped-def]
+    store, top = scored
+    result = accept_by_rule(store, 1, "parsed", min_confidence=0.5)
+    sure = {key for key, p in top.items() if p is not None and p >= 0.5}
+    assert len(sure) == 4  # 6/12 ... 9/12
+    assert result == {
+        "accepted": len(sure),
+        "not_matching": 12 - len(sure),
+        "without_confidence": 3,
+    }
+    labels = selection_labels(store, 1)
+    assert {lb.session_key for lb in labels if lb.status == "accepted"} == sure
+    with store.engine.connect() as conn:
+        notes = {r[0] for r in conn.exec_driver_sql("SELECT note FROM review_event")}
+    assert notes == {"rule: parsed, confidence >= 0.5"}
+    # No scores, no confidence: a threshold of 0 still leaves them pending.
+    assert accept_by_rule(store, 1, "parsed", min_confidence=0.0) == {
+        "accepted": 5, "not_matching": 3, "without_confidence": 3}  # fmt: skip
+    with pytest.raises(BadInputError, match="minimum confidence 80: a probability"):
+        accept_by_rule(store, 1, "parsed", min_confidence=80)
+
+
+def test_the_run_config_takes_a_minimum_confidence() -> None:
+    assert load_config(None, ["review.min_confidence=0.8"]).review.min_confidence == 0.8
+    assert load_config(None, []).review.min_confidence is None
+    with pytest.raises(BadInputError, match=r"review\.min_confidence"):
+        load_config(None, ["review.min_confidence=2"])

@@ -3,10 +3,12 @@ interruption and resume."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
+from alkd_tui.errors import BadInputError
 from alkd_tui.pipeline import distill as distill_module
 from alkd_tui.pipeline.config import load_config
 from alkd_tui.pipeline.review import accept_by_rule
@@ -103,3 +105,15 @@ def test_an_interrupted_run_resumes_to_the_same_result(
     assert resumed["status"] == "done"
     assert resumed["results"] == straight["results"]
     assert counts(store)["teacher_request"] == 20
+
+
+def test_auto_review_applies_the_minimum_confidence(store: Store) -> None:
+    """The teacher recommender's labels carry no scores: none passes a confidence threshold,
+    so nothing is accepted and distillation refuses to start."""
+    with pytest.raises(BadInputError, match="none of the 20 labels"):
+        run_pipeline(store, load_config(None, [*FAST, "review.min_confidence=0.5"]))
+    with store.engine.connect() as conn:
+        (steps,) = conn.exec_driver_sql("SELECT steps FROM run WHERE kind = 'pipeline'").one()
+    review = json.loads(steps)["review"]["result"]
+    assert review["min_confidence"] == 0.5 and review["accepted"] == 0
+    assert review["without_confidence"] == 20 and review["not_matching"] == 20

@@ -10,26 +10,6 @@ import pytest
 
 from alkd_tui.pipeline import labels
 from alkd_tui.store import Store
-from alkd_tui.teacher.backends.ollama_backend import OllamaTeacher
-
-
-@pytest.fixture
-def use_fixture(ollama_fixture, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    """Route `--teacher ollama` to the HTTP fixture."""
-    real = labels.make_teacher
-
-    def make(backend: str, **kwargs: Any):  # type: ignore[no-untyped-def]
-        if backend == "ollama":
-            return OllamaTeacher(
-                kwargs["hosts"] or ["127.0.0.1:11434"],
-                kwargs["model"],
-                timeout=5,
-                transport=ollama_fixture.transport,
-            )
-        return real(backend, **kwargs)
-
-    monkeypatch.setattr(labels, "make_teacher", make)
-    return ollama_fixture
 
 
 def requests(store: Store) -> list[dict[str, Any]]:
@@ -183,3 +163,170 @@ def test_sessions_with_identical_questions_share_one_request(
     assert found[0].request_id == found[1].request_id and found[0].ranking == found[1].ranking
     assert accept_by_rule(labelling_store, 2, "parsed") == {"accepted": 2, "not_matching": 0}
     assert {label.status for label in selection_labels(labelling_store, 2)} == {"accepted"}
+
+
+# -- faults through a job ---------------------------------------------------------------
+
+
+def final_states(store: Store) -> list[dict[str, Any]]:
+    """Every request, checked to be in a final state with what that state needs."""
+    stored = requests(store)
+    for r in stored:
+        assert r["status"] in ("answered", "failed"), r
+        if r["status"] == "answered":
+            assert r["raw_response"] is not None and r["parse_status"] and r["error"] is None
+        else:
+            assert r["error"] and r["raw_response"] is None
+    return stored
+
+
+def tcp_label(store: Store, url: str, **options: Any) -> dict[str, Any]:
+    """A job through the real Ollama backend against a fixture server over TCP."""
+    return labels.label_selection(
+        store, "sel", "ollama", model="fixture:1b", hosts=[url], candidates_from="teacher-rec",
+        options={**FAST, "timeout": 5, **options},
+    )  # fmt: skip
+
+
+def user_messages(bodies: list[dict[str, Any]]) -> list[str]:
+    return [body["messages"][-1]["content"] for body in bodies]
+
+
+def test_a_server_killed_mid_job_then_restarted_resumes_without_asking_again(
+    labelling_store: Store, ollama_tcp_fixture
+) -> None:  # type: ignore[no-untyped-def]
+    server = ollama_tcp_fixture
+    port = server.port
+    server.die_after = 5  # the 6th question loses its connection and the server is gone
+    first = tcp_label(labelling_store, server.url)
+    assert first["answered"] == 5 and first["failed"] == 7 and first["pending"] == 0
+    stored = final_states(labelling_store)
+    assert len(stored) == 12
+    for r in stored[5:]:  # the one in flight, then refused connections: each tried 3 times
+        assert r["attempts"] == 3 and "Connection refused" in r["error"]  # the last attempt's
+    answered_before = {r["id"]: r["raw_response"] for r in stored if r["status"] == "answered"}
+    asked_before = user_messages(server.fixture.bodies)
+    assert len(asked_before) == 5  # what the first server answered
+
+    server.die_after = None
+    server.start()  # the same port again
+    assert server.port == port
+    second = tcp_label(labelling_store, server.url)
+    assert second["cached"] == 5 and second["answered_now"] == 7 and second["failed_now"] == 0
+    assert second["answered"] == 12 and second["failed"] == 0 and second["pending"] == 0
+    asked_after = user_messages(server.fixture.bodies)[5:]
+    assert len(asked_after) == 7 and not set(asked_after) & set(asked_before)
+    after = {r["id"]: r for r in final_states(labelling_store)}
+    assert len(after) == 12
+    assert all(after[k]["raw_response"] == raw for k, raw in answered_before.items())
+    assert all(after[r["id"]]["attempts"] == 4 for r in stored[5:])  # 3 failed + 1 answered
+
+
+def test_a_very_slow_answer_times_out_and_the_job_still_finishes(
+    labelling_store: Store, ollama_tcp_fixture
+) -> None:  # type: ignore[no-untyped-def]
+    server = ollama_tcp_fixture
+    server.fixture.chunks = 6
+    server.delays = [
+        ("silence", 2.5),  # request 1: nothing for longer than the timeout ...
+        None,  # ... answered on its retry
+        ("trickle", 0.45),  # request 2: streams, but takes longer than the timeout in all ...
+        ("trickle", 0.45),  # ... on its retry too: failed
+    ]
+    result = tcp_label(labelling_store, server.url, timeout=1.0, retries=1)
+    assert result["answered"] == 11 and result["failed"] == 1 and result["pending"] == 0
+    stored = final_states(labelling_store)
+    assert stored[0]["status"] == "answered" and stored[0]["attempts"] == 2
+    assert stored[0]["parse_status"] == "ok"
+    assert stored[1]["status"] == "failed" and stored[1]["attempts"] == 2
+    assert "longer than 1 s" in stored[1]["error"]
+    assert all(r["status"] == "answered" and r["attempts"] == 1 for r in stored[2:])
+
+
+def test_malformed_bodies_and_an_error_mid_stream_end_in_final_states(
+    labelling_store: Store, use_fixture
+) -> None:  # type: ignore[no-untyped-def]
+    use_fixture.faults = [
+        "malformed", "garbage-body", "not-an-object",  # request 1: never a readable body
+        "error-mid-stream", None,  # request 2: an error line, then answered on the retry
+        "error-mid-stream", "error-mid-stream", "error-mid-stream",  # request 3: failed
+    ]  # fmt: skip
+    result = label(labelling_store)
+    assert result["answered"] == 10 and result["failed"] == 2
+    stored = final_states(labelling_store)
+    assert [r["status"] for r in stored[:3]] == ["failed", "answered", "failed"]
+    assert stored[0]["attempts"] == 3 and "malformed response" in stored[0]["error"]
+    assert stored[1]["attempts"] == 2 and stored[1]["parse_status"] == "ok"
+    candidates = json.loads(stored[1]["candidates"])
+    # the whole answer of the retry, not the half that came before the error line
+    assert json.loads(stored[1]["ranking"]) == list(reversed(candidates))[:5]
+    assert stored[2]["attempts"] == 3 and "the runner stopped" in stored[2]["error"]
+    assert all(r["status"] == "answered" for r in stored[3:])
+    calls = use_fixture.chat_calls
+    again = label(labelling_store)
+    assert again["answered"] == 12 and again["cached"] == 10 and use_fixture.chat_calls == calls + 2
+    final_states(labelling_store)
+
+
+def test_an_unforeseen_backend_error_fails_that_request_and_the_job_goes_on(
+    labelling_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from alkd_tui.teacher.backends.base import Answer, TeacherInfo
+
+    class BrokenTeacherStub:
+        """A named stub backend whose third answer raises a bug-like error."""
+
+        backend = "ollama"
+        calls = 0
+
+        def describe(self) -> TeacherInfo:
+            return TeacherInfo(backend="ollama", model="stub:1b", digest="sha256:00")
+
+        def ask(self, prompt: Any, options: dict[str, Any], attempt: int = 0) -> Answer:
+            BrokenTeacherStub.calls += 1
+            if BrokenTeacherStub.calls == 3:
+                raise KeyError("surprise")
+            return Answer(content=json.dumps({"ranking": prompt.candidates[: prompt.n]}))
+
+    monkeypatch.setattr(labels, "make_teacher", lambda backend, **kwargs: BrokenTeacherStub())
+    result = label(labelling_store)
+    assert result["answered"] == 11 and result["failed"] == 1
+    stored = final_states(labelling_store)
+    assert stored[2]["status"] == "failed" and "unexpected KeyError" in stored[2]["error"]
+    assert stored[2]["attempts"] == 1  # not retried: it is not a transient failure
+
+
+# -- keep_alive -------------------------------------------------------------------------
+
+
+def test_keep_alive_reaches_every_request_and_does_not_change_the_question(
+    labelling_store: Store, use_fixture
+) -> None:  # type: ignore[no-untyped-def]
+    label(labelling_store, max_requests=2)
+    assert [b["keep_alive"] for b in use_fixture.bodies] == ["10m", "10m"]  # the default
+    label(labelling_store, keep_alive="1h30m", max_requests=2)
+    assert [b["keep_alive"] for b in use_fixture.bodies[2:]] == ["1h30m", "1h30m"]
+    label(labelling_store, keep_alive="0", max_requests=1)  # seconds: sent as a number
+    assert use_fixture.bodies[4]["keep_alive"] == 0
+    rest = label(labelling_store, keep_alive=-1)
+    assert {b["keep_alive"] for b in use_fixture.bodies[5:]} == {-1}
+    # not part of the prompt hash: 12 questions, each asked once whatever keep_alive was
+    assert rest["cached"] == 5 and rest["answered"] == 12 and use_fixture.chat_calls == 12
+
+
+def test_a_bad_keep_alive_is_one_clear_line(labelling_store: Store, use_fixture) -> None:  # type: ignore[no-untyped-def]
+    from alkd_tui.errors import BadInputError
+
+    with pytest.raises(BadInputError, match=r"--keep-alive: .*'ten minutes' is not a duration"):
+        label(labelling_store, keep_alive="ten minutes")
+    assert requests(labelling_store) == []
+
+
+def test_label_cli_sends_keep_alive(labelling_store: Store, use_fixture, alkd) -> None:  # type: ignore[no-untyped-def]
+    done = alkd("label", "sel", "--teacher", "ollama", "--model", "fixture:1b", "--candidates-from",
+                "teacher-rec", "--n", "5", "--kappa", "10", "--keep-alive", "45m", "--json")  # fmt: skip
+    assert done.code == 0, done.err
+    assert json.loads(done.out)["answered"] == 12
+    assert {b["keep_alive"] for b in use_fixture.bodies} == {"45m"}
+    bad = alkd("label", "sel", "--model", "fixture:1b", "--keep-alive", "soon")
+    assert bad.code == 2 and "--keep-alive" in bad.err and len(bad.err.strip().splitlines()) == 1

@@ -29,6 +29,17 @@ def test_describe_records_version_and_digest(ollama_fixture) -> None:  # type: i
     assert info.hosts == ["http://127.0.0.1:11434"]
 
 
+def test_the_description_names_the_local_compatibility_server_as_what_it_is(ollama_fixture) -> None:  # type: ignore[no-untyped-def]
+    assert teacher(ollama_fixture).describe().description == (
+        "Ollama model fixture:1b at http://127.0.0.1:11434"
+    )
+    ollama_fixture.version = "0.1.0-alkd-local"
+    described = teacher(ollama_fixture).describe().description
+    assert described == (
+        "fixture:1b via the local compatibility server (not Ollama) at http://127.0.0.1:11434"
+    )
+
+
 def test_a_model_that_is_not_pulled_says_how_to_pull_it(ollama_fixture) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(TeacherUnavailableError, match=r"run `ollama pull llama3:8b`"):
         teacher(ollama_fixture, "llama3:8b").describe()
@@ -37,7 +48,8 @@ def test_a_model_that_is_not_pulled_says_how_to_pull_it(ollama_fixture) -> None:
 def test_a_server_that_is_down_is_one_clear_line(ollama_fixture) -> None:  # type: ignore[no-untyped-def]
     ollama_fixture.down = True
     with pytest.raises(
-        TeacherUnavailableError, match=re.escape("no Ollama server answers at http://127.0.0.1:11434")
+        TeacherUnavailableError,
+        match=re.escape("no Ollama server answers at http://127.0.0.1:11434"),
     ) as err:
         teacher(ollama_fixture).describe()
     assert err.value.exit_code == 3
@@ -60,6 +72,8 @@ def test_a_streamed_answer_is_assembled_with_its_token_counts(ollama_fixture) ->
         (400, PermanentTeacherError),
         ("error-mid-stream", TransientTeacherError),
         ("malformed", TransientTeacherError),
+        ("garbage-body", TransientTeacherError),
+        ("not-an-object", TransientTeacherError),
         ("timeout", TransientTeacherError),
         ("connect", TransientTeacherError),
         ("no-done", TransientTeacherError),
@@ -71,6 +85,14 @@ def test_failures_are_transient_or_permanent(
     ollama_fixture.faults = [fault]
     with pytest.raises(error):
         teacher(ollama_fixture).ask(PROMPT, {})
+
+
+def test_keep_alive_is_sent_with_each_request(ollama_fixture) -> None:  # type: ignore[no-untyped-def]
+    teacher(ollama_fixture).ask(PROMPT, {})
+    OllamaTeacher(
+        ["127.0.0.1"], "fixture:1b", keep_alive=-1, transport=ollama_fixture.transport
+    ).ask(PROMPT, {})
+    assert [b["keep_alive"] for b in ollama_fixture.bodies] == ["10m", -1]
 
 
 def test_requests_are_spread_over_hosts(ollama_fixture) -> None:  # type: ignore[no-untyped-def]

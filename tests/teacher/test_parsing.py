@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from alkd_tui.teacher.parsing import PARSE_STATUSES, normalize_id, parse_ranking
+from alkd_tui.teacher.parsing import PARSE_STATUSES, normalize_id, parse_hints, parse_ranking
 
 KNOWN = {str(i): i for i in range(100)} | {"B00MUTAU40": 100}
 
@@ -85,3 +85,53 @@ def test_every_recorded_gpt4_answer_parses(shared_data: Path, folder: str) -> No
     else:
         assert dup_answers == 109
         assert statuses.get("empty", 0) + statuses.get("short", 0) >= 152 - 109
+
+
+# -- hints ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "hints", "status"),
+    [
+        ('{"hints": ["Sequels follow.", "Genres stick."]}', ["Sequels follow.", "Genres stick."], "ok"),
+        ('```json\n{"hints": ["Sequels follow."]}\n```', ["Sequels follow."], "ok"),
+        ('["Sequels follow."]', ["Sequels follow."], "ok"),
+        ('{"hints": [{"text": "Sequels follow."}, {"hint": "Genres  stick.\\n"}]}',
+         ["Sequels follow.", "Genres stick."], "ok"),
+        ('{"hints": ["Sequels follow.", "SEQUELS FOLLOW.", "", null, 3]}', ["Sequels follow."], "repaired"),
+        ('{"hints": ["a", "b", "c", "d"]}', ["a", "b", "c"], "repaired"),
+        ('{"hints": ["Sequels follow.", "Gen', ["Sequels follow."], "truncated"),
+        ('{"hints": [{"text": "Sequels follow."}, {"text": "Gen', ["Sequels follow."], "truncated"),
+        ("Some hints:\n* Sequels follow.\n2) Genres stick.\nHint 3: Cheap games sell.",
+         ["Sequels follow.", "Genres stick.", "Cheap games sell."], "not_json"),
+        ("", [], "empty"),
+        ("   ", [], "empty"),
+        ('{"hints": []}', [], "empty"),
+        ('"just a string"', [], "empty"),
+        ("{}", [], "empty"),
+    ],
+)  # fmt: skip
+def test_hints_parse_on_every_odd_answer_shape(raw: str, hints: list[str], status: str) -> None:
+    parsed = parse_hints(raw, 3)
+    assert parsed.hints == hints and parsed.status == status
+    assert parsed.status in PARSE_STATUSES
+    if status not in ("ok",):
+        assert parsed.notes or not raw.strip()
+
+
+def test_a_long_hint_is_shortened_and_said_so() -> None:
+    parsed = parse_hints(json.dumps({"hints": ["word " * 200]}), 3)
+    assert len(parsed.hints[0]) == 200 and parsed.hints[0].endswith("…")
+    assert parsed.status == "repaired" and "shortened" in parsed.notes[0]
+
+
+def test_hints_parsing_never_raises() -> None:
+    import random
+
+    rng = random.Random(0)
+    alphabet = '{}[]",:\\ abc\n-1.'
+    for _ in range(2000):
+        raw = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
+        parsed = parse_hints(raw, 5)
+        assert parsed.status in PARSE_STATUSES and len(parsed.hints) <= 5
+        assert all(isinstance(h, str) and h for h in parsed.hints)

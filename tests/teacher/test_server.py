@@ -421,3 +421,95 @@ def test_cli_serve_starts_and_stops_on_ctrl_c() -> None:
     assert code_ in (0, 130)
     first = err.splitlines()[0]
     assert "local compatibility server (not Ollama)" in first and ready["url"] in first
+
+
+# -- labelling jobs and hints through the server ----------------------------------------
+
+
+def _selection(store: Any, tmp_path: Any, name: str, count: int) -> None:
+    from alkd_tui.pipeline.selection import import_selection
+
+    with store.engine.connect() as conn:
+        keys = [
+            str(r[0])
+            for r in conn.exec_driver_sql(
+                "SELECT external_id FROM session WHERE split = 'train' ORDER BY idx LIMIT ?",
+                (count,),
+            )
+        ]
+    ids = tmp_path / f"{name}.txt"
+    ids.write_text("\n".join(keys) + "\n")
+    import_selection(store, "games", ids, name)
+
+
+def _requests(store: Any, template: str) -> list[dict[str, Any]]:
+    with store.engine.connect() as conn:
+        return [
+            dict(r)
+            for r in conn.exec_driver_sql(
+                "SELECT * FROM teacher_request WHERE template_version = ? ORDER BY id", (template,)
+            ).mappings()
+        ]
+
+
+@pytest.mark.slow
+def test_a_real_labelling_job_over_20_sessions(
+    url: str, labelling_store: Any, tmp_path: Any
+) -> None:
+    from alkd_tui.pipeline.labels import label_selection
+    from alkd_tui.teacher.parsing import PARSE_STATUSES
+
+    _selection(labelling_store, tmp_path, "twenty", 20)
+    options = {"n": 3, "kappa": 8, "num_predict": 40, "num_ctx": 1024, "concurrency": 2,
+               "backoff": 0.1, "timeout": 120}  # fmt: skip
+
+    def job() -> dict[str, Any]:
+        return label_selection(labelling_store, "twenty", "ollama", model=MODEL, hosts=[url],
+                               candidates_from="teacher-rec", options=options)  # fmt: skip
+
+    first = job()
+    assert first["requests"] == 20 and first["answered"] == 20
+    assert first["failed"] == 0 and first["pending"] == 0
+    assert sum(first["parse"].values()) == 20 and set(first["parse"]) <= set(PARSE_STATUSES)
+    assert first["teacher"]["server_version"] == SERVER_VERSION
+    assert "via the local compatibility server (not Ollama)" in first["teacher"]["description"]
+    assert first["teacher"]["digest"] == hashlib.sha256(MODEL_PATH.read_bytes()).hexdigest()
+    stored = _requests(labelling_store, "rank-v1")
+    assert 0 < len(stored) <= 20  # sessions with identical questions share one request
+    for r in stored:
+        assert r["status"] == "answered" and r["error"] is None and r["attempts"] == 1
+        assert r["raw_response"] and r["parse_status"] in PARSE_STATUSES
+        assert r["prompt_tokens"] > 0 and 0 < r["output_tokens"] <= 40
+        assert set(json.loads(r["ranking"])) <= set(json.loads(r["candidates"]))
+    second = job()
+    assert second["sent"] == 0 and second["cached"] == 20 and second["answered"] == 20
+    assert len(_requests(labelling_store, "rank-v1")) == len(stored)
+
+
+@pytest.mark.slow
+def test_hints_from_the_real_model_reach_a_labelling_job(
+    url: str, labelling_store: Any, tmp_path: Any
+) -> None:
+    from alkd_tui.pipeline.hints import make_hints
+    from alkd_tui.pipeline.labels import label_selection
+    from alkd_tui.teacher.parsing import PARSE_STATUSES, parse_hints
+
+    made = make_hints(labelling_store, "games", "teacher-rec", "ollama", model=MODEL, hosts=[url],
+                      options={"sessions": 3, "top_k": 3, "max_hints": 2, "num_predict": 256,
+                               "num_ctx": 2048})  # fmt: skip
+    (request,) = _requests(labelling_store, "hints-v1")
+    assert request["status"] == "answered" and request["raw_response"] == made["raw_response"]
+    assert request["parse_status"] == made["parse_status"] in PARSE_STATUSES
+    assert "Session 3:" in request["prompt"] and "Session 4:" not in request["prompt"]
+    texts = [h["text"] for h in made["hints"]]
+    assert (
+        texts == parse_hints(request["raw_response"], 2).hints and texts
+    )  # the schema asks for 1+
+
+    _selection(labelling_store, tmp_path, "pair", 2)
+    labelled = label_selection(labelling_store, "pair", "ollama", model=MODEL, hosts=[url],
+                               candidates_from="teacher-rec",
+                               options={"n": 2, "kappa": 4, "num_predict": 24, "hints": True})  # fmt: skip
+    assert labelled["answered"] == 2 and labelled["failed"] == 0
+    for r in _requests(labelling_store, "rank-v1"):
+        assert r["status"] == "answered" and f"- {texts[0]}\n" in r["prompt"]

@@ -1,8 +1,9 @@
 """The Ollama backend: the official `ollama` client against one or more servers.
 
 Requests are spread over the hosts round-robin (a retry moves to the next host). Answers are
-streamed, so a slow answer keeps the connection alive and an error line in the middle of a
-stream is seen as such.
+streamed, so an error line in the middle of a stream is seen as such; the per-request
+timeout bounds both a silence and the whole answer. `keep_alive` (how long the server keeps
+the model loaded) is sent with every request.
 """
 
 from __future__ import annotations
@@ -38,6 +39,18 @@ def normalize_host(host: str) -> str:
     return host
 
 
+LOCAL_SUFFIX = "-alkd-local"  # how alkd's local compatibility server signs its version
+
+
+def describe_server(model: str, hosts: Sequence[str], versions: Sequence[str]) -> str:
+    """Who answers, in words: an Ollama model, or the local compatibility server (never
+    called Ollama), told apart by the version each server reports."""
+    where = ", ".join(hosts)
+    if versions and all(v.endswith(LOCAL_SUFFIX) for v in versions):
+        return f"{model} via the local compatibility server (not Ollama) at {where}"
+    return f"Ollama model {model} at {where}"
+
+
 def _same_model(wanted: str, listed: str) -> bool:
     return listed == wanted or listed == f"{wanted}:latest" or wanted == f"{listed}:latest"
 
@@ -53,13 +66,14 @@ class OllamaTeacher:
         model: str,
         *,
         timeout: float = 300.0,
-        keep_alive: str | float | None = "10m",
+        keep_alive: str | int | float | None = "10m",
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         if not hosts:
             raise ValueError("no Ollama host given")
         self.hosts = [normalize_host(h) for h in hosts]
         self.model = model
+        self.timeout = timeout
         self.keep_alive = keep_alive
         extra: dict[str, Any] = {"transport": transport} if transport is not None else {}
         self._clients = [ollama.Client(host=h, timeout=timeout, **extra) for h in self.hosts]
@@ -96,7 +110,7 @@ class OllamaTeacher:
             digest=digest,
             server_version=", ".join(sorted(set(versions))),
             hosts=list(self.hosts),
-            description=f"Ollama model {self.model} at {', '.join(self.hosts)}",
+            description=describe_server(self.model, self.hosts, versions),
         )
 
     def ask(self, prompt: Prompt, options: dict[str, Any], attempt: int = 0) -> Answer:
@@ -129,6 +143,11 @@ class OllamaTeacher:
                         entry.model_dump() if hasattr(entry, "model_dump") else dict(entry)
                     )
                 last = chunk
+                if not chunk.done and time.perf_counter() - started > self.timeout:
+                    stream.close()  # closes the connection: the server stops generating
+                    raise TransientTeacherError(
+                        f"{host}: the answer took longer than {self.timeout:g} s (timeout)"
+                    )
         except ollama.ResponseError as exc:
             code = exc.status_code
             message = f"{host}: {exc.error} (status {code})"
@@ -137,8 +156,10 @@ class OllamaTeacher:
             raise PermanentTeacherError(message) from None
         except (httpx.TimeoutException, httpx.TransportError, ConnectionError) as exc:
             raise TransientTeacherError(f"{host}: {type(exc).__name__}: {exc}") from None
-        except ValueError as exc:  # a malformed line in the stream
-            raise TransientTeacherError(f"{host}: malformed response: {exc}") from None
+        except (ValueError, AttributeError, TypeError) as exc:  # a malformed line in the stream
+            raise TransientTeacherError(
+                f"{host}: malformed response: {type(exc).__name__}: {exc}"
+            ) from None
         if last is None or not getattr(last, "done", False):
             raise TransientTeacherError(f"{host}: the answer stream ended before it was done")
         return Answer(

@@ -1,0 +1,248 @@
+"""Hints (the paper's Module 1): an LLM reads the teacher recommender's rankings of about 20
+training sessions and summarises their patterns into a few short hints, which `alkd label
+--hints` then includes in its ranking prompts.
+
+The hints question is a teacher request like any other (the labelling job's machinery): it is
+stored before it is sent, answered from the store when the same prompt was asked of the same
+model, kept with its raw answer and parse status for the audit. Its hints go to the `hint`
+table, linked to that request. Only an LLM can write hints: recorded answers (`replay`) are
+rankings, and the teacher recommender (`tr`) is no LLM.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+from sqlmodel import select
+
+from alkd_tui.config import build
+from alkd_tui.data import load_dataset
+from alkd_tui.errors import BadInputError, StepFailedError
+from alkd_tui.pipeline import labels
+from alkd_tui.pipeline.datasets import get_dataset
+from alkd_tui.pipeline.models import get_model, load_trained
+from alkd_tui.pipeline.runs import finish_run, start_run
+from alkd_tui.progress import ProgressEvent, Reporter, silent
+from alkd_tui.store import Hint, Store
+from alkd_tui.teacher.candidates import top_candidates
+from alkd_tui.teacher.jobs import LabelOptions, Question, register_requests, run_requests
+from alkd_tui.teacher.parsing import parse_hints
+from alkd_tui.teacher.prompts import hints_prompt
+
+
+class HintOptions(BaseModel):
+    """How the hints are asked for: which sessions, how much of the ranking, generation."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sessions: int = Field(20, ge=1, le=200)
+    """Training sessions shown to the LLM (sampled with `seed`)."""
+    top_k: int = Field(10, ge=1, le=50)
+    """The teacher recommender's top items shown for each session."""
+    max_hints: int = Field(5, ge=1, le=20)
+    """Hints asked for (at most)."""
+    seed: int = 0
+    """Seeds the sampling of sessions and the generation."""
+    temperature: float = Field(0.0, ge=0)
+    num_ctx: int = Field(8192, ge=256)
+    num_predict: int = Field(512, ge=1)
+    retries: int = Field(3, ge=0)
+    backoff: float = Field(1.0, ge=0)
+    timeout: float = Field(300.0, gt=0)
+    keep_alive: str | int | float | None = "10m"
+
+    def label_options(self) -> LabelOptions:
+        """The labelling job's options for the one hints request."""
+        values = self.model_dump(exclude={"sessions", "top_k", "max_hints"})
+        return build(LabelOptions, {**values, "n": self.max_hints})
+
+
+def _refuse(backend: str) -> None:
+    if backend == "replay":
+        raise BadInputError(
+            "--teacher replay cannot write hints: recorded answers are rankings, not text; use "
+            "--teacher ollama (an Ollama server or the local compatibility server)"
+        )
+    if backend == "tr":
+        raise BadInputError(
+            "--teacher tr is the teacher recommender, not an LLM: it cannot write hints; use "
+            "--teacher ollama (an Ollama server or the local compatibility server)"
+        )
+    if backend != "ollama":
+        raise BadInputError(f"--teacher {backend!r}: hints need an LLM; use --teacher ollama")
+
+
+def sample_sessions(
+    store: Store, dataset_id: int, count: int, seed: int
+) -> list[tuple[int, int, str]]:
+    """`count` training sessions drawn with `seed`, in dataset order: (row id, index, external id)."""
+    with store.engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT id, idx, external_id FROM session WHERE dataset_id = ? AND split = 'train' ORDER BY idx",
+            (dataset_id,),
+        ).all()
+    rng = np.random.default_rng(seed)
+    picked = np.sort(rng.choice(len(rows), size=min(count, len(rows)), replace=False))
+    return [(int(rows[k][0]), int(rows[k][1]), str(rows[k][2])) for k in picked.tolist()]
+
+
+def _request(store: Store, model_name: str, prompt_hash: str) -> dict[str, Any]:
+    with store.engine.connect() as conn:
+        row = (
+            conn.exec_driver_sql(
+                "SELECT id, status, raw_response, parse_status, parse_notes, error, attempts, "
+                "prompt_tokens, output_tokens, latency_s FROM teacher_request "
+                "WHERE model_name = ? AND prompt_hash = ?",
+                (model_name, prompt_hash),
+            )
+            .mappings()
+            .one()
+        )
+    return dict(row)
+
+
+def store_hints(
+    store: Store, dataset_id: int, model_name: str, request_id: int, hints: list[str]
+) -> list[dict[str, Any]]:
+    """The request's hints for the dataset: stored once (a cached or resumed request adds none)."""
+    with store.session() as orm:
+        query = select(Hint).where(Hint.request_id == request_id, Hint.dataset_id == dataset_id)
+        if orm.exec(query).first() is None:
+            for text in hints:
+                orm.add(
+                    Hint(
+                        dataset_id=dataset_id,
+                        model_name=model_name,
+                        text=text,
+                        request_id=request_id,
+                    )
+                )
+            orm.flush()
+        return [{"id": h.id, "text": h.text} for h in orm.exec(query.order_by(Hint.id))]
+
+
+def make_hints(
+    store: Store,
+    dataset: str,
+    teacher_model: str,
+    backend: str = "ollama",
+    *,
+    model: str | None = None,
+    hosts: list[str] | None = None,
+    options: dict[str, Any] | None = None,
+    report: Reporter = silent,
+) -> dict[str, Any]:
+    """Ask an LLM for hints about `dataset` from the teacher recommender's rankings of sampled
+    training sessions; store the request and the hints. Asked once per prompt and model."""
+    _refuse(backend)
+    opts = build(HintOptions, options or {})
+    label_opts = opts.label_options()
+    ds_row = get_dataset(store, dataset)
+    rec_row = get_model(store, teacher_model)
+    if rec_row.dataset_id != ds_row.id:
+        raise BadInputError(
+            f"--teacher-model {rec_row.name!r} was trained on another dataset than {ds_row.name!r}"
+        )
+    assert ds_row.id is not None
+    members = sample_sessions(store, ds_row.id, opts.sessions, opts.seed)
+    if not members:
+        raise BadInputError(f"dataset {ds_row.name!r} has no training sessions to show")
+    teacher = labels.make_teacher(
+        backend, model=model, file=None, hosts=hosts, timeout=label_opts.timeout,
+        keep_alive=label_opts.keep_alive,
+    )  # fmt: skip
+    info = teacher.describe()
+    ds = load_dataset(store, ds_row.name)
+    rec = load_trained(store, rec_row)
+    rows = np.array([idx for _, idx, _ in members], dtype=np.int64)
+    top, _ = top_candidates(rec, ds, rows, opts.top_k)
+    examples = [
+        (labels._item_refs(ds, ds.inputs(idx)[-rec.max_len :]), labels._item_refs(ds, cands))
+        for (_, idx, _), cands in zip(members, top, strict=True)
+    ]
+    prompt = hints_prompt(examples, opts.max_hints)
+    generation = label_opts.generation()
+    question = Question(
+        members[0][0], "", prompt, prompt.hash({**generation, "model_digest": info.digest}), {}
+    )
+    config = {
+        "dataset": ds_row.name, "teacher_model": rec_row.name, "backend": backend,
+        "model": info.model, "hosts": info.hosts, **opts.model_dump(mode="json"),
+    }  # fmt: skip
+    run_id = start_run(store, "hints", ds_row.name, config, opts.seed)
+    try:
+        todo, cached = register_requests(
+            store, [question], info, selection_id=None, run_id=run_id, options=generation,
+            link_sessions=False,
+        )  # fmt: skip
+        if cached:
+            report(ProgressEvent("log", "hints", message="answered before: nothing to ask"))
+        run_requests(store, todo, teacher, label_opts, report=report, task_name="hints")
+    except KeyboardInterrupt:
+        finish_run(store, run_id, "interrupted")
+        raise
+    except Exception as exc:
+        finish_run(store, run_id, "failed", error=f"{type(exc).__name__}: {exc}")
+        raise
+    request = _request(store, info.model, question.prompt_hash)
+    if request["status"] != "answered":
+        message = (
+            f"the hints request {request['id']} to {info.model} failed after "
+            f"{request['attempts']} attempts: {request['error']}; it is stored, and asking again retries it"
+        )
+        finish_run(store, run_id, "failed", error=message)
+        raise StepFailedError(message)
+    parsed = parse_hints(request["raw_response"], opts.max_hints)
+    stored = store_hints(store, ds_row.id, info.model, request["id"], parsed.hints)
+    result = {
+        "dataset": ds_row.name,
+        "teacher_model": rec_row.name,
+        "teacher": {"backend": info.backend, "model": info.model, "digest": info.digest,
+                    "server_version": info.server_version, "hosts": info.hosts,
+                    "description": info.description},
+        "request": request["id"],
+        "cached": bool(cached),
+        "sessions": [key for _, _, key in members],
+        "parse_status": parsed.status,
+        "parse_notes": parsed.notes,
+        "raw_response": request["raw_response"],
+        "hints": stored,
+        "tokens": {"prompt": request["prompt_tokens"] or 0, "output": request["output_tokens"] or 0},
+        "latency_s": request["latency_s"],
+        "run": run_id,
+    }  # fmt: skip
+    finish_run(
+        store, run_id, "done", step="hints",
+        metrics={"hints": {"hints": len(stored), "sessions": len(members), "cached": int(bool(cached))}},
+    )  # fmt: skip
+    return result
+
+
+def list_hints(store: Store, dataset: str, model: str | None = None) -> dict[str, Any]:
+    """The stored hints of `dataset` (by one LLM, if given), oldest first, with their requests;
+    `--hints` uses each model's latest set."""
+    ds_row = get_dataset(store, dataset)
+    with store.session() as orm:
+        query = select(Hint).where(Hint.dataset_id == ds_row.id)
+        if model is not None:
+            query = query.where(Hint.model_name == model)
+        rows = list(orm.exec(query.order_by(Hint.id)))
+    latest: dict[str, int] = {}
+    for h in rows:
+        latest[h.model_name] = max(latest.get(h.model_name, 0), h.request_id or 0)
+    return {
+        "dataset": ds_row.name,
+        "hints": [
+            {
+                "id": h.id,
+                "model": h.model_name,
+                "text": h.text,
+                "request": h.request_id,
+                "in_use": (h.request_id or 0) == latest[h.model_name],
+                "created_at": h.created_at.isoformat(timespec="seconds"),
+            }
+            for h in rows
+        ],
+    }
