@@ -54,8 +54,9 @@ def run(
     json: JsonOpt = False,
     jsonl: JsonlOpt = False,
 ) -> None:
-    """Run the method end to end: dataset, teacher recommender, student, select, label, review,
-    distill, evaluate. Steps already done with the same settings are reused, so a re-run resumes."""
+    """Run the method end to end: dataset, teacher recommender, student, select, (hints, with
+    label.hints = true,) label, review, distill, evaluate. Steps already done with the same
+    settings are reused, so a re-run resumes."""
     from alkd_tui.pipeline.config import load_config
     from alkd_tui.pipeline.run import run_pipeline
 
@@ -185,8 +186,15 @@ def import_(
     ],
     json: JsonOpt = False,
 ) -> None:
-    """Add the runs of an export to this database (as new, imported records)."""
+    """Add the runs of an export to this database (as new, imported records). Runs already
+    present (same kind, name, start time and config) are skipped, so importing a file twice
+    changes nothing; `--json` gives {"imported", "skipped"}."""
     from alkd_tui.pipeline.export import import_runs
 
-    count = import_runs(state(ctx).store(), path)
-    OutputMode(json=json).result({"imported": count}, lambda: err.print(f"imported {count} runs"))
+    result = import_runs(state(ctx).store(), path)
+    OutputMode(json=json).result(
+        result,
+        lambda: err.print(
+            f"imported {result['imported']} runs, skipped {result['skipped']} already present"
+        ),
+    )

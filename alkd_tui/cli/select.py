@@ -164,7 +164,8 @@ def select_(
         str | None,
         typer.Option(
             "--pool",
-            help="Only these training sessions: replay:FILE (recorded answers, JSONL) or ids:FILE.",
+            help="Only these training sessions: replay:FILE (recorded answers: JSONL, CSV or "
+            "Parquet, as `--teacher replay` reads them) or ids:FILE.",
         ),
     ] = None,
     from_file: Annotated[

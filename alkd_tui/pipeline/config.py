@@ -8,7 +8,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from alkd_tui.errors import BadInputError, InputFileError
 
@@ -77,6 +77,8 @@ class LabelStep(_Step):
     n: int = 10
     soft: bool = False
     hints: bool = False
+    """Include hints in the prompts: the run first asks the LLM teacher for them (the `hints`
+    step, set up by `[hints]`); needs an LLM teacher (auto, ollama or local)."""
     force_target: bool = False
     temperature: float = 0.0
     num_ctx: int = 4096
@@ -88,6 +90,24 @@ class LabelStep(_Step):
     timeout: float = 300.0
     keep_alive: str | int | float | None = "10m"
     """Ollama: how long the server keeps the model loaded after a request."""
+
+
+class HintsStep(_Step):
+    """With `label.hints = true`: before labelling, the LLM teacher (label.model, with label's
+    temperature, retries, timeout and keep_alive) reads the teacher recommender's top items for
+    a few training sessions, sampled with the run's seed, and writes short hints (the paper's
+    Module 1) that every ranking prompt then includes. Asked once: a re-run reuses them."""
+
+    sessions: int = Field(20, ge=1, le=200)
+    """Training sessions shown to the LLM."""
+    top_k: int = Field(10, ge=1, le=50)
+    """The teacher recommender's top items shown for each session."""
+    max_hints: int = Field(5, ge=1, le=20)
+    """Hints asked for (at most)."""
+    num_ctx: int = Field(8192, ge=256)
+    """The hints prompt's context window (it shows `sessions` sessions at once)."""
+    num_predict: int = Field(512, ge=1)
+    """Output token cap of the hints answer."""
 
 
 class ReviewStep(_Step):
@@ -126,15 +146,34 @@ class RunConfig(_Step):
     student: RecommenderStep = Field(default_factory=RecommenderStep)
     select: SelectStep = Field(default_factory=SelectStep)
     label: LabelStep = Field(default_factory=LabelStep)
+    hints: HintsStep = Field(default_factory=HintsStep)
     review: ReviewStep = Field(default_factory=ReviewStep)
     distill: DistillStep = Field(default_factory=DistillStep)
 
+    @model_validator(mode="after")
+    def _hints_need_an_llm(self) -> RunConfig:
+        if self.label.hints and self.label.teacher in ("replay", "tr"):
+            what = (
+                "recorded answers are rankings, not text"
+                if self.label.teacher == "replay"
+                else "the teacher recommender is not an LLM"
+            )
+            raise ValueError(
+                f"label.hints = true needs an LLM to write the hints, and label.teacher = "
+                f"{self.label.teacher!r} cannot ({what}): use label.teacher = 'auto', 'ollama' "
+                "or 'local', or set label.hints = false"
+            )
+        return self
 
-def _message(exc: ValidationError, where: str) -> str:
+
+def config_message(exc: ValidationError, where: str) -> str:
+    """One line for the first problem of a configuration: the key and what is wrong."""
     err = exc.errors()[0]
     key = ".".join(str(p) for p in err.get("loc", ()))
     if err.get("type") == "extra_forbidden":
         return f"{where}: unknown key {key!r}"
+    if not key and err.get("type") == "value_error":  # a rule across settings: its own words
+        return f"{where}: {err.get('ctx', {}).get('error', err['msg'])}"
     return f"{where}: {key}: {err['msg']}"
 
 
@@ -184,7 +223,7 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
     try:
         cfg = RunConfig.model_validate(data)
     except ValidationError as exc:
-        raise BadInputError(_message(exc, where)) from None
+        raise BadInputError(config_message(exc, where)) from None
     if path is not None:
         _resolve_paths(cfg, Path(path).expanduser().resolve().parent)
     return cfg

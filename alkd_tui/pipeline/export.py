@@ -1,4 +1,5 @@
-"""Export labels, review decisions and runs to JSONL, CSV or Parquet; import runs back.
+"""Export labels, review decisions and runs to JSONL, CSV or Parquet; import runs back
+(idempotently: runs already present are skipped).
 
 A label export, in any of the three formats, is itself a file of recorded answers: `alkd label
 --teacher replay --file` reads it (session_id, model, ranking of item ids, scores). CSV joins
@@ -8,9 +9,13 @@ survive a CSV round trip; JSONL and Parquet keep lists as lists."""
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from sqlmodel import select
 
 from alkd_tui.errors import BadInputError, InputFileError
 from alkd_tui.pipeline.history import show_run
@@ -136,8 +141,6 @@ def review_rows(store: Store) -> list[dict[str, Any]]:
 
 def run_rows(store: Store) -> list[dict[str, Any]]:
     """Every run as stored: config, environment, steps (with their results) and figures."""
-    from sqlmodel import select
-
     with store.session() as orm:
         runs = list(orm.exec(select(Run).order_by(Run.id)))
     return [
@@ -151,8 +154,23 @@ def run_rows(store: Store) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
-def import_runs(store: Store, path: Path) -> int:
-    """Add the runs of a JSONL export (as new records, marked as imported); all or nothing."""
+def _moment(value: Any) -> datetime | None:
+    """A stored or exported time as aware UTC (the store keeps UTC; a time without a zone is UTC)."""
+    if value is None or value == "":
+        return None
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def run_key(kind: str, name: str, started_at: Any, config: Any) -> tuple[str, str, str, str]:
+    """What identifies a run across databases: its kind, name, start time (to the microsecond)
+    and a hash of its config. An exported run imported again has the same key."""
+    moment = _moment(started_at)
+    digest = hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()
+    return (kind, name or "", moment.isoformat(timespec="microseconds") if moment else "", digest)
+
+
+def _read_run_records(path: Path) -> list[dict[str, Any]]:
     if not path.is_file():
         raise InputFileError(path, "no such file")
     records = []
@@ -165,17 +183,55 @@ def import_runs(store: Store, path: Path) -> int:
             raise InputFileError(path, "not a JSON object", number) from None
         if not isinstance(record, dict) or "kind" not in record or "config" not in record:
             raise InputFileError(path, "expected a run with kind and config", number)
+        try:
+            record["_started"] = _moment(record.get("started_at"))
+            record["_finished"] = _moment(record.get("finished_at"))
+        except (TypeError, ValueError):
+            raise InputFileError(
+                path, "started_at or finished_at is not an ISO time", number
+            ) from None
         records.append(record)
+    return records
+
+
+def import_runs(store: Store, path: Path) -> dict[str, int]:
+    """Add the runs of a JSONL export (as new records, marked as imported, with their own
+    start and end times); all or nothing. Runs already present (same `run_key`: this database's
+    own runs, or runs imported before) are skipped, so importing a file twice changes nothing.
+    A run's parent is linked where the parent is in the file (or already present)."""
+    records = _read_run_records(path)
+    kinds = sorted({str(r["kind"]) for r in records})
+    present: dict[tuple[str, str, str, str], int] = {}
+    with store.session() as orm:
+        for row in orm.exec(select(Run).where(Run.kind.in_(kinds))):  # type: ignore[attr-defined]
+            present.setdefault(run_key(row.kind, row.name, row.started_at, row.config), row.id)  # type: ignore[arg-type]
+    imported = 0
+    by_original: dict[Any, int] = {}
     with store.session() as orm:
         for record in records:
+            key = run_key(
+                record["kind"], record.get("name", ""), record["_started"], record["config"]
+            )
+            if record["_started"] is not None and key in present:
+                by_original[record.get("run")] = present[key]
+                continue
             run = Run(
                 kind=record["kind"], name=record.get("name", ""), status=record.get("status", "done"),
                 config=record["config"], env={**(record.get("env") or {}), "imported_from": str(path),
                                               "original_run": record.get("run")},
                 seed=record.get("seed"), error=record.get("error"), steps=record.get("steps") or {},
+                parent_id=by_original.get(record.get("parent")) if record.get("parent") is not None else None,
+                finished_at=record["_finished"],
             )  # fmt: skip
+            if record["_started"] is not None:
+                run.started_at = record["_started"]
             orm.add(run)
             orm.flush()
+            assert run.id is not None
+            imported += 1
+            by_original[record.get("run")] = run.id
+            if record["_started"] is not None:
+                present[key] = run.id
             for m in record.get("metrics") or []:
                 orm.add(
                     RunMetric(
@@ -186,4 +242,4 @@ def import_runs(store: Store, path: Path) -> int:
                         value=float(m["value"]),
                     )
                 )
-    return len(records)
+    return {"imported": imported, "skipped": len(records) - imported}

@@ -54,17 +54,23 @@ def _item_refs(ds: SessionDataset, items: np.ndarray) -> list[ItemRef]:
     return [ItemRef(ds.item_ids[i], titles[i]) for i in items.tolist()]
 
 
-def _hints(store: Store, dataset_id: int, model_name: str) -> list[str]:
-    """The hints `model_name` wrote for the dataset (its latest set, in order), for `--hints`;
-    a clear line where there are none (`alkd teacher hints` makes them)."""
+def _hints(
+    store: Store, dataset_id: int, model_name: str, request_id: int | None = None
+) -> list[str]:
+    """The hints `model_name` wrote for the dataset (its latest set, or the set of hints
+    request `request_id`, in order), for `--hints`; a clear line where there are none
+    (`alkd teacher hints` makes them)."""
     with store.session() as orm:
-        rows = orm.exec(
-            select(Hint)
-            .where(Hint.dataset_id == dataset_id, Hint.model_name == model_name)
-            .order_by(Hint.id)
-        ).all()
+        query = select(Hint).where(Hint.dataset_id == dataset_id, Hint.model_name == model_name)
+        if request_id is not None:
+            query = query.where(Hint.request_id == request_id)
+        rows = orm.exec(query.order_by(Hint.id)).all()
         latest = max((h.request_id or 0 for h in rows), default=0)
         hints = [h.text for h in rows if (h.request_id or 0) == latest]
+    if not hints and request_id is not None:
+        raise BadInputError(
+            f"--hints: hints request {request_id} holds no hints by {model_name} for this dataset"
+        )
     if not hints:
         raise BadInputError(
             f"--hints: no hints by {model_name} for this dataset; make them with "
@@ -123,9 +129,11 @@ def build_questions(
     opts: LabelOptions,
     candidates_model: str | None,
     dataset_id: int,
+    hints_request: int | None = None,
 ) -> list[Question]:
     """One question per member: recorded answers are keyed by session; LLM and TR questions
-    show the teacher recommender's candidates."""
+    show the teacher recommender's candidates (and, with `opts.hints`, the model's latest
+    hints, or those of `hints_request`)."""
     options = opts.generation()
     if teacher.backend == "replay":
         catalogue = {item: k for k, item in enumerate(ds.item_ids)}
@@ -145,7 +153,7 @@ def build_questions(
     rows = np.array([idx for _, idx, _ in members], dtype=np.int64)
     kappa = min(opts.kappa, 20) if opts.soft else opts.kappa
     top, _ = top_candidates(model, ds, rows, kappa, force_target=opts.force_target)
-    hints = _hints(store, dataset_id, info.model) if opts.hints else []
+    hints = _hints(store, dataset_id, info.model, hints_request) if opts.hints else []
     questions = []
     for (session_id, idx, key), cands in zip(members, top, strict=True):
         session = _item_refs(ds, ds.inputs(idx)[-model.max_len :])
@@ -180,9 +188,12 @@ def label_selection(
     hosts: list[str] | None = None,
     candidates_from: str | None = None,
     options: dict[str, Any] | None = None,
+    hints_request: int | None = None,
     report: Reporter = silent,
 ) -> dict[str, Any]:
-    """Label the sessions of `selection` with a teacher; returns the job's figures.
+    """Label the sessions of `selection` with a teacher; returns the job's figures. With the
+    `hints` option, the prompts include the teacher model's latest hints for the dataset, or
+    the hints of request `hints_request` (what `alkd run` made for this run).
 
     Resumable: what was answered before (by this or an earlier job) is not asked again.
     """
@@ -213,11 +224,15 @@ def label_selection(
         unanswerable = len(members) - len(answerable)
         members = answerable
     ds = load_dataset(store, ds_row.name)
-    questions = build_questions(store, ds, members, teacher, info, opts, candidates_from, ds_row.id)
+    questions = build_questions(
+        store, ds, members, teacher, info, opts, candidates_from, ds_row.id, hints_request
+    )
     config = {
         "selection": sel.name, "backend": backend, "model": info.model, "candidates_from": candidates_from,
         "file": str(file) if file else None, "hosts": info.hosts, **opts.model_dump(mode="json"),
     }  # fmt: skip
+    if hints_request is not None:
+        config["hints_request"] = hints_request
     run_id = start_run(store, "label", sel.name, config, opts.seed)
     try:
         todo, cached = register_requests(

@@ -11,12 +11,20 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
-from alkd_tui.errors import AlkdError, BadInputError, NotFoundError, TeacherUnavailableError
+from pydantic import ValidationError
+
+from alkd_tui.errors import (
+    AlkdError,
+    BadInputError,
+    NotFoundError,
+    StepFailedError,
+    TeacherUnavailableError,
+)
 from alkd_tui.paths import EXAMPLE_DATASET, example_db_path
-from alkd_tui.pipeline.config import RunConfig
+from alkd_tui.pipeline.config import RunConfig, config_message
 from alkd_tui.pipeline.runs import environment, parent_run
 from alkd_tui.progress import ProgressEvent, Reporter, silent
 from alkd_tui.store import Run, Store, utcnow
@@ -26,12 +34,15 @@ STEPS = (
     "teacher_recommender",
     "student",
     "select",
+    "hints",
     "label",
     "review",
     "distill",
     "evaluate",
 )
 LOCAL_SERVER = "local compatibility server (not Ollama)"
+#: The settings that decide which hints the `hints` step asks for (the others only change how).
+HINT_KEYS = ("sessions", "top_k", "max_hints", "num_ctx", "num_predict")
 
 
 def config_digest(cfg: RunConfig) -> str:
@@ -104,8 +115,8 @@ def _ollama_has(hosts: list[str], model: str) -> bool:
 
 @contextmanager
 def teacher_endpoint(cfg: RunConfig, report: Reporter) -> Iterator[dict[str, Any]]:
-    """Where `label` sends its questions: the backend and hosts, with the local compatibility
-    server started for the step (and stopped after) where that is the teacher."""
+    """Where `hints` and `label` send their questions: the backend and hosts, with the local
+    compatibility server started for them (and stopped after) where that is the teacher."""
     import os
 
     step = cfg.label
@@ -155,6 +166,24 @@ class Pipeline:
         self.store, self.cfg, self.run_id, self.report = store, cfg, run_id, report
         self.steps: dict[str, Any] = {}
         self.made: dict[str, Any] = {}
+        self.resumed: dict[str, Any] = {}
+        """The steps as a resumed run had recorded them (a step's record is replaced as it starts)."""
+        self._teacher: dict[str, Any] | None = None
+        self._teacher_stack = ExitStack()
+
+    def endpoint(self) -> dict[str, Any]:
+        """The teacher endpoint, opened at its first use (the local compatibility server starts
+        once for the hints and the labels) and kept until `close_endpoint`."""
+        if self._teacher is None:
+            self._teacher = self._teacher_stack.enter_context(
+                teacher_endpoint(self.cfg, self.report)
+            )
+        return self._teacher
+
+    def close_endpoint(self) -> None:
+        """Stop what `endpoint` started (the local compatibility server), if anything."""
+        self._teacher = None
+        self._teacher_stack.close()
 
     def _save(self, **changes: Any) -> None:
         with self.store.session() as orm:
@@ -192,6 +221,12 @@ class Pipeline:
 
     def run(self) -> str:
         """Run every step; returns the final status (done or awaiting-review)."""
+        try:
+            return self._run()
+        finally:
+            self.close_endpoint()
+
+    def _run(self) -> str:
         from alkd_tui.pipeline.distill import distill_student
         from alkd_tui.pipeline.labels import label_selection
         from alkd_tui.pipeline.models import train_recommender
@@ -204,21 +239,26 @@ class Pipeline:
         student = self.step("student", lambda: train_recommender(
             store, cfg.dataset.name, "student", {**cfg.student.model_dump(), "seed": cfg.seed}, report=self.report))  # fmt: skip
         selection = self.step("select", lambda: self._select(teacher["name"], student["name"]))
+        hints = (
+            self.step("hints", lambda: self._hints(teacher["name"])) if cfg.label.hints else None
+        )
 
         def do_label() -> dict[str, Any]:
             step = cfg.label
             options = step.model_dump(exclude={"teacher", "model", "hosts", "file"})
             options["seed"] = cfg.seed
-            with teacher_endpoint(cfg, self.report) as endpoint:
-                result = label_selection(
-                    store, selection["name"], endpoint["backend"], model=step.model, file=step.file,
-                    hosts=endpoint["hosts"], candidates_from=teacher["name"], options=options, report=self.report,
-                )  # fmt: skip
+            endpoint = self.endpoint()
+            result = label_selection(
+                store, selection["name"], endpoint["backend"], model=step.model, file=step.file,
+                hosts=endpoint["hosts"], candidates_from=teacher["name"], options=options,
+                hints_request=hints["request"] if hints else None, report=self.report,
+            )  # fmt: skip
             if endpoint["backend"] == "ollama":
                 result["teacher"]["description"] = f"{step.model} via the {endpoint['description']}"
             return result
 
         labelled = self.step("label", do_label)
+        self.close_endpoint()  # the local compatibility server is not needed after labelling
         model_name = labelled["teacher"]["model"]
 
         def do_review() -> dict[str, Any]:
@@ -241,6 +281,81 @@ class Pipeline:
             "teacher_recommender": _test_metrics(teacher), "student": _test_metrics(student),
             "distilled": _test_metrics(distilled)}})  # fmt: skip
         return "done"
+
+    def _hints_key(self, teacher: str) -> str:
+        """What identifies this run's hints: dataset, teacher recommender, LLM (teacher, model,
+        hosts as configured), seed and the `[hints]` settings that change the question."""
+        cfg = self.cfg
+        what = {
+            "dataset": cfg.dataset.name, "teacher_recommender": teacher, "teacher": cfg.label.teacher,
+            "model": cfg.label.model, "hosts": cfg.label.hosts, "temperature": cfg.label.temperature,
+            "seed": cfg.seed, **{k: getattr(cfg.hints, k) for k in HINT_KEYS},
+        }  # fmt: skip
+        return hashlib.sha256(json.dumps(what, sort_keys=True).encode()).hexdigest()[:12]
+
+    def _stored_hints(self, key: str) -> dict[str, Any] | None:
+        """The result of an earlier `hints` step with the same key (this run's, when resumed,
+        or another pipeline run's) whose hints are still stored; None when there is none."""
+        found = [self.resumed.get("hints") or {}]
+        with self.store.engine.connect() as conn:
+            found += [
+                {"status": "done", "result": json.loads(result)}
+                for (result,) in conn.exec_driver_sql(
+                    "SELECT json_extract(steps, '$.hints.result') FROM run WHERE kind = 'pipeline' "
+                    "AND json_extract(steps, '$.hints.status') = 'done' "
+                    "AND json_extract(steps, '$.hints.result.key') = ? ORDER BY id DESC",
+                    (key,),
+                )
+            ]
+            for step in found:
+                result = step.get("result") or {}
+                if step.get("status") != "done" or result.get("key") != key:
+                    continue
+                texts = conn.exec_driver_sql(
+                    "SELECT h.id, h.text FROM hint h JOIN dataset d ON d.id = h.dataset_id "
+                    "WHERE h.request_id = ? AND d.name = ? ORDER BY h.id",
+                    (result.get("request"), self.cfg.dataset.name),
+                ).all()
+                if texts:
+                    return {**result, "hints": [{"id": i, "text": t} for i, t in texts]}
+        return None
+
+    def _hints(self, teacher: str) -> dict[str, Any]:
+        """The `hints` step: the LLM teacher's hints for this run's label prompts, asked once
+        (an earlier identical step's hints are reused without contacting the teacher)."""
+        from alkd_tui.pipeline.hints import make_hints
+
+        cfg = self.cfg
+        key = self._hints_key(teacher)
+        previous = self._stored_hints(key)
+        if previous is not None:
+            self.report(
+                ProgressEvent(
+                    "log", "hints", message=f"reusing hints request {previous['request']}"
+                )
+            )
+            return {**previous, "reused": True}
+        endpoint = self.endpoint()
+        options = {
+            **{k: getattr(cfg.hints, k) for k in HINT_KEYS}, "seed": cfg.seed,
+            "temperature": cfg.label.temperature, "retries": cfg.label.retries,
+            "timeout": cfg.label.timeout, "keep_alive": cfg.label.keep_alive,
+        }  # fmt: skip
+        made = make_hints(
+            self.store, cfg.dataset.name, teacher, endpoint["backend"], model=cfg.label.model,
+            hosts=endpoint["hosts"], options=options, report=self.report,
+        )  # fmt: skip
+        if not made["hints"]:
+            raise StepFailedError(
+                f"the hints answer (request {made['request']}, parse {made['parse_status']}) held no "
+                f"hints that could be read; it is kept for the audit. Set label.hints = false, or "
+                f"change hints.max_hints or label.model"
+            )
+        keep = ("dataset", "teacher_model", "teacher", "request", "cached", "sessions",
+                "parse_status", "parse_notes", "hints", "tokens", "latency_s", "run")  # fmt: skip
+        if endpoint["backend"] == "ollama":
+            made["teacher"]["description"] = f"{cfg.label.model} via the {endpoint['description']}"
+        return {**{k: made[k] for k in keep}, "key": key}
 
     def _select(self, teacher: str, student: str) -> dict[str, Any]:
         from alkd_tui.pipeline.selection import (
@@ -324,7 +439,12 @@ def run_pipeline(
             raise NotFoundError(
                 f"no pipeline run {resume!r} in {store.path} (see `alkd runs list`)"
             )
-        cfg = RunConfig.model_validate(row.config)
+        try:
+            cfg = RunConfig.model_validate(row.config)
+        except ValidationError as exc:
+            raise BadInputError(
+                config_message(exc, f"run {resume}'s stored configuration")
+            ) from None
         run_id = int(row.id)  # type: ignore[arg-type]
     else:
         assert cfg is not None
@@ -335,6 +455,7 @@ def run_pipeline(
             stored = orm.get(Run, run_id)
             assert stored is not None
             pipeline.steps = dict(stored.steps or {})
+            pipeline.resumed = dict(pipeline.steps)
     pipeline._save(status="running", error=None, finished_at=None, env=environment())
     token = parent_run.set(run_id)
     try:
@@ -383,6 +504,7 @@ def run_summary(store: Store, run_id: int) -> dict[str, Any]:
         }
         if label
         else None,
+        "hints": steps.get("hints", {}).get("result", {}).get("hints"),
         "review": steps.get("review", {}).get("result"),
         "results": results,
     }

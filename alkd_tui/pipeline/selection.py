@@ -7,7 +7,6 @@ probability it had when drawn, its gain and its difficulty where the strategy ha
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Sequence
@@ -117,23 +116,19 @@ def _read_lines(path: Path) -> list[str]:
         raise InputFileError(path, f"not UTF-8 text ({exc.reason})") from None
 
 
-def _replay_ids(path: Path) -> list[tuple[int, str]]:
-    """(line number, session external id) of each recorded answer in a JSONL file."""
-    found = []
-    for number, line in enumerate(_read_lines(path), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except ValueError as exc:
-            raise InputFileError(path, f"not valid JSON ({exc})", number) from None
-        if not isinstance(record, dict) or record.get("session_id") is None:
-            raise InputFileError(path, "no 'session_id' field", number)
-        found.append((number, str(record["session_id"])))
-    return found
+def _replay_ids(path: Path) -> list[tuple[int | None, str]]:
+    """The sessions of a file of recorded answers, in file order, read by the replay backend's
+    reader (JSONL, CSV or Parquet, the paper's answers or alkd's own label exports), so the
+    pool holds exactly the sessions `--teacher replay --file` can answer."""
+    from alkd_tui.teacher.backends.replay import read_recorded
+
+    if not path.is_file():
+        raise InputFileError(path, "no such file")
+    records, _ = read_recorded(path)
+    return [(None, key) for key in records]
 
 
-def _id_lines(path: Path) -> list[tuple[int, str]]:
+def _id_lines(path: Path) -> list[tuple[int | None, str]]:
     """(line number, session external id) of each non-blank line of a text file."""
     return [
         (number, line.strip())
@@ -151,7 +146,8 @@ def _resolve_pool(sessions: _Sessions, pool: PoolSpec) -> tuple[np.ndarray, dict
         kind, sep, where = pool.partition(":")
         if not sep or kind not in ("replay", "ids") or not where:
             raise BadInputError(
-                f"--pool {pool!r}: use replay:FILE (recorded answers, JSONL) or ids:FILE (session ids)"
+                f"--pool {pool!r}: use replay:FILE (recorded answers: JSONL, CSV or Parquet) or "
+                "ids:FILE (session ids)"
             )
         path = Path(where).expanduser()
         lines = _replay_ids(path) if kind == "replay" else _id_lines(path)
@@ -313,9 +309,9 @@ def create_selection(
 ) -> dict[str, Any]:
     """Select `budget` training sessions of `dataset` with `strategy` and store them.
 
-    `pool`: None (every training session), `"replay:PATH"` (the sessions of recorded answers,
-    a JSONL with a `session_id` field; non-training sessions are left out), `"ids:PATH"` (a
-    text file of session ids) or a list of session ids. `teacher_model`/`student_model` are
+    `pool`: None (every training session), `"replay:PATH"` (the sessions of a file of recorded
+    answers, in any format the replay backend reads; non-training sessions are left out),
+    `"ids:PATH"` (a text file of session ids) or a list of session ids. `teacher_model`/`student_model` are
     stored model names or ids. Returns the selection's summary (`show_selection` without
     members).
     """

@@ -155,15 +155,54 @@ def test_a_replay_pool_keeps_only_answered_training_sessions(
         create_selection(store, toy, "random", 41, pool=f"replay:{answers}")
 
     answers.write_text(
-        json.dumps({"session_id": "0"}) + "\n" + json.dumps({"session_id": "nope"}) + "\n"
+        json.dumps({"session_id": "0", "ranking": []})
+        + "\n"
+        + json.dumps({"session_id": "nope", "ranking": ["item1"]})
+        + "\n"
     )
     with pytest.raises(
-        InputFileError, match=r"answers.jsonl line 2: session 'nope' is not in dataset walk"
+        InputFileError, match=r"answers.jsonl: session 'nope' is not in dataset walk"
+    ):
+        create_selection(store, toy, "random", 1, pool=f"replay:{answers}")
+    # what the replay teacher refuses, the pool refuses too, with the same line
+    answers.write_text(json.dumps({"session_id": "0"}) + "\n")
+    with pytest.raises(
+        InputFileError,
+        match=r"answers.jsonl line 1: expected an object with session_id and ranking",
     ):
         create_selection(store, toy, "random", 1, pool=f"replay:{answers}")
     given = create_selection(store, toy, "random", 3, pool=ids[5:8], name="given")
     assert {m["session"] for m in show_selection(store, "given")["members"]} == set(ids[5:8])
     assert given["pool_size"] == 3
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_a_replay_pool_reads_every_format_the_replay_teacher_reads(
+    store: Store, toy: str, tmp_path: Path, fmt: str
+) -> None:
+    """alkd's own label exports (CSV with lists joined by spaces, Parquet) are pools too: the
+    pool is the file's sessions, as the replay backend reads them, in training."""
+    from alkd_tui.pipeline.export import write_rows
+    from alkd_tui.teacher.backends.replay import ReplayTeacher
+
+    ids = train_ids(store, toy)
+    test_id = next(k for k, v in split_of(store, toy).items() if v == "test")
+    answered = [*ids[10:35], test_id]
+    rows = [
+        {"session_id": key, "model": "m", "ranking": ["item1", "item2"], "scores": [0.7, None]}
+        for key in answered
+    ]
+    path = tmp_path / f"labels.{fmt}"
+    write_rows(rows, path, fmt)
+    result = create_selection(store, toy, "random", 25, pool=f"replay:{path}", name=f"from-{fmt}")
+    assert result["pool_size"] == 25 and result["params"]["pool_entries"] == 26
+    assert result["params"]["pool_not_train"] == 1
+    members = {m["session"] for m in show_selection(store, f"from-{fmt}")["members"]}
+    assert members == set(ids[10:35])
+    teacher = ReplayTeacher(path)  # the labelling job can answer every member
+    assert all(teacher.has(key) for key in members)
+    preview = preview_selection(store, toy, "random", budget=5, pool=f"replay:{path}")
+    assert preview["pool_size"] == 25
 
 
 def test_import_from_file_keeps_the_order_and_names_bad_lines(

@@ -101,7 +101,7 @@ def test_export_runs_then_import_them_elsewhere(
 
     other = tmp_path / "other.db"
     imported = alkd("runs", "import", jsonl, "--json", db=other)
-    assert imported.code == 0 and json.loads(imported.out) == {"imported": 3}
+    assert imported.code == 0 and json.loads(imported.out) == {"imported": 3, "skipped": 0}
     listed = json.loads(alkd("runs", "list", "--json", db=other).out)["runs"]
     assert sorted(r["kind"] for r in listed) == ["label", "label", "train"]
     shown = json.loads(alkd("runs", "show", str(listed[0]["run"]), "--json", db=other).out)
@@ -305,3 +305,48 @@ def test_audit_shows_the_ratios_the_selection_assumed(alkd, labelling_store: Sto
     lines = {line.split()[0]: line for line in human.out.splitlines() if line.strip()}
     assert "(assumed 0.2000)" in lines["effective"] and "(assumed 0.5000)" in lines["similar"]
     assert "2:5:3" in human.out
+
+
+def test_importing_runs_twice_adds_them_once(alkd, two_label_runs: Store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A run is known by its kind, name, start time and config: a second import of the same
+    export (or an export imported into the database it came from) adds nothing."""
+    db = two_label_runs.path
+    jsonl = tmp_path / "runs.jsonl"
+    assert alkd("export", "runs", jsonl, db=db).code == 0
+    records = [json.loads(line) for line in jsonl.read_text().splitlines()]
+
+    home = alkd("runs", "import", jsonl, "--json", db=db)
+    assert home.code == 0 and json.loads(home.out) == {"imported": 0, "skipped": 3}
+
+    other = tmp_path / "other.db"
+    first = alkd("runs", "import", jsonl, "--json", db=other)
+    assert json.loads(first.out) == {"imported": 3, "skipped": 0}
+    listed = json.loads(alkd("runs", "list", "--json", db=other).out)["runs"]
+    # the imported runs keep their own times, so they still sort and compare as they ran
+    assert [r["started_at"][:19] for r in reversed(listed)] == [
+        r["started_at"][:19] for r in records
+    ]
+
+    # one more run in the file (a changed config): only that one is new
+    extra = {**records[1], "run": 99, "parent": 1, "config": {**records[1]["config"], "n": 3}}
+    jsonl.write_text(jsonl.read_text() + json.dumps(extra) + "\n")
+    second = alkd("runs", "import", jsonl, "--json", db=other)
+    assert second.code == 0 and json.loads(second.out) == {"imported": 1, "skipped": 3}
+    human = alkd("runs", "import", jsonl, db=other)
+    assert human.code == 0 and "imported 0 runs, skipped 4 already present" in human.err
+    con = sqlite3.connect(other)
+    assert con.execute("SELECT COUNT(*) FROM run").fetchone()[0] == 4
+    # its parent (run 1 of the file, imported before) is linked to that run's new record
+    (parent,) = con.execute("SELECT parent_id FROM run ORDER BY id DESC LIMIT 1").fetchone()
+    assert con.execute("SELECT kind, name FROM run WHERE id = ?", (parent,)).fetchone() == (
+        records[0]["kind"], records[0]["name"])  # fmt: skip
+    assert con.execute("SELECT COUNT(*) FROM runmetric").fetchone()[0] == sum(
+        len(r["metrics"]) for r in [*records, extra]
+    )
+
+    bad_time = tmp_path / "bad-time.jsonl"
+    bad_time.write_text(json.dumps({**records[0], "started_at": "yesterday"}) + "\n")
+    refused = alkd("runs", "import", bad_time, db=other)
+    assert (
+        refused.code == 2 and "line 1: started_at or finished_at is not an ISO time" in refused.err
+    )

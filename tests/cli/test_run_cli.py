@@ -97,6 +97,9 @@ def test_bad_configs_are_one_line_with_the_right_code(tmp_path: Path) -> None:
         ((str(config),), 2, "unknown key 'label.modle'"),
         (("--set", "select.budget=many"), 2, "select.budget: Input should be a valid integer"),
         (("--set", "dataset.name=nowhere"), 2, "dataset 'nowhere' is not in"),
+        (("--set", "label.hints=true", "--set", "label.teacher=replay", "--set", "label.file=x.jsonl"), 2,
+         "label.hints = true needs an LLM to write the hints, and label.teacher = 'replay' cannot"),
+        (("--set", "hints.sesions=5"), 2, "unknown key 'hints.sesions'"),
         (("--set", "label.teacher=ollama", "--set", "label.hosts=[\"127.0.0.1:9\"]", "--set", "teacher_recommender.epochs=1",
           "--set", "student.epochs=1"), 3, "no Ollama server answers at http://127.0.0.1:9"),
     ]  # fmt: skip
