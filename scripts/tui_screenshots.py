@@ -4,8 +4,8 @@ example database taken through the whole loop.
     .venv/bin/python scripts/tui_screenshots.py              # writes docs/screenshots/tui-*.svg
     .venv/bin/python scripts/tui_screenshots.py --out /tmp/shots
 
-On a copy of alkd.db.example (the example is never opened in place: opening migrates):
-`alkd run` with the teacher recommender as the teacher and manual review (it stops awaiting
+On a copy of alkd.db.example (the example is never opened in place: opening migrates): the
+Train dialog as a new user first sees it (no model yet), then `alkd run` with the teacher recommender as the teacher and manual review (it stops awaiting
 review), a few decisions, a labelling job started as the TUI starts it, then the rest
 accepted by rule and the run resumed (distil, evaluate). About a minute on two cores.
 """
@@ -41,7 +41,8 @@ def prepare(db: Path) -> None:
     from alkd_tui.store import open_store
     from alkd_tui.tui.jobs import start_job, wait
 
-    shutil.copy(ROOT / "alkd.db.example", db)
+    if not db.exists():
+        shutil.copy(ROOT / "alkd.db.example", db)
     alkd(
         db,
         "select",
@@ -126,6 +127,8 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "example.db"
+        shutil.copy(ROOT / "alkd.db.example", db)
+        asyncio.run(shoot(db, args.out, [("train", "5 t")]))  # the example has no model yet
         prepare(db)
 
         async def before(name: str, app: Any, pilot: Any) -> None:

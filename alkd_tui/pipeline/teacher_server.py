@@ -12,18 +12,12 @@ from dataclasses import dataclass
 
 import httpx
 
+from alkd_tui.teacher.backends.ollama_backend import normalize_host
+
+__all__ = ["ServerStatus", "normalize_host", "probe_server", "server_models", "teacher_host"]
+
 DEFAULT_HOST = "http://127.0.0.1:11434"
 LOCAL_VERSION_SUFFIX = "-alkd-local"
-
-
-def normalize_host(host: str) -> str:
-    """`localhost:11434` -> `http://localhost:11434` (what OLLAMA_HOST may hold)."""
-    host = host.strip().rstrip("/")
-    if not host.startswith(("http://", "https://")):
-        host = "http://" + host
-    if host.count(":") == 1:  # no port
-        host += ":11434"
-    return host
 
 
 def teacher_host() -> str:

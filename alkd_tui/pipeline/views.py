@@ -1,24 +1,27 @@
 """Read-only views of the store for interactive faces (the TUI): the review queue of a
 selection, one label in full, the latest answers of a labelling job, a student's top items for
-one session, item look-ups and the import formats.
+one session, item look-ups, the import formats and what training a recommender offers.
 
 Nothing here decides anything: review decisions are `pipeline.review`'s, statuses come from
-its append-only history. torch loads only in `student_top_k`.
+its append-only history. torch loads only in `student_top_k` and `train_choices`.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from alkd_tui.errors import BadInputError, NotFoundError
 from alkd_tui.pipeline import review
 from alkd_tui.pipeline.selection import get_selection
-from alkd_tui.store import Store
+from alkd_tui.store import Store, open_store, sql_timestamp
 from alkd_tui.store.packing import unpack_items
 
 #: How much a parse status says about an answer, worst first (used to sort the review queue).
@@ -31,6 +34,12 @@ PARSE_GRADE = {
     "repaired": 4,
     "ok": 5,
 }
+
+
+def open_database(path: str | Path) -> Store:
+    """The store at `path` (created, or its schema upgraded, as it opens): what a face reads
+    these views from; close it when done."""
+    return open_store(path)
 
 
 def dataset_formats() -> list[dict[str, Any]]:
@@ -47,6 +56,33 @@ def dataset_formats() -> list[dict[str, Any]]:
         }
         for f in FORMATS.values()
     ]
+
+
+def train_choices() -> dict[str, Any]:
+    """What a form that trains a recommender offers: the architectures, roles, losses and BPR
+    negatives `pipeline.models.train_recommender` takes, and per role the settings `alkd run`
+    trains its teacher recommender and its student with (the paper: dimension 100 and 10).
+    Loads the model code (torch)."""
+    from typing import get_args
+
+    from alkd_tui.pipeline.config import RecommenderStep, RunConfig
+    from alkd_tui.pipeline.models import ROLES
+    from alkd_tui.rec.trainer import known_architectures
+
+    cfg = RunConfig()
+    fields = RecommenderStep.model_fields
+    student = {**cfg.student.model_dump(), "seed": cfg.seed}
+    return {
+        "architectures": known_architectures(),
+        "roles": list(ROLES),
+        "losses": list(get_args(fields["loss"].annotation)),
+        "negatives": list(get_args(fields["negatives"].annotation)),
+        "defaults": {
+            "teacher": {**cfg.teacher_recommender.model_dump(), "seed": cfg.seed},
+            "student": student,
+            "baseline": student,
+        },
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +114,56 @@ class QueueEntry:
         (1.0 where the answer has no scores)."""
         grade = PARSE_GRADE.get(self.parse_status, 0)
         return grade, 1.0 if self.top_score is None else self.top_score
+
+
+STATUS_RANK = {"pending": 0, "flagged": 1, "skipped": 2, "rejected": 3, "accepted": 4}
+
+
+def _neg(value: float | None) -> float:
+    return -value if value is not None and math.isfinite(value) else math.inf
+
+
+#: Orders of a review queue: name -> (what it shows, the sort key as numbers, most
+#: significant first).
+QUEUE_SORTS: dict[str, tuple[str, Callable[[QueueEntry], tuple[float, ...]]]] = {
+    "confidence": ("lowest confidence first", lambda e: (*e.confidence, e.order)),
+    "order": ("selection order", lambda e: (e.order,)),
+    "difficulty": ("hardest first", lambda e: (_neg(e.difficulty), e.order)),
+    "probability": ("most probable first", lambda e: (_neg(e.probability), e.order)),
+    "status": ("pending first", lambda e: (STATUS_RANK.get(e.status, 9), *e.confidence, e.order)),
+}
+#: Filters of a review queue: name -> (what it keeps, the test).
+QUEUE_FILTERS: dict[str, tuple[str, Callable[[QueueEntry], bool]]] = {
+    "all": ("all labels", lambda e: True),
+    "pending": ("pending", lambda e: e.status == "pending"),
+    "undecided": ("not accepted or rejected", lambda e: e.status not in ("accepted", "rejected")),
+    "accepted": ("accepted", lambda e: e.status == "accepted"),
+    "rejected": ("rejected", lambda e: e.status == "rejected"),
+    "flagged": ("flagged", lambda e: e.status == "flagged"),
+    "skipped": ("skipped", lambda e: e.status == "skipped"),
+    "parse": ("parse problems", lambda e: e.parse_status != "ok"),
+}
+
+
+def sort_queue(
+    entries: Sequence[QueueEntry], sort: str = "confidence", show: str = "all"
+) -> list[QueueEntry]:
+    """The entries of a review queue that filter `show` keeps, in `sort` order (numpy's sort:
+    100,000 entries take a fraction of a second, and other threads run meanwhile)."""
+    import numpy as np
+
+    if sort not in QUEUE_SORTS or show not in QUEUE_FILTERS:
+        raise BadInputError(
+            f"sort {sort!r} or filter {show!r}: use {', '.join(QUEUE_SORTS)} / {', '.join(QUEUE_FILTERS)}"
+        )
+    keep = QUEUE_FILTERS[show][1]
+    kept = [e for e in entries if keep(e)]
+    if not kept:
+        return kept
+    key = QUEUE_SORTS[sort][1]
+    columns = np.array([key(e) for e in kept], dtype=np.float64)
+    order = np.lexsort(columns.T[::-1])
+    return [kept[i] for i in order.tolist()]
 
 
 def review_queue(store: Store, selection: str, model_name: str | None = None) -> dict[str, Any]:
@@ -310,10 +396,13 @@ def find_items(store: Store, dataset_id: int, external_ids: Sequence[str]) -> li
 
 
 def recent_answers(
-    store: Store, selection: str, *, since: str = "", limit: int = 200
+    store: Store, selection: str, *, since: str | float = "", limit: int = 200
 ) -> list[dict[str, Any]]:
     """The requests of `selection` answered or failed after `since` (a store timestamp, e.g.
-    the previous call's last `at`), oldest first, at most `limit`."""
+    the previous call's last `at`, or a UNIX time: when a job started), oldest first, at most
+    `limit`."""
+    if isinstance(since, int | float):
+        since = sql_timestamp(datetime.fromtimestamp(since, UTC))
     sel = get_selection(store, selection)
     with store.engine.connect() as conn:
         rows = conn.exec_driver_sql(
@@ -359,7 +448,6 @@ _model_lock = threading.Lock()
 @lru_cache(maxsize=4)
 def _trained(db: str, name: str, sha: str | None) -> Any:
     from alkd_tui.pipeline.models import get_model, load_trained
-    from alkd_tui.store import open_store
 
     del sha  # part of the cache key: a retrained model under the same name is loaded anew
     with open_store(db) as store:

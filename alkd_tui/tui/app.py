@@ -15,9 +15,9 @@ import time
 import tomllib
 import traceback
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual import work
+from textual import events, work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.message import Message
@@ -32,8 +32,9 @@ from alkd_tui.pipeline.teacher_server import (
     probe_server,
     teacher_host,
 )
-from alkd_tui.store import Store, open_store
+from alkd_tui.pipeline.views import open_database, train_choices
 from alkd_tui.tui.commands import AlkdCommands
+from alkd_tui.tui.heap import SETTLE_S, HeapKeeper
 from alkd_tui.tui.screens.audit import AuditScreen
 from alkd_tui.tui.screens.base import AreaScreen
 from alkd_tui.tui.screens.datasets import DatasetShown, DatasetsLoaded, DatasetsScreen
@@ -44,6 +45,9 @@ from alkd_tui.tui.screens.runs import RunsScreen
 from alkd_tui.tui.screens.select import SelectScreen
 from alkd_tui.tui.widgets.dialogs import ErrorDialog
 from alkd_tui.tui.widgets.header import AREAS
+
+if TYPE_CHECKING:
+    from alkd_tui.pipeline.views import Store
 
 DEFAULT_TEACHER_MODEL = "smollm2:135m"
 KEYMAP_ENV = "ALKD_TUI_KEYMAP"
@@ -96,6 +100,8 @@ class AlkdApp(App[None]):
     """The LLM the Label area asks (shown in the header)."""
     selection: var[str | None] = var(None)
     """The selection the areas default to (the last one created or chosen)."""
+    models_changed: var[int] = var(0)
+    """Counts the models trained here: the areas that offer models read them again."""
 
     def __init__(
         self,
@@ -118,8 +124,13 @@ class AlkdApp(App[None]):
         self._warm_up = warm_up
         self.last_error: BaseException | None = None
         self.sub_title = self.db_label
+        self.heap = HeapKeeper()
+        self.train_options: dict[str, Any] | None = None  # what the Train dialog offers
+        self.train_request: dict[str, Any] | None = None  # a Train dialog to open in Runs
 
     def on_mount(self) -> None:
+        self.call_after_refresh(self.heap.settle)
+        self.set_interval(SETTLE_S, self.heap.settle, name="heap")
         if self._keymap:
             self.set_keymap(self._keymap)
         if self.poll_teacher:
@@ -127,11 +138,32 @@ class AlkdApp(App[None]):
         if self._warm_up:
             self.warm_up()
 
+    def on_unmount(self) -> None:
+        self.heap.release()
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(
+            event, events.Key | events.MouseDown | events.MouseScrollDown | events.MouseScrollUp
+        ):
+            self.heap.touched()  # no full garbage collection while the user is busy
+        await super().on_event(event)
+
     @work(thread=True, exclusive=True, exit_on_error=False, group="warm-up")
     def warm_up(self) -> None:
-        """Load torch and the model code in the background, so the first screen that lists
-        models does not wait for it."""
-        import alkd_tui.pipeline.models  # noqa: F401
+        """Load torch and the model code in the background as the app starts (loading it
+        holds the interpreter for a few tenths of a second: better now than when a dialog
+        opens or the first student ranks a session), and keep what the Train dialog offers."""
+        self.train_options = train_choices()
+
+    def action_train(self, role: str = "", dataset: str = "") -> None:
+        """Open the Train dialog of the Runs area (whose job panel follows the training)."""
+        self.train_request = {"role": role or None, "dataset": dataset or None}
+        if self.current_mode == "runs":
+            screen = self.screen
+            if isinstance(screen, RunsScreen):
+                screen.open_train_request()
+        else:
+            self.switch_mode("runs")  # the area opens the dialog once it has read its data
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="teacher-poll")
     def poll_teacher_server(self) -> None:
@@ -212,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
             Path(os.environ[KEYMAP_ENV]) if os.environ.get(KEYMAP_ENV) else None
         )
         keymap = read_keymap(keymap_path) if keymap_path else None
-        store = open_store(args.db or default_db_path())
+        store = open_database(args.db or default_db_path())
     except AlkdError as exc:
         print(f"alkd-tui: error: {exc}", file=sys.stderr)
         return int(exc.exit_code)

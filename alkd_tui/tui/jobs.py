@@ -22,18 +22,21 @@ from typing import Any
 
 from alkd_tui.errors import ExitCode
 
-KINDS = ("label", "distill", "run", "import")
-#: Steps of `alkd run` (the order of its "step NAME" tasks).
+KINDS = ("label", "distill", "run", "import", "train", "serve")
+#: Steps of `alkd run` (the order of its "step NAME" tasks); `hints` runs only where the
+#: label step asks for hints, so it counts once it starts.
 RUN_STEPS = (
     "dataset",
     "teacher_recommender",
     "student",
     "select",
+    "hints",
     "label",
     "review",
     "distill",
     "evaluate",
 )
+OPTIONAL_RUN_STEPS = ("hints",)
 _children: dict[int, subprocess.Popen[bytes]] = {}
 
 
@@ -88,15 +91,17 @@ def start_job(
     *,
     title: str = "",
     params: dict[str, Any] | None = None,
+    jsonl: bool = True,
 ) -> Job:
-    """Start `alkd --db DB ARGS --jsonl` detached, its output in the jobs folder."""
+    """Start `alkd --db DB ARGS --jsonl` detached, its output in the jobs folder (without
+    `--jsonl` for a command that has none: `alkd teacher serve`)."""
     if kind not in KINDS:
         raise ValueError(f"unknown job kind {kind!r}")
     folder = jobs_dir(db_path)
     folder.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     job_id = f"{stamp}-{kind}-{os.getpid() % 10000:04d}{int(time.time() * 1000) % 1000:03d}"
-    argv = alkd_command(db_path, [*args, "--jsonl"] if "--jsonl" not in args else args)
+    argv = alkd_command(db_path, [*args, "--jsonl"] if jsonl and "--jsonl" not in args else args)
     job = Job(job_id, kind, list(args), str(db_path), 0, time.time(), title, dict(params or {}))
     job.folder = str(folder)
     with job.log_path.open("wb") as out, job.err_path.open("wb") as err:
@@ -355,7 +360,8 @@ class JobProgress:
                 ),
                 "",
             )
-            return float(self.steps_done), float(len(RUN_STEPS)), running or "steps"
+            optional = sum(f"step {n}" not in self.tasks for n in OPTIONAL_RUN_STEPS)
+            return float(self.steps_done), float(len(RUN_STEPS) - optional), running or "steps"
         for name in self.order:
             task = self.tasks[name]
             if task.total and not name.startswith("epoch "):

@@ -56,6 +56,9 @@ def test_progress_folds_tasks_rates_series_and_the_result() -> None:
         )
         run.apply({"event": "end", "task": f"step {name}", "completed": 1, "total": 1, "time": 2.0})
     assert run.overall()[:2] == (2.0, 8.0)
+    # A run that asks for hints has one step more, counted once it starts.
+    run.apply({"event": "start", "task": "step hints", "completed": 0, "total": 1, "time": 3.0})
+    assert run.overall() == (2.0, 9.0, "step hints")
 
 
 def _job(tmp_path: Path, *, log: str = "", err: str = "", pid: int = 2**22 + 12345) -> Job:

@@ -1,12 +1,20 @@
 """Labelling from the TUI: a job per start, live answers, pause (a clean SIGINT) and resume
-(nothing answered is asked again), and a later app reattaching to the job from its log."""
+(nothing answered is asked again), a later app reattaching to the job from its log, and
+recorded answers replayed (the paper's GPT-4 answers are such a file)."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+import pytest
 from textual.widgets import Input, RichLog, Static
 
+from alkd_tui.pipeline.selection import create_selection
+from alkd_tui.pipeline.views import label_detail, review_queue
 from alkd_tui.store import Store
-from alkd_tui.tui.jobs import list_jobs
+from alkd_tui.tui.jobs import Job, interrupt, is_running, list_jobs
+from alkd_tui.tui.jobs import wait as jobs_wait
 from alkd_tui.tui.screens.label import AnswersArrived, LabelChoices, LabelScreen
 from alkd_tui.tui.widgets.form import FormSelect
 from alkd_tui.tui.widgets.job_panel import JobPanel
@@ -128,3 +136,146 @@ async def test_pause_resume_and_reattach(
             lambda: "12 answered" in str(screen.query_one("#lab-status", Static).render()),
             timeout=5,
         )
+
+
+def _sessions(store: Store, selection: str = "sel") -> list[str]:
+    with store.engine.connect() as conn:
+        return [str(k) for (k,) in conn.exec_driver_sql(
+            'SELECT s.external_id FROM selection_member m JOIN selection x ON x.id = m.selection_id '
+            'JOIN session s ON s.id = m.session_id WHERE x.name = ? ORDER BY m."order"', (selection,))]  # fmt: skip
+
+
+async def test_label_by_replaying_recorded_answers(
+    labelling_store: Store, tmp_path: Path, make_app, settled, waiter
+) -> None:  # type: ignore[no-untyped-def]
+    """Answers recorded as the paper's are (session_id, model, ranking; no scores) for 8 of
+    the selection's 12 sessions: those 8 are stored as they were recorded, the rest wait."""
+    model = "gpt-4-turbo-2024-04-09"
+    recorded = {
+        key: [f"g{(int(key) * 7 + j * 3) % 30}" for j in range(5)]
+        for key in _sessions(labelling_store)[:8]
+    }
+    path = tmp_path / "teacher_gpt-4-turbo.jsonl"
+    path.write_text("".join(json.dumps({"session_id": int(key), "model": model, "ranking": ranking}) + "\n"
+                            for key, ranking in recorded.items()))  # fmt: skip
+    messages: list[object] = []
+    app = make_app(labelling_store)
+    async with app.run_test(size=(150, 45), message_hook=messages.append) as pilot:
+        await pilot.press("3")
+        await waiter(pilot, lambda: any(isinstance(m, LabelChoices) for m in messages))
+        await settled(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, LabelScreen)
+        screen.query_one("#lab-backend", FormSelect).value = "replay"
+        await pilot.pause()
+        assert screen.query_one("#lab-file", Input).display
+        assert not screen.query_one("#lab-model", FormSelect).display
+        screen.query_one("#lab-file", Input).value = str(path)
+        screen.query_one("#lab-n", Input).value = "5"
+        await pilot.press("ctrl+s")
+        finished = await waiter(
+            pilot,
+            lambda: next((m for m in messages if isinstance(m, JobPanel.Finished)), None),
+            what="label job",
+        )
+        assert finished.outcome.state == "done", finished.outcome
+        assert finished.job.args[:6] == ["label", "sel", "--teacher", "replay", "--file", str(path)]
+        assert finished.progress.result["answered"] == 8
+        await waiter(
+            pilot, lambda: _log_text(screen).count("✓ session") == 8, what="8 answers in the log"
+        )
+        assert model in _log_text(screen)
+
+    create_selection(labelling_store, "games", "random", 3, name="newer")  # listed last
+    later = make_app(labelling_store)  # reattaches to the job: the form shows what it ran
+    async with later.run_test(size=(150, 45)) as pilot:
+        await pilot.press("3")
+        await waiter(pilot, lambda: later.screen.job is not None, what="reattach")
+        await settled(later, pilot)
+        assert later.screen.query_one("#lab-selection", FormSelect).value == "sel"
+        assert later.screen.query_one("#lab-backend", FormSelect).value == "replay"
+        assert later.screen.query_one("#lab-file", Input).value == str(path)
+
+    entries = review_queue(labelling_store, "sel")["entries"]
+    assert sorted(e.session_key for e in entries) == sorted(recorded)
+    for entry in entries:
+        detail = label_detail(labelling_store, entry.request_id, entry.session_id)
+        assert [i["item"] for i in detail["ranking"]] == recorded[entry.session_key]
+        assert detail["provenance"]["backend"] == "replay"
+        assert detail["provenance"]["model"] == model
+        assert detail["parse_status"] == "ok" and entry.top_score is None  # no scores recorded
+        assert json.loads(detail["raw_response"])["ranking"] == recorded[entry.session_key]
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.slow
+async def test_label_with_the_local_compatibility_server_started_from_the_app(
+    labelling_store: Store, make_app, settled, waiter
+) -> None:  # type: ignore[no-untyped-def]
+    """ctrl+l starts `alkd teacher serve` at the teacher host (the built-in model behind
+    Ollama's API); its model is listed once it answers; two sessions are labelled by it; ctrl+l
+    stops it."""
+    messages: list[object] = []
+    app = make_app(
+        labelling_store, host=f"127.0.0.1:{_free_port()}", poll_teacher=True, poll_seconds=0.5
+    )
+    server: Job | None = None
+    try:
+        async with app.run_test(size=(150, 45), message_hook=messages.append) as pilot:
+            await pilot.press("3")
+            await waiter(pilot, lambda: any(isinstance(m, LabelChoices) for m in messages))
+            await settled(app, pilot)
+            screen = app.screen
+            assert isinstance(screen, LabelScreen)
+            assert "ctrl+l" in str(screen.query_one("#lab-status", Static).render())
+            await pilot.press("ctrl+l")
+            server = screen.server
+            assert server is not None and server.kind == "serve"
+            assert (
+                server.args[:3] == ["teacher", "serve", "--host"] and "--jsonl" not in server.args
+            )
+            await waiter(
+                pilot,
+                lambda: app.teacher_status is not None and app.teacher_status.local,
+                timeout=120,
+                what="the local compatibility server",
+            )
+            await waiter(
+                pilot,
+                lambda: screen.query_one("#lab-model", FormSelect).value == "smollm2:135m",
+                what="its model listed",
+            )
+            await settled(app, pilot)
+            for field, value in (("n", "3"), ("kappa", "5"), ("budget", "2")):
+                screen.query_one(f"#lab-{field}", Input).value = value
+            await pilot.press("ctrl+s")
+            finished = await waiter(
+                pilot,
+                lambda: next((m for m in messages if isinstance(m, JobPanel.Finished)), None),
+                timeout=240,
+                what="label job",
+            )
+            assert finished.outcome.state == "done", finished.outcome
+            assert finished.progress.result["answered"] == 2
+            await pilot.press("ctrl+l")
+            assert screen.server is None
+            assert jobs_wait(server, 30), "the server did not stop"
+    finally:
+        if server is not None and is_running(server):
+            interrupt(server)
+            jobs_wait(server, 30)
+    entries = review_queue(labelling_store, "sel")["entries"]
+    assert len(entries) == 2
+    for entry in entries:
+        detail = label_detail(labelling_store, entry.request_id, entry.session_id)
+        provenance = detail["provenance"]
+        assert provenance["model"] == "smollm2:135m" and provenance["backend"] == "ollama"
+        assert str(provenance["server_version"]).endswith("-alkd-local")
+        assert detail["raw_response"]  # the model's own answer, whatever it parsed to

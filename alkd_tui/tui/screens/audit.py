@@ -222,7 +222,9 @@ dataset. Every change runs the audit again (in the background).
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="audit")
     def run_audit(self, filters: dict[str, str | None]) -> None:
-        self.post_message(AuditReady(audit(self.store, **filters)))
+        with self.alkd.heap.paused():
+            result = audit(self.store, **filters)
+        self.post_message(AuditReady(result))
 
     def on_audit_ready(self, message: AuditReady) -> None:
         r = message.result

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
@@ -14,7 +15,7 @@ from textual.worker import Worker
 from alkd_tui.tui.widgets.header import AppHeader, AreaTabs
 
 if TYPE_CHECKING:
-    from alkd_tui.store import Store
+    from alkd_tui.pipeline.views import Store
     from alkd_tui.tui.app import AlkdApp
 
 #: A palette command: its name, a line of help, what it does.
@@ -42,6 +43,22 @@ class AreaScreen(WorkerFailures, Screen[None]):
     AREA: ClassVar[str] = ""
     HELP: ClassVar[str] = ""
     """Markdown that F1 shows for this area (with the keys)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        if self.app.screen_stack:
+            # Textual parses all the CSS again and restyles every node of every screen the
+            # first time a mode's screen is shown, as if the stylesheet had changed. After the
+            # first screen it has not (a theme change is counted apart), and this screen's
+            # widgets get their styles as they mount: marking it up to date skips that pass.
+            self._css_update_count = self.app._css_update_count
+
+    def _on_screen_resume(self, event: events.ScreenResume) -> None:
+        # Screen's own handler (which runs after this one) would restyle every node of the
+        # screen on each visit. An area's styles cannot have gone stale while it was away:
+        # class changes restyle at once, and a theme change restyles every screen. So the
+        # area keeps its styles, as Textual does when a screen above an opaque one closes.
+        event.refresh_styles = False
 
     def compose(self) -> ComposeResult:
         yield AppHeader()

@@ -17,7 +17,7 @@ from textual.widgets import Button, Checkbox, DataTable, Input, Label, Select, S
 
 from alkd_tui.pipeline.datasets import list_datasets, show_dataset
 from alkd_tui.pipeline.views import dataset_formats
-from alkd_tui.tui.jobs import is_running, list_jobs, start_job
+from alkd_tui.tui.jobs import Job, is_running, list_jobs, start_job
 from alkd_tui.tui.screens.base import AreaScreen, PaletteCommand, WorkerFailures
 from alkd_tui.tui.widgets.charts import BarChart
 from alkd_tui.tui.widgets.form import Form, FormInput, FormSelect
@@ -25,11 +25,12 @@ from alkd_tui.tui.widgets.job_panel import JobPanel
 
 
 class DatasetsLoaded(Message):
-    """The worker read the dataset list."""
+    """The worker read the dataset list (and found `running`, an import job still running)."""
 
-    def __init__(self, rows: list[dict[str, Any]]) -> None:
+    def __init__(self, rows: list[dict[str, Any]], running: Job | None = None) -> None:
         super().__init__()
         self.rows = rows
+        self.running = running
 
 
 class DatasetShown(Message):
@@ -195,6 +196,9 @@ lengths, and the items clicked most in training (with titles).
 `i` opens the import dialog: choose a format, the file or folder, a name, and only the
 preprocessing options you want to change. The import runs as `alkd data import ... --jsonl`
 with its progress below the list; the list refreshes when it is done.
+
+`t` trains a recommender on the highlighted dataset (the Runs area's Train dialog): first a
+teacher recommender, which Select needs, then a student to distil.
 """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
@@ -203,6 +207,13 @@ with its progress below the list; the list refreshes when it is done.
             "Import",
             id="datasets.import",
             tooltip="Import a dataset (format, path, name, options)",
+        ),
+        Binding(
+            "t",
+            "train",
+            "Train",
+            id="datasets.train",
+            tooltip="Train a recommender on the highlighted dataset (in the Runs area)",
         ),
     ]
 
@@ -219,24 +230,28 @@ with its progress below the list; the list refreshes when it is done.
     def on_mount(self) -> None:
         table = self.query_one("#datasets", DataTable)
         table.add_columns("name", "format", "train", "valid", "test", "items", "titles", "clicks")
-        self.action_refresh()
-        running = [j for j in list_jobs(self.store.path, "import") if is_running(j)]
-        if running:
-            self.query_one(JobPanel).attach(running[0])
+        self.query_one("#status", Static).update("reading datasets…")
+        self.load_datasets(look_for_job=True)
 
     def action_refresh(self) -> None:
         self.query_one("#status", Static).update("reading datasets…")
         self.load_datasets()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="datasets")
-    def load_datasets(self) -> None:
-        self.post_message(DatasetsLoaded(list_datasets(self.store)))
+    def load_datasets(self, look_for_job: bool = False) -> None:
+        running = None
+        if look_for_job:  # an import an earlier app started that still runs
+            running = next((j for j in list_jobs(self.store.path, "import") if is_running(j)), None)
+        self.post_message(DatasetsLoaded(list_datasets(self.store), running))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="dataset-detail")
     def load_detail(self, name: str) -> None:
         self.post_message(DatasetShown(show_dataset(self.store, name)))
 
     def on_datasets_loaded(self, message: DatasetsLoaded) -> None:
+        panel = self.query_one(JobPanel)
+        if message.running is not None and panel.job is None:
+            panel.attach(message.running)
         table = self.query_one("#datasets", DataTable)
         table.clear()
         self.names = [row["name"] for row in message.rows]
@@ -287,8 +302,16 @@ with its progress below the list; the list refreshes when it is done.
         elif message.outcome.state == "failed":
             self.notify(message.outcome.error, title="import failed", severity="error", timeout=10)
 
+    def action_train(self) -> None:
+        table = self.query_one("#datasets", DataTable)
+        dataset = ""
+        if table.row_count:
+            dataset = str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+        self.alkd.action_train("", dataset)
+
     def palette_commands(self) -> Iterable[PaletteCommand]:
         yield ("Import a dataset", "Open the import dialog", self.action_import)
+        yield ("Train a recommender…", "On the highlighted dataset (Runs area)", self.action_train)
         for name in getattr(self, "names", []):
             yield (f"Show dataset {name}", "Highlight it in the list", partial(self._show, name))
 

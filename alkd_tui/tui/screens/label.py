@@ -6,8 +6,8 @@ is asked twice). Opening the area reattaches to the latest job, running or finis
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 from rich.text import Text
 from textual import on, work
@@ -21,8 +21,7 @@ from textual.worker import get_current_worker
 from alkd_tui.pipeline.selection import list_selections
 from alkd_tui.pipeline.teacher_server import server_models
 from alkd_tui.pipeline.views import recent_answers
-from alkd_tui.store import sql_timestamp
-from alkd_tui.tui.jobs import Job, interrupt, is_running, list_jobs, start_job
+from alkd_tui.tui.jobs import Job, error_line, interrupt, is_running, list_jobs, start_job
 from alkd_tui.tui.screens.base import AreaScreen, PaletteCommand
 from alkd_tui.tui.widgets.form import Form, FormInput, FormSelect
 from alkd_tui.tui.widgets.job_panel import JobPanel
@@ -35,15 +34,23 @@ BACKENDS = (
 
 
 class LabelChoices(Message):
-    """Selections, teacher recommenders and the server's models for the form."""
+    """Selections, teacher recommenders and the server's models for the form; `latest` is
+    the newest labelling job (on the first reading, to reattach to)."""
 
     def __init__(
-        self, selections: list[dict[str, Any]], teachers: list[str], served: list[str]
+        self,
+        selections: list[dict[str, Any]],
+        teachers: list[str],
+        served: list[str],
+        latest: Job | None = None,
+        server: Job | None = None,
     ) -> None:
         super().__init__()
         self.selections = selections
         self.teachers = teachers
         self.served = served
+        self.latest = latest
+        self.server = server  # a local compatibility server started from here, still running
 
 
 class AnswersArrived(Message):
@@ -78,6 +85,10 @@ the server), **tr** (the teacher recommender's own ranking, no LLM) or **replay*
 answers). Concurrency is how many questions are in flight; the budget caps how many are sent
 now (the rest stay pending for a later job).
 
+No LLM at hand? `ctrl+l` starts alkd's **local compatibility server** (`alkd teacher serve`,
+a small built-in model behind Ollama's API, not Ollama) at the teacher host; the header turns
+● reachable and its model is listed after a few seconds. `ctrl+l` again stops it.
+
 `ctrl+s` starts an `alkd label ... --jsonl` process. It keeps running if you leave the app;
 opening this area again reattaches to it. `ctrl+t` pauses it cleanly (SIGINT: what was
 answered is stored), `ctrl+g` resumes it (the same job again; nothing answered is asked twice).
@@ -99,6 +110,13 @@ answered is stored), `ctrl+g` resumes it (the same job again; nothing answered i
             "Resume",
             id="label.resume",
             tooltip="Start the last job again where it stopped",
+        ),
+        Binding(
+            "ctrl+l",
+            "serve",
+            "Local server",
+            id="label.serve",
+            tooltip="Start alkd's local compatibility server at the teacher host (or stop it)",
         ),
     ]
 
@@ -145,29 +163,46 @@ answered is stored), `ctrl+g` resumes it (the same job again; nothing answered i
         self._options: dict[str, list[str]] = {"#lab-backend": [b for _, b in BACKENDS]}
         self.selection_info: dict[str, dict[str, Any]] = {}
         self.teacher_names: list[str] = []
-        self._since = ""
+        self._loaded = False
+        self._restore_pending = False  # the job's settings wait for the form's choices
+        self.server: Job | None = None  # the local compatibility server started here
+        self.served: list[str] = []  # the models the teacher's server lists
         self._show_backend("ollama")
-        self.action_refresh()
-        jobs = list_jobs(self.store.path, "label")
-        if jobs:
-            self.attach_job(jobs[0], restore=True)
+        self.watch(self.app, "models_changed", lambda _count: self.load_choices(), init=False)
+        self.watch(self.app, "teacher_status", self._teacher_probed, init=False)
+        self.load_choices(reattach=True)
+
+    def on_screen_resume(self) -> None:
+        if self._loaded:  # selections and teacher recommenders made elsewhere meanwhile
+            self.load_choices()
 
     def action_refresh(self) -> None:
         self.load_choices()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="label-choices")
-    def load_choices(self) -> None:
+    def load_choices(self, reattach: bool = False) -> None:
         from alkd_tui.pipeline.models import list_models
 
+        latest = server = None
+        if reattach:
+            jobs = list_jobs(self.store.path, "label")
+            latest = jobs[0] if jobs else None
+            server = next((j for j in list_jobs(self.store.path, "serve") if is_running(j)), None)
         selections = list_selections(self.store)
         teachers = [
             m["name"]
             for m in list_models(self.store)
             if m["role"] == "teacher" and m["status"] == "done"
         ]
-        self.post_message(LabelChoices(selections, teachers, server_models(self.alkd.teacher_host)))
+        served = server_models(self.alkd.teacher_host)
+        self.post_message(LabelChoices(selections, teachers, served, latest, server))
 
     def on_label_choices(self, message: LabelChoices) -> None:
+        self.served = list(message.served)
+        if message.server is not None and self.server is None:
+            self.server = message.server
+        if message.latest is not None and self.job is None:
+            self.attach_job(message.latest, restore=True)
         self.selection_info = {s["name"]: s for s in message.selections}
         self.teacher_names = message.teachers
         self._fill("#lab-candidates", message.teachers, None)
@@ -186,13 +221,21 @@ answered is stored), `ctrl+g` resumes it (the same job again; nothing answered i
             hint = "No labelling job yet: choose the settings and press [b]ctrl+s[/b]."
             if not served:
                 hint += (
-                    f"\n[$warning]The server at {self.alkd.teacher_host} lists no models[/]: start Ollama "
-                    "(`ollama serve`, `ollama pull MODEL`) or the local compatibility server "
-                    "(`alkd teacher serve`) and press ctrl+r, or label with [b]tr[/b] (no LLM) or [b]replay[/b]."
+                    f"\n[$warning]The server at {self.alkd.teacher_host} lists no models[/]: press "
+                    "[b]ctrl+l[/b] to start alkd's local compatibility server here (or start Ollama: "
+                    "`ollama serve`, `ollama pull MODEL`, then ctrl+r), or label with [b]tr[/b] (no LLM) "
+                    "or [b]replay[/b]."
+                )
+            if self.server is not None:
+                hint += (
+                    f"\nThe local compatibility server started here runs (pid {self.server.pid}): "
+                    "[b]ctrl+l[/b] stops it."
                 )
             self.query_one("#lab-status", Static).update(hint)
-        if self.job is not None:
+        if self.job is not None and self._restore_pending:
+            self._restore_pending = False
             self._restore(self.job.params)
+        self._loaded = True
 
     def _fill(self, selector: str, names: list[str], prefer: str | None) -> None:
         widget = self.query_one(selector, Select)
@@ -344,7 +387,7 @@ answered is stored), `ctrl+g` resumes it (the same job again; nothing answered i
         self.job = job
         if restore:
             self._restore(job.params)
-        self._since = sql_timestamp(datetime.fromtimestamp(job.started_at, UTC))
+            self._restore_pending = not self._loaded  # again once the choices are in
         self.query_one(JobPanel).attach(job)
         state = "running" if is_running(job) else "finished"
         self.query_one("#lab-status", Static).update(
@@ -359,7 +402,7 @@ answered is stored), `ctrl+g` resumes it (the same job again; nothing answered i
 
         worker = get_current_worker()
         selection = str(job.args[1])
-        since = self._since
+        since: str | float = job.started_at  # the answers this job gave (and later ones)
         while not worker.is_cancelled:
             alive = is_running(job)
             rows = recent_answers(self.store, selection, since=since, limit=500)
@@ -395,8 +438,51 @@ answered is stored), `ctrl+g` resumes it (the same job again; nothing answered i
                 f"[b]{message.job.title}[/b]: {message.outcome.state}: {message.outcome.error}"
             )
 
+    def _teacher_probed(self, status: Any) -> None:
+        """The teacher's server came up (the local one started here, say): list its models;
+        or the local one ended: say why."""
+        if self.server is not None and not is_running(self.server):
+            error = error_line(self.server) or "it ended"
+            self.notify(f"the local compatibility server stopped: {error}", severity="error")
+            self.server = None
+        if status is not None and status.reachable and not self.served:
+            self.load_choices()
+
+    def action_serve(self) -> None:
+        """Start the local compatibility server at the teacher host, or stop the one started."""
+        if self.server is not None and is_running(self.server):
+            interrupt(self.server)
+            self.server = None
+            self.notify("stopping the local compatibility server", title="teacher")
+            return
+        status = self.alkd.teacher_status
+        host = self.alkd.teacher_host
+        if status is not None and status.reachable:
+            self.notify(f"{status.kind} already answers at {host}", severity="warning")
+            return
+        where = urlsplit(host)
+        if where.hostname not in ("127.0.0.1", "localhost", "::1"):
+            self.notify(
+                f"the teacher host is {host}: the local compatibility server listens on this machine "
+                "only (start alkd-tui with OLLAMA_HOST=127.0.0.1:11434)",
+                severity="warning",
+                timeout=10,
+            )
+            return
+        args = ["teacher", "serve", "--host", where.hostname, "--port", str(where.port or 11434), "--json"]  # fmt: skip
+        self.server = start_job(
+            self.store.path, "serve", args, title="local compatibility server", jsonl=False
+        )
+        self.query_one("#lab-status", Static).update(
+            f"starting the [b]local compatibility server[/b] at {host} (pid {self.server.pid}, a "
+            "small built-in model, not Ollama): its model is listed once the header shows "
+            "● reachable · [b]ctrl+l[/b] stops it"
+        )
+
     def palette_commands(self) -> Iterable[PaletteCommand]:
         yield ("Start labelling", "With the settings in the form", self.action_start)
+        yield ("Start or stop the local compatibility server", "alkd teacher serve at the teacher host",
+               self.action_serve)  # fmt: skip
         if self.job is not None:
             yield ("Pause the labelling job", self.job.title, self.action_pause)
             yield ("Resume the labelling job", self.job.title, self.action_resume)

@@ -13,15 +13,12 @@ in the order the keys were pressed; undo is an event too.
 
 from __future__ import annotations
 
-import gc
-import math
 import queue
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any, ClassVar
 
-import numpy as np
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
@@ -49,11 +46,14 @@ from alkd_tui.errors import AlkdError
 from alkd_tui.pipeline.review import accept_by_rule, record_review
 from alkd_tui.pipeline.selection import list_selections
 from alkd_tui.pipeline.views import (
+    QUEUE_FILTERS,
+    QUEUE_SORTS,
     QueueEntry,
     find_items,
     label_detail,
     review_queue,
     review_states,
+    sort_queue,
     student_top_k,
 )
 from alkd_tui.tui.screens.base import AreaScreen, PaletteCommand, WorkerFailures
@@ -61,7 +61,6 @@ from alkd_tui.tui.widgets.form import FormInput, FormSelect
 from alkd_tui.tui.widgets.windowed_table import WindowedTable
 
 ALL = "*"
-STATUS_RANK = {"pending": 0, "flagged": 1, "skipped": 2, "rejected": 3, "accepted": 4}
 STATUS_STYLE = {
     "pending": "",
     "accepted": "green",
@@ -69,44 +68,8 @@ STATUS_STYLE = {
     "skipped": "dim",
     "flagged": "yellow",
 }
-
-
-def _neg(value: float | None) -> float:
-    return -value if value is not None and math.isfinite(value) else math.inf
-
-
-# Sort keys as numbers, most significant first (sorted by numpy, which lets the UI thread run).
-SORTS: dict[str, tuple[str, Callable[[QueueEntry], tuple[float, ...]]]] = {
-    "confidence": ("lowest confidence first", lambda e: (*e.confidence, e.order)),
-    "order": ("selection order", lambda e: (e.order,)),
-    "difficulty": ("hardest first", lambda e: (_neg(e.difficulty), e.order)),
-    "probability": ("most probable first", lambda e: (_neg(e.probability), e.order)),
-    "status": ("pending first", lambda e: (STATUS_RANK.get(e.status, 9), *e.confidence, e.order)),
-}
-
-
-def sort_view(entries: list[QueueEntry], sort: str, show: str) -> list[QueueEntry]:
-    """The entries that `show` keeps, in `sort` order."""
-    keep = FILTERS[show][1]
-    kept = [e for e in entries if keep(e)]
-    if not kept:
-        return kept
-    key = SORTS[sort][1]
-    columns = np.array([key(e) for e in kept], dtype=np.float64)
-    order = np.lexsort(columns.T[::-1])
-    return [kept[i] for i in order.tolist()]
-
-
-FILTERS: dict[str, tuple[str, Callable[[QueueEntry], bool]]] = {
-    "all": ("all labels", lambda e: True),
-    "pending": ("pending", lambda e: e.status == "pending"),
-    "undecided": ("not accepted or rejected", lambda e: e.status not in ("accepted", "rejected")),
-    "accepted": ("accepted", lambda e: e.status == "accepted"),
-    "rejected": ("rejected", lambda e: e.status == "rejected"),
-    "flagged": ("flagged", lambda e: e.status == "flagged"),
-    "skipped": ("skipped", lambda e: e.status == "skipped"),
-    "parse": ("parse problems", lambda e: e.parse_status != "ok"),
-}
+SORTS = QUEUE_SORTS
+FILTERS = QUEUE_FILTERS
 RULES = (
     ("parsed", "every pending label with a non-empty ranking"),
     ("full", "pending labels parsed cleanly or repaired to the asked length"),
@@ -543,6 +506,7 @@ the top (`s` and `v` cycle them), or click a column header.
             table.add_column(label, key=f"{label}:{key}", width=width)
         self.data: dict[str, Any] | None = None
         self.entries: list[QueueEntry] = []
+        self.counts: Counter[str] = Counter()  # entries by status (kept up to date on decisions)
         self.entry_index: dict[int, list[int]] = {}  # request -> its entries (shared requests)
         self._loading: tuple[str, str | None] | None = None
         self.view: list[QueueEntry] = []
@@ -613,11 +577,13 @@ the top (`s` and `v` cycle them), or click a column header.
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="review-queue")
     def load_queue(self, selection: str, model: str | None, focus: str | None) -> None:
-        data = review_queue(self.store, selection, model)
-        index: dict[int, list[int]] = {}
-        for n, entry in enumerate(data["entries"]):
-            index.setdefault(entry.request_id, []).append(n)
+        with self.alkd.heap.paused():
+            data = review_queue(self.store, selection, model)
+            index: dict[int, list[int]] = {}
+            for n, entry in enumerate(data["entries"]):
+                index.setdefault(entry.request_id, []).append(n)
         data["entry_index"] = index
+        data["counts"] = Counter(e.status for e in data["entries"])
         data["model_filter"] = model
         data["focus"] = focus
         self.post_message(QueueLoaded(data))
@@ -625,12 +591,10 @@ the top (`s` and `v` cycle them), or click a column header.
     def on_queue_loaded(self, message: QueueLoaded) -> None:
         self._loading = None
         self.data = message.data
-        if len(message.data["entries"]) > 10_000:
-            # A long queue is many long-lived objects: set them aside from the cyclic garbage
-            # collector, whose full passes would otherwise stall the UI for a tenth of a second.
-            gc.freeze()
+        self.alkd.heap.settle()  # a long queue is many long-lived objects: freeze them now
         self.alkd.selection = message.data["name"]
         self.entries = message.data["entries"]
+        self.counts = message.data["counts"]
         self.entry_index = message.data["entry_index"]
         model = self.query_one("#rev-model", Select)
         models = message.data["models"]
@@ -655,8 +619,9 @@ the top (`s` and `v` cycle them), or click a column header.
         description="sort and filter the queue",  # not the repr of 100,000 entries
     )  # fmt: skip
     def make_view(self, entries: list[QueueEntry], sort: str, show: str, focus: str | None) -> None:
-        rows = sort_view(entries, sort, show)
-        position = {e.key: n for n, e in enumerate(rows)}
+        with self.alkd.heap.paused():
+            rows = sort_queue(entries, sort, show)
+            position = {e.key: n for n, e in enumerate(rows)}
         self.post_message(ViewReady(rows, position, focus))
 
     def on_view_ready(self, message: ViewReady) -> None:
@@ -681,7 +646,7 @@ the top (`s` and `v` cycle them), or click a column header.
     def _update_counts(self) -> None:
         if self.data is None:
             return
-        counts = Counter(e.status for e in self.entries)
+        counts = self.counts
         decided = counts["accepted"] + counts["rejected"]
         total = len(self.entries)
         table = self.query_one("#queue", WindowedTable)
@@ -855,6 +820,8 @@ the top (`s` and `v` cycle them), or click a column header.
         changes = {"status": state["status"], "edited": state["edited"], "ranked": state["ranked"]}
         table = self.query_one("#queue", WindowedTable)
         for n in self.entry_index.get(message.request_id, []):  # every session the request answers
+            self.counts[self.entries[n].status] -= 1
+            self.counts[state["status"]] += 1
             entry = self.entries[n] = replace(self.entries[n], **changes)
             index = self.position.get(entry.key)
             if index is not None:

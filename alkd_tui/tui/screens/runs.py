@@ -1,6 +1,7 @@
-"""Runs: start a distillation or a whole `alkd run` as a job with live progress (loss and the
-validation metric from the events), the runs and models with their metrics, the teacher
-recommender, the student and the distilled student side by side, and the diff of two runs."""
+"""Runs: train a recommender, start a distillation or a whole `alkd run` as a job with live
+progress (loss and the validation metric from the events), the runs and models with their
+metrics, the teacher recommender, the student and the distilled student side by side, and the
+diff of two runs."""
 
 from __future__ import annotations
 
@@ -19,15 +20,18 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, DataTable, Input, Label, Select, Static
 
+from alkd_tui.pipeline.datasets import list_datasets
 from alkd_tui.pipeline.history import diff_runs, list_runs, show_run
 from alkd_tui.pipeline.selection import list_selections
 from alkd_tui.tui.jobs import Job, interrupt, is_running, list_jobs, start_job
 from alkd_tui.tui.screens.base import AreaScreen, PaletteCommand
+from alkd_tui.tui.screens.train import TrainDialog
 from alkd_tui.tui.widgets.form import Form, FormInput, FormSelect
 from alkd_tui.tui.widgets.job_panel import JobPanel
 from alkd_tui.tui.widgets.windowed_table import WindowedTable
 
 METRICS = ("recall@5", "recall@10", "ndcg@5", "ndcg@10", "mrr@10")
+JOB_KINDS = ("train", "distill", "run")  # the jobs this area starts and follows
 
 
 def _m(value: Any) -> str:
@@ -98,13 +102,23 @@ def run_row(r: dict[str, Any]) -> tuple[Any, ...]:
 
 
 class RunsLoaded(Message):
+    """Runs, models, selections and datasets; `running` is a job of this area still running
+    (one an earlier app started, say)."""
+
     def __init__(
-        self, runs: list[dict[str, Any]], models: list[dict[str, Any]], selections: list[str]
+        self,
+        runs: list[dict[str, Any]],
+        models: list[dict[str, Any]],
+        selections: list[str],
+        datasets: dict[str, int],
+        running: Job | None = None,
     ) -> None:
         super().__init__()
         self.runs = runs
         self.models = models
         self.selection_names = selections
+        self.datasets = datasets
+        self.running = running
 
 
 class RunShown(Message):
@@ -406,6 +420,11 @@ The runs recorded in this database (newest first) and the trained models with th
 metrics. Highlight a pipeline run to see its steps and the teacher recommender, the student
 and the distilled student side by side; highlight a model to compare it with its relatives.
 
+`t` trains a recommender (`alkd train ... --jsonl`): a **teacher recommender** (the paper:
+dimension 100), which ranks the sessions' difficulty for Select and proposes the candidates
+the LLM ranks, or a **student** (dimension 10), the one that gets distilled. The Select,
+Label and Review areas list it once it is trained.
+
 `d` distils a student on a selection's accepted labels (`alkd distill ... --jsonl`); `g`
 runs the whole pipeline (`alkd run ... --jsonl`); `R` continues the highlighted pipeline
 run (one awaiting review, say). The job's progress shows below with the
@@ -413,6 +432,13 @@ loss and the validation metric per epoch; `ctrl+t` stops it cleanly. To compare 
 mark one with `m`, highlight the other and press `c`.
 """
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "t",
+            "train",
+            "Train",
+            id="runs.train",
+            tooltip="Train a recommender: a teacher recommender or a student",
+        ),
         Binding(
             "d", "distill", "Distil", id="runs.distill", tooltip="Distil a student on a selection"
         ),
@@ -475,34 +501,48 @@ mark one with `m`, highlight the other and press `c`.
         self.runs: list[dict[str, Any]] = []
         self.models: list[dict[str, Any]] = []
         self.selection_names: list[str] = []
+        self.dataset_ids: dict[str, int] = {}
         self.marked: int | None = None
         self.focus_run: int | None = None  # the run to highlight after the next reading
         self.job: Job | None = None
+        self._loaded = False
         self.action_refresh()
-        for job in [*list_jobs(self.store.path, "distill"), *list_jobs(self.store.path, "run")]:
-            if is_running(job):
-                self.attach_job(job)
-                break
+
+    def on_screen_resume(self) -> None:
+        if self._loaded:  # runs and models made elsewhere since (a Train dialog asked for)
+            self.action_refresh()
 
     def action_refresh(self) -> None:
-        self.load_runs()
+        self.load_runs(look_for_job=self.job is None)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="runs")
-    def load_runs(self) -> None:
+    def load_runs(self, look_for_job: bool = False) -> None:
         from alkd_tui.pipeline.models import list_models
 
+        running = None
+        if look_for_job:  # a job of this area that an earlier app started and that still runs
+            jobs = [j for kind in JOB_KINDS for j in list_jobs(self.store.path, kind)]
+            running = next((j for j in jobs if is_running(j)), None)
         selections = [s["name"] for s in list_selections(self.store)]
-        self.post_message(RunsLoaded(list_runs(self.store), list_models(self.store), selections))
+        datasets = {d["name"]: int(d["id"]) for d in list_datasets(self.store)}
+        self.post_message(RunsLoaded(list_runs(self.store), list_models(self.store), selections,
+                                     datasets, running))  # fmt: skip
 
     def on_runs_loaded(self, message: RunsLoaded) -> None:
+        self._loaded = True
         self.runs, self.models, self.selection_names = (
             message.runs,
             message.models,
             message.selection_names,
         )
+        self.dataset_ids = message.datasets
+        if message.running is not None and self.job is None:
+            self.attach_job(message.running)
         table = self.query_one("#runs", WindowedTable)
         ids = [int(r["run"]) for r in self.runs]
-        focus, self.focus_run = self.focus_run, None
+        focus, self.focus_run = self.focus_run, None  # 0: the newest
+        if focus is None and table.current is not None:
+            focus = int(table.current["run"])  # keep the highlighted run
         table.set_rows(self.runs, ids.index(focus) if focus in ids else 0)
         models = self.query_one("#models", DataTable)
         models.clear()
@@ -511,7 +551,37 @@ mark one with `m`, highlight the other and press `c`.
         self.query_one("#runs-status", Static).update(
             f"{len(self.runs):,} runs · {len(self.models):,} models"
             + (f" · run {self.marked} marked for a diff" if self.marked else "")
+            + ("" if self.models else " · [b]t[/b] trains one (a teacher recommender first)")
         )
+        self.open_train_request()
+
+    def open_train_request(self) -> None:
+        """Open the Train dialog another area asked for (`AlkdApp.action_train`)."""
+        request, self.alkd.train_request = self.alkd.train_request, None
+        if request is not None:
+            self.action_train(request.get("role"), request.get("dataset"))
+
+    def action_train(self, role: str | None = None, dataset: str | None = None) -> None:
+        """The Train dialog: by default for the first dataset without a teacher recommender,
+        and a teacher recommender where the dataset has none, else a student."""
+        if not self._loaded:  # the datasets and models are on their way: open it then
+            self.alkd.train_request = {"role": role, "dataset": dataset}
+            return
+        names = list(self.dataset_ids)
+
+        def roles(name: str | None) -> set[str]:
+            ds_id = self.dataset_ids.get(name or "")
+            return {m["role"] for m in self.models if m["dataset_id"] == ds_id and m["status"] == "done"}  # fmt: skip
+
+        if dataset is None:
+            dataset = next(
+                (d for d in names if "teacher" not in roles(d)), names[0] if names else None
+            )
+        if role is None:
+            have = roles(dataset)
+            role = "student" if "teacher" in have and "student" not in have else "teacher"
+        dialog = TrainDialog(names, dataset=dataset, role=role, choices=self.alkd.train_options)
+        self.app.push_screen(dialog, self._start)
 
     def on_windowed_table_moved(self, message: WindowedTable.Moved) -> None:
         self.load_run(int(message.row["run"]))
@@ -583,7 +653,7 @@ mark one with `m`, highlight the other and press `c`.
         if self.job is not None and is_running(self.job):
             self.notify("a job is running: stop it first (ctrl+t)", severity="warning")
             return
-        kind = "run" if request["args"][0] == "run" else "distill"
+        kind = request["args"][0]
         self.attach_job(start_job(self.store.path, kind, request["args"], title=request["title"]))
 
     def attach_job(self, job: Job) -> None:
@@ -597,7 +667,22 @@ mark one with `m`, highlight the other and press `c`.
     def on_job_panel_finished(self, message: JobPanel.Finished) -> None:
         outcome = message.outcome
         result = outcome.result or {}
-        if outcome.state == "done" and message.job.kind == "distill":
+        self.focus_run = 0  # the newest run (the job's) once the runs are read again
+        if outcome.state == "done" and message.job.kind == "train":
+            verb = "reused" if result.get("reused") else "trained"
+            self.query_one("#run-detail", Static).update(
+                Group(
+                    Text(f"{verb} {result.get('name')}", style="bold"),
+                    describe_model(result, [*self.models, result]),
+                )
+            )
+            self.alkd.models_changed += 1
+            where = {"teacher": "Select (2) offers it as the teacher recommender",
+                     "student": "Select, Review and Audit offer it as the student"}.get(result.get("role", ""), "")  # fmt: skip
+            self.notify(
+                f"{verb} {result.get('name')}" + (f": {where}" if where else ""), title="train"
+            )
+        elif outcome.state == "done" and message.job.kind == "distill":
             rows = [("student", result.get("student", ""), result.get("student_metrics") or {}),
                     ("distilled", result.get("name", ""), result.get("metrics") or {})]  # fmt: skip
             verb = "reused" if result.get("reused") else "distilled"
@@ -610,6 +695,7 @@ mark one with `m`, highlight the other and press `c`.
                     comparison(rows, "test split: student before and after"),
                 )
             )
+            self.alkd.models_changed += 1
             self.notify(f"{verb} {result.get('name')}", title="distil")
         elif outcome.state == "done" and message.job.kind == "run":
             self.focus_run = result.get("run")
@@ -622,6 +708,10 @@ mark one with `m`, highlight the other and press `c`.
         self.action_refresh()
 
     def palette_commands(self) -> Iterable[PaletteCommand]:
+        yield ("Train a teacher recommender…", "Start an alkd train job (dimension 100)",
+               lambda: self.action_train("teacher"))  # fmt: skip
+        yield ("Train a student…", "Start an alkd train job (dimension 10)",
+               lambda: self.action_train("student"))  # fmt: skip
         yield ("Distil a student…", "Start an alkd distill job", self.action_distill)
         yield ("Run the whole pipeline…", "Start an alkd run job", self.action_run)
         for run in self.runs[:20]:

@@ -114,6 +114,10 @@ size, the ratios and mu (difficulty decides which session gets which rank).
 `ctrl+s` creates the selection (the teacher recommender scores every session's difficulty,
 so this takes a moment on a large dataset); it becomes the selection the Label, Review and
 Audit areas start from.
+
+The alkd strategy (and the other difficulty-based ones) needs a trained **teacher
+recommender** on the dataset; the uncertainty strategy a **student**. `t` opens the Runs
+area's Train dialog for the one that is missing; once trained, it is listed here.
 """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
@@ -122,6 +126,13 @@ Audit areas start from.
             "Create selection",
             id="select.create",
             tooltip="Create the selection with these settings",
+        ),
+        Binding(
+            "t",
+            "train",
+            "Train",
+            id="select.train",
+            tooltip="Train the recommender this strategy needs (in the Runs area)",
         ),
     ]
 
@@ -132,6 +143,7 @@ Audit areas start from.
                 yield FormSelect([], id="sel-dataset", prompt="choose a dataset")
                 yield Label("Teacher recommender [dim](difficulty)[/dim]")
                 yield FormSelect([], id="sel-teacher", prompt="none")
+                yield Static("", id="sel-needs", classes="hint")
                 yield Label("Strategy")
                 yield FormSelect(
                     [(f"{name}: {s.summary}", name) for name, s in STRATEGIES.items()],
@@ -178,9 +190,19 @@ Audit areas start from.
         table = self.query_one("#selections", DataTable)
         table.add_columns("name", "dataset", "strategy", "size", "pool", "k*", "teacher")
         self.models: list[dict[str, Any]] = []
+        self.trained: dict[str, list[str]] = {}  # the dataset's trained models by role
         self._last_report = 0.0
+        self._loaded = False
         self.query_one("#sel-progress", ProgressBar).display = False
+        self.watch(self.app, "models_changed", self._models_changed, init=False)
         self.action_refresh()
+
+    def on_screen_resume(self) -> None:
+        if self._loaded:  # datasets and models made elsewhere meanwhile
+            self.load_choices()
+
+    def _models_changed(self, _count: int) -> None:
+        self.load_choices()
 
     def action_refresh(self) -> None:
         self.load_choices()
@@ -195,6 +217,7 @@ Audit areas start from.
         )
 
     def on_choices_loaded(self, message: ChoicesLoaded) -> None:
+        self._loaded = True
         self.models = message.models
         self.dataset_ids = message.datasets
         dataset = self.query_one("#sel-dataset", Select)
@@ -220,6 +243,10 @@ Audit areas start from.
         done = [m for m in self.models if m["dataset_id"] == ds_id and m["status"] == "done"]
         teachers = [m for m in done if m["role"] == "teacher"]
         students = [m for m in done if m["role"] in ("student", "distilled")]
+        self.trained = {
+            "teacher": [m["name"] for m in teachers],
+            "student": [m["name"] for m in students],
+        }
         for select_id, rows in (("#sel-teacher", teachers), ("#sel-student", students)):
             widget = self.query_one(select_id, Select)
             current = widget.value
@@ -229,7 +256,41 @@ Audit areas start from.
                 widget.value = current
             elif names and select_id == "#sel-teacher":
                 widget.value = names[-1]
+        self._show_needs()
         self.schedule_preview()
+
+    def _missing(self) -> str | None:
+        """The recommender the chosen strategy needs and the dataset lacks, if any."""
+        strategy = self.query_one("#sel-strategy", Select).value
+        if self.query_one("#sel-dataset", Select).value is Select.NULL:
+            return None
+        for role, needs, selector in (("teacher", NEEDS_TEACHER, "#sel-teacher"),
+                                      ("student", NEEDS_STUDENT, "#sel-student")):  # fmt: skip
+            widget = self.query_one(selector, Select)
+            if strategy in needs and widget.value is Select.NULL:
+                return role
+        return None
+
+    def _show_needs(self) -> None:
+        """Say in place what the strategy needs that is missing, and how to get it."""
+        missing = self._missing()
+        hint = self.query_one("#sel-needs", Static)
+        hint.display = missing is not None
+        if missing is None:
+            return
+        what = "a teacher recommender" if missing == "teacher" else "a student"
+        strategy = self.query_one("#sel-strategy", Select).value
+        if getattr(self, "trained", {}).get(missing):
+            how = "choose one above, or press [b]t[/b] to train another"
+        else:
+            how = "this dataset has none yet: press [b]t[/b] to train one (in the Runs area)"
+        hint.update(f"[$warning]{strategy} needs {what}[/]: {how}")
+
+    def action_train(self) -> None:
+        dataset = self.query_one("#sel-dataset", Select).value
+        self.alkd.action_train(
+            self._missing() or "teacher", "" if dataset is Select.NULL else str(dataset)
+        )
 
     @on(Select.Changed)
     @on(Input.Changed)
@@ -237,6 +298,8 @@ Audit areas start from.
         if event.control.id == "sel-dataset":
             self._fill_models()
         elif event.control.id != "sel-name":
+            if event.control.id in ("sel-strategy", "sel-teacher", "sel-student"):
+                self._show_needs()
             self.schedule_preview()
 
     def schedule_preview(self) -> None:
@@ -330,6 +393,14 @@ Audit areas start from.
         if settings is None:
             self.notify(
                 "choose a dataset and give whole numbers for budget and seed", severity="warning"
+            )
+            return
+        missing = self._missing()
+        if missing is not None:
+            what = "a teacher recommender" if missing == "teacher" else "a student"
+            self.notify(
+                f"{settings['strategy']} needs {what}: choose one, or press t to train one",
+                severity="warning",
             )
             return
         self.query_one("#sel-create", Button).disabled = True

@@ -9,10 +9,12 @@ from textual.widgets import Input, Select
 
 
 class FormInput(Input):
-    """A one-line input."""
+    """A one-line input; left empty, a number field is not marked invalid (blank keeps the
+    default its placeholder names)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("compact", True)
+        kwargs.setdefault("valid_empty", True)
         super().__init__(*args, **kwargs)
 
 
