@@ -148,8 +148,8 @@ def build(path: Path, sessions: int, items: int, answers: int, seed: int = 0) ->
         requests,
     )
     conn.execute(
-        "INSERT INTO request_use (request_id, session_id, selection_id, created_at) "
-        "SELECT id, session_id, selection_id, created_at FROM teacher_request"
+        "INSERT INTO request_use (request_id, session_id, selection_id, created_at, used_at) "
+        "SELECT id, session_id, selection_id, created_at, created_at FROM teacher_request"
     )
     conn.executemany(
         "INSERT INTO review_event (request_id, action, note, reviewer, created_at) VALUES (?, ?, '', 'bench', ?)",

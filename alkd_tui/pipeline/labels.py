@@ -13,6 +13,7 @@ from alkd_tui.config import build
 from alkd_tui.data import load_dataset
 from alkd_tui.data.canonical import SessionDataset
 from alkd_tui.errors import BadInputError
+from alkd_tui.pipeline.label_use import SELECTION_USES  # the label rule; also read from here
 from alkd_tui.pipeline.models import get_model, load_trained
 from alkd_tui.pipeline.runs import finish_run, start_run
 from alkd_tui.pipeline.selection import get_selection
@@ -24,18 +25,6 @@ from alkd_tui.teacher.jobs import LabelOptions, Question, register_requests, run
 from alkd_tui.teacher.prompts import ItemRef, Prompt, ranking_prompt, soft_label_prompt
 
 BACKENDS = ("ollama", "replay", "tr")
-
-#: The `request_use` ids that hold a selection's labels (one parameter: the selection id): per
-#: member session and teacher model, the latest answered request, else (nothing answered yet)
-#: the latest request. The same rule as `review.selection_labels`, so audits, exports and label
-#: figures count the labels that review and distillation use, once each, whichever selection or
-#: job first asked the question (a shared request keeps the use of the job that made it).
-SELECTION_USES = (
-    "SELECT id FROM (SELECT su.id, ROW_NUMBER() OVER (PARTITION BY su.session_id, sr.model_name "
-    "ORDER BY sr.status = 'answered' DESC, sr.id DESC) AS pick FROM request_use su "
-    "JOIN teacher_request sr ON sr.id = su.request_id "
-    "JOIN selection_member sm ON sm.session_id = su.session_id AND sm.selection_id = ?) WHERE pick = 1"
-)
 
 
 def selection_sessions(store: Store, selection_id: int) -> list[tuple[int, int, str]]:

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from alkd_tui.errors import BadInputError, InputFileError, NotFoundError
+from alkd_tui.pipeline.label_use import SELECTION_USES
 from alkd_tui.store import ReviewEvent, Store
 
 ACTIONS = ("accept", "reject", "edit", "skip", "flag", "undo")
@@ -101,29 +102,27 @@ def review_states(conn: Connection, request_ids: Iterable[int]) -> dict[int, Rev
 
 
 def selection_labels(store: Store, selection_id: int, model_name: str | None = None) -> list[Label]:
-    """The latest answered label per session of a selection (of one teacher model, if given),
-    with review status, in selection order."""
+    """The labels of a selection's sessions (of one teacher model, if given) with their review
+    status, in selection order: per session and model, the answer `label_use.SELECTION_USES`
+    picks (the most recently used answered request); sessions with no answer have none."""
     query = (
         'SELECT r.id, u.session_id, s.idx, s.external_id, r.model_name, r.ranking, r.scores, r.parse_status, m."order" '
-        "FROM teacher_request r JOIN request_use u ON u.request_id = r.id "
+        "FROM request_use u JOIN teacher_request r ON r.id = u.request_id "
         "JOIN selection_member m ON m.session_id = u.session_id AND m.selection_id = ? "
-        # `+r.status`: not by the status index, which SQLite would otherwise scan once per
-        # member (members x answers: minutes on 100,000 answers); by member, then its uses.
-        "JOIN session s ON s.id = u.session_id WHERE +r.status = 'answered'"
+        # `+r.status`, `+r.model_name`: not by an index on teacher_request, which SQLite would
+        # otherwise scan once per use; by the picked uses, then their requests.
+        f"JOIN session s ON s.id = u.session_id WHERE u.id IN ({SELECTION_USES}) AND +r.status = 'answered'"
     )
-    params: tuple[Any, ...] = (selection_id,)
+    params: tuple[Any, ...] = (selection_id, selection_id)
     if model_name is not None:
-        query += " AND r.model_name = ?"
+        query += " AND +r.model_name = ?"
         params += (model_name,)
     query += ' ORDER BY m."order", r.id'
     with store.engine.connect() as conn:
         rows = conn.exec_driver_sql(query, params).all()
-        latest: dict[tuple[int, str], Any] = {}
-        for row in rows:
-            latest[(row[1], row[4])] = row  # later request ids win
-        states = review_states(conn, (row[0] for row in latest.values()))
+        states = review_states(conn, (row[0] for row in rows))
     labels = []
-    for row in sorted(latest.values(), key=lambda r: (r[8], r[0])):
+    for row in rows:
         state = states[row[0]]
         edited = state.edited_ranking is not None
         labels.append(

@@ -20,6 +20,7 @@ from typing import Any
 
 from alkd_tui.errors import BadInputError, NotFoundError
 from alkd_tui.pipeline import review
+from alkd_tui.pipeline.label_use import SELECTION_USES
 from alkd_tui.pipeline.selection import get_selection
 from alkd_tui.store import Store, open_store, sql_timestamp
 from alkd_tui.store.packing import unpack_items
@@ -183,18 +184,15 @@ def review_queue(store: Store, selection: str, model_name: str | None = None) ->
         "FROM selection_member m JOIN request_use u ON u.session_id = m.session_id "
         "JOIN teacher_request r ON r.id = u.request_id JOIN session s ON s.id = m.session_id "
         # `+r.status`: by member, then its uses (the status index would be scanned per member)
-        "WHERE m.selection_id = ? AND +r.status = 'answered'"
+        f"WHERE m.selection_id = ? AND +r.status = 'answered' AND u.id IN ({SELECTION_USES})"
     )
-    params: tuple[Any, ...] = (sel.id,)
+    params: tuple[Any, ...] = (sel.id, sel.id)
     if model_name is not None:
         query += " AND r.model_name = ?"
         params += (model_name,)
     with store.engine.connect() as conn:
-        latest: dict[tuple[int, str], Any] = {}
-        for row in conn.exec_driver_sql(query, params).all():
-            key = (row[1], row[4])
-            if key not in latest or latest[key][0] < row[0]:  # the later request wins
-                latest[key] = row
+        # One label per (session, model): the selection's label, as review and distillation see it.
+        latest = {(row[1], row[4]): row for row in conn.exec_driver_sql(query, params).all()}
         states = review.review_states(conn, (row[0] for row in latest.values()))
         models = sorted({row[4] for row in latest.values()})
         if model_name is not None:

@@ -266,7 +266,12 @@ class Hint(SQLModel, table=True):
 
 class RequestUse(SQLModel, table=True):
     """Which sessions a teacher request answers. Sessions whose questions are identical (same
-    prompt to the same model) share one request, and so one answer and one review status."""
+    prompt to the same model) share one request, and so one answer and one review status.
+
+    `selection_id` and `created_at` are those of the job that first linked the two; `used_at`
+    is when a labelling job last did (a job whose question was answered before registers it
+    again). A session's label from a model is its most recently used answered request
+    (`pipeline.label_use.SELECTION_USES`)."""
 
     __tablename__ = "request_use"
     __table_args__ = (UniqueConstraint("request_id", "session_id"),)
@@ -276,3 +281,4 @@ class RequestUse(SQLModel, table=True):
     session_id: int | None = _fk("session.id", nullable=False)
     selection_id: int | None = _fk("selection.id", nullable=True, ondelete="SET NULL")
     created_at: datetime = Field(default_factory=utcnow)
+    used_at: datetime = Field(default_factory=utcnow)

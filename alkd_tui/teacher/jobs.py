@@ -186,6 +186,15 @@ def _answer_scores(answer: Answer, parsed: ParsedRanking, question: Question) ->
     return [by_item.get(i) for i in parsed.ranking] if by_item else None  # type: ignore[misc]
 
 
+#: Link a session to the request that answers it, or mark an existing link used now. The link
+#: keeps the selection that made it (or takes this one, where that selection was deleted).
+_USE = (
+    "INSERT INTO request_use (request_id, session_id, selection_id, created_at, used_at) "
+    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (request_id, session_id) DO UPDATE SET "
+    "used_at = excluded.used_at, selection_id = COALESCE(request_use.selection_id, excluded.selection_id)"
+)
+
+
 def register_requests(
     store: Store,
     questions: Sequence[Question],
@@ -198,8 +207,11 @@ def register_requests(
 ) -> tuple[list[tuple[int, Question]], int]:
     """Store every question as a request before anything is sent (one transaction), and link
     each session to the request that answers it: sessions with identical questions share one.
-    Without `link_sessions` (questions that are not about one session's next item, such as
-    hints), no session is linked, so the request is never read as a session's label.
+    A link made before (an earlier job asked the same question) is marked used now, so the
+    session's label is this job's answer once it has one (see `pipeline.label_use.SELECTION_USES`);
+    it keeps the selection that made it. Without `link_sessions` (questions that are not about
+    one session's next item, such as hints), no session is linked, so the request is never read
+    as a session's label.
 
     Returns the requests still to ask (new, pending, sent-but-unanswered, failed; each once)
     and how many questions were already answered (the cache).
@@ -215,11 +227,7 @@ def register_requests(
                 (info.model, q.prompt_hash),
             ).first()
             if row is not None and link_sessions:
-                conn.exec_driver_sql(
-                    "INSERT OR IGNORE INTO request_use (request_id, session_id, selection_id, created_at) "
-                    "VALUES (?, ?, ?, ?)",
-                    (row[0], q.session_id, selection_id, now),
-                )
+                conn.exec_driver_sql(_USE, (row[0], q.session_id, selection_id, now, now))
             if row is not None and (row[1] == "answered" or row[0] in queued):
                 cached += 1
                 continue
@@ -236,10 +244,7 @@ def register_requests(
                 )  # fmt: skip
                 request_id = int(cursor.lastrowid)  # type: ignore[arg-type]
                 if link_sessions:
-                    conn.exec_driver_sql(
-                        "INSERT INTO request_use (request_id, session_id, selection_id, created_at) VALUES (?, ?, ?, ?)",
-                        (request_id, q.session_id, selection_id, now),
-                    )
+                    conn.exec_driver_sql(_USE, (request_id, q.session_id, selection_id, now, now))
             else:
                 request_id = int(row[0])
             queued.add(request_id)

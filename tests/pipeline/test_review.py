@@ -125,3 +125,31 @@ def test_the_run_config_takes_a_minimum_confidence() -> None:
     assert load_config(None, []).review.min_confidence is None
     with pytest.raises(BadInputError, match=r"review\.min_confidence"):
         load_config(None, ["review.min_confidence=2"])
+
+
+def test_review_decisions_stay_with_their_answers_when_the_label_changes(labelled: Store) -> None:
+    def tr(n: int) -> None:  # the TR teacher answers with its top n candidates
+        label_selection(
+            labelled, "sel", "tr", candidates_from="teacher-rec", options={"n": n, "kappa": 10}
+        )
+
+    first = selection_labels(labelled, 1)  # A: five items, from the fixture's job
+    assert {len(lb.ranking) for lb in first} == {5}
+    record_review(labelled, first[0].request_id, "accept")
+    record_review(labelled, first[1].request_id, "reject")
+    tr(4)  # B: other questions; their answers are the labels now, none reviewed yet
+    second = selection_labels(labelled, 1)
+    assert {len(lb.ranking) for lb in second} == {4}
+    assert not {lb.request_id for lb in first} & {lb.request_id for lb in second}
+    assert {lb.status for lb in second} == {"pending"}
+    assert accept_by_rule(labelled, 1, "parsed") == {"accepted": 12, "not_matching": 0}
+    tr(5)  # A again: nothing asked, A's answers with A's decisions
+    again = selection_labels(labelled, 1)
+    assert [lb.request_id for lb in again] == [lb.request_id for lb in first]
+    assert [lb.status for lb in again] == ["accepted", "rejected"] + ["pending"] * 10
+    assert accept_by_rule(labelled, 1, "parsed") == {"accepted": 10, "not_matching": 0}
+    tr(4)  # B again: B's, all accepted as they were
+    assert [lb.request_id for lb in selection_labels(labelled, 1)] == [
+        lb.request_id for lb in second
+    ]
+    assert {lb.status for lb in selection_labels(labelled, 1)} == {"accepted"}

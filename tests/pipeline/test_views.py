@@ -178,3 +178,23 @@ def test_review_queue_agrees_with_selection_labels(answered: Store) -> None:
     ]
     assert [e.top_score is None for e in queue] == [lb.scores is None for lb in labels]
     assert review_queue(answered, "sel", "rec")["models"] == ["rec"]
+
+
+def test_the_review_queue_shows_the_latest_jobs_labels(answered: Store, tmp_path: Path) -> None:
+    from alkd_tui.pipeline.review import selection_labels
+
+    def queue_ids() -> list[int]:
+        ids = [e.request_id for e in review_queue(answered, "sel")["entries"]]
+        assert ids == [lb.request_id for lb in selection_labels(answered, 1)]
+        return ids
+
+    first = queue_ids()  # the fixture's recorded answers
+    other = tmp_path / "other.jsonl"  # other answers of the same model: other requests
+    other.write_text("".join(
+        json.dumps({**json.loads(line), "ranking": ["g29", "g28"], "scores": [0.5, 0.4]}) + "\n"
+        for line in (tmp_path / "answers.jsonl").read_text().splitlines()))  # fmt: skip
+    label_selection(answered, "sel", "replay", file=other, options={"n": 3})
+    second = queue_ids()
+    assert len(second) == 6 and not set(first) & set(second)
+    label_selection(answered, "sel", "replay", file=tmp_path / "answers.jsonl", options={"n": 3})
+    assert queue_ids() == first  # the first answers again (from the store): theirs are the labels

@@ -143,3 +143,65 @@ def test_review_events_are_append_only(db_path: Path) -> None:
 def test_migrations_are_found_in_the_source_tree() -> None:
     assert (migrations_dir() / "env.py").is_file()
     assert any((migrations_dir() / "versions").glob("0001_*.py"))
+
+
+def _at_revision(db_path: Path, revision: str) -> None:
+    engine = make_engine(db_path)
+    config = alembic_config()
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, revision)
+    engine.dispose()
+
+
+def test_upgrade_from_0004_keeps_request_uses_and_dates_their_use(db_path: Path) -> None:
+    _at_revision(db_path, "0004")
+    con = sqlite3.connect(db_path)
+    con.execute(
+        "INSERT INTO dataset (name, format, source, description, options, stats, n_items, n_sessions, "
+        "n_clicks, alkd_version, created_at) VALUES ('old', 'csv', '', '', '{}', '{}', 1, 2, 2, '0', '2026-01-01')"
+    )
+    for idx in range(2):
+        con.execute(
+            "INSERT INTO session (dataset_id, idx, external_id, split, items, length, target) "
+            "VALUES (1, ?, ?, 'train', x'00000000', 1, 0)",
+            (idx, f"s{idx}"),
+        )
+    for n, when in enumerate(["2026-01-02 10:00:00.000000", "2026-01-03 11:30:00.250000"]):
+        con.execute(
+            "INSERT INTO teacher_request (session_id, backend, model_name, template_version, prompt_hash, "
+            "prompt, options, status, attempts, created_at) VALUES (1, 'ollama', 'm', 'v1', ?, '', '{}', "
+            "'answered', 1, ?)",
+            (f"h{n}", when),
+        )
+    con.execute(  # each request answers its session; the second also another one, linked later
+        "INSERT INTO request_use (request_id, session_id, selection_id, created_at) "
+        "SELECT id, session_id, selection_id, created_at FROM teacher_request UNION ALL "
+        "SELECT 2, 2, NULL, '2026-01-04 09:00:00.000000'"
+    )
+    con.commit()
+    before = con.execute(
+        "SELECT id, request_id, session_id, selection_id, created_at FROM request_use ORDER BY id"
+    ).fetchall()
+    con.close()
+    assert len(before) == 3
+
+    with open_store(db_path) as store, store.engine.connect() as conn:
+        assert current_revision(store.engine) == head_revision()
+        after = conn.exec_driver_sql(
+            "SELECT id, request_id, session_id, selection_id, created_at, used_at FROM request_use ORDER BY id"
+        ).all()
+        assert [tuple(r[:5]) for r in after] == before
+        assert all(r[5] == r[4] for r in after)  # last used when made: nothing else is known
+        diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+    assert diff == [], f"the upgraded schema differs from the models: {diff}"
+    con = sqlite3.connect(db_path)
+    with pytest.raises(sqlite3.IntegrityError):  # still one link per (request, session)
+        con.execute(
+            "INSERT INTO request_use (request_id, session_id, created_at, used_at) VALUES (2, 2, 'x', 'x')"
+        )
+    with pytest.raises(sqlite3.IntegrityError, match="NOT NULL"):
+        con.execute(
+            "INSERT INTO request_use (request_id, session_id, created_at) VALUES (1, 2, 'x')"
+        )
+    con.close()

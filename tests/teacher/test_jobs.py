@@ -165,6 +165,127 @@ def test_sessions_with_identical_questions_share_one_request(
     assert {label.status for label in selection_labels(labelling_store, 2)} == {"accepted"}
 
 
+# -- which answer is a session's label --------------------------------------------------
+
+
+def variant(store: Store, kappa: int) -> dict[str, int]:
+    """The requests asked with `kappa` candidates: session key -> request id."""
+    with store.engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT s.external_id, r.id FROM teacher_request r JOIN session s ON s.id = r.session_id "
+            "WHERE json_array_length(r.candidates) = ?",
+            (kappa,),
+        ).all()
+    return {str(key): int(rid) for key, rid in rows}
+
+
+def picked(store: Store) -> dict[str, int]:
+    """The selection's label per session as review and distillation read it, checked to be
+    the one exports read (audits filter the same way)."""
+    from alkd_tui.pipeline.export import label_rows
+    from alkd_tui.pipeline.review import selection_labels
+
+    reviewed = {lb.session_key: lb.request_id for lb in selection_labels(store, 1)}
+    exported = {row["session_id"]: row["request"] for row in label_rows(store, selection="sel")}
+    assert exported == reviewed
+    return reviewed
+
+
+def uses(store: Store) -> dict[int, tuple[Any, ...]]:
+    """Every session-request link: id -> (request, session, selection, created_at, used_at)."""
+    with store.engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT id, request_id, session_id, selection_id, created_at, used_at FROM request_use"
+        ).all()
+    return {int(r[0]): tuple(r[1:]) for r in rows}
+
+
+def test_the_latest_job_decides_the_label_even_from_the_cache(
+    labelling_store: Store, use_fixture
+) -> None:  # type: ignore[no-untyped-def]
+    from alkd_tui.pipeline.audit import audit
+    from alkd_tui.pipeline.review import selection_labels
+
+    label(labelling_store)  # A: 10 candidates
+    a = variant(labelling_store, 10)
+    label(labelling_store, kappa=12)  # B: other prompts, so other requests
+    b = variant(labelling_store, 12)
+    assert len(a) == len(b) == 12 and not set(a.values()) & set(b.values())
+    assert picked(labelling_store) == b
+    calls = use_fixture.chat_calls
+    linked = uses(labelling_store)
+    again = label(labelling_store)  # A again: every answer is in the store, nothing is asked
+    assert again["cached"] == 12 and again["sent"] == 0 and use_fixture.chat_calls == calls
+    assert again["answered"] == 12 and again["tokens"] == {"prompt": 12 * 120, "output": 12 * 30}
+    assert picked(labelling_store) == a
+    rankings = {r["id"]: json.loads(r["ranking"]) for r in requests(labelling_store)}
+    found = selection_labels(labelling_store, 1)
+    assert all(lb.ranking == rankings[a[lb.session_key]] for lb in found)
+    figures = audit(labelling_store, selection="sel")
+    assert figures["requests"] == figures["answers"] == 12  # one label per session, not both
+    # A's links were marked used again; nothing else about them changed, and B's are as they were
+    relinked = uses(labelling_store)
+    assert relinked.keys() == linked.keys() and len(linked) == 24
+    for use_id, (request_id, session_id, selection_id, created_at, used_at) in relinked.items():
+        assert (request_id, session_id, selection_id, created_at) == linked[use_id][:4]
+        if request_id in a.values():
+            assert used_at > linked[use_id][4]
+        else:
+            assert used_at == linked[use_id][4]
+    label(labelling_store, kappa=12)  # B again, from the store too
+    assert picked(labelling_store) == b and use_fixture.chat_calls == calls
+
+
+def test_a_failed_question_does_not_hide_an_earlier_answer(
+    labelling_store: Store, use_fixture
+) -> None:  # type: ignore[no-untyped-def]
+    label(labelling_store)
+    a = variant(labelling_store, 10)
+    use_fixture.faults = [400]  # B's first question is refused: failed, not retried
+    b_job = label(labelling_store, kappa=12)
+    assert b_job["failed_now"] == 1 and b_job["answered"] == 12 and b_job["failed"] == 0
+    b = variant(labelling_store, 12)
+    first = requests(labelling_store)[12]
+    assert first["status"] == "failed" and first["id"] == min(b.values())
+    (kept,) = [key for key, rid in b.items() if rid == first["id"]]
+    assert picked(labelling_store) == {**b, kept: a[kept]}
+    label(labelling_store, kappa=12)  # asks the failed one again: now B's labels throughout
+    assert picked(labelling_store) == b
+
+
+def test_a_second_selection_asking_the_same_questions_keeps_who_linked_them(
+    labelling_store: Store, use_fixture, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    from alkd_tui.pipeline.selection import import_selection
+
+    label(labelling_store)
+    label(labelling_store, kappa=12)
+    a = variant(labelling_store, 10)
+    linked = uses(labelling_store)
+    calls = use_fixture.chat_calls
+    some = list(a)[:3]
+    ids = tmp_path / "ids.txt"
+    ids.write_text("\n".join(some) + "\n")
+    import_selection(labelling_store, "games", ids, "some")
+    labels.label_selection(labelling_store, "some", "ollama", model="fixture:1b",
+                           candidates_from="teacher-rec", options=FAST)  # fmt: skip
+    assert use_fixture.chat_calls == calls  # the same questions: answered from the store
+    relinked = uses(labelling_store)
+    assert relinked.keys() == linked.keys()
+    for use_id, (request_id, _, selection_id, created_at, used_at) in relinked.items():
+        assert selection_id == 1 and created_at == linked[use_id][3]  # the job that linked it
+        assert (used_at > linked[use_id][4]) == (request_id in {a[k] for k in some})
+    # Labels are per session: the sessions `some` shares with `sel` have A's label there too.
+    assert picked(labelling_store) == {**variant(labelling_store, 12), **{k: a[k] for k in some}}
+    # A link whose selection is gone takes the selection of the next job that uses it.
+    with labelling_store.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE request_use SET selection_id = NULL")
+    labels.label_selection(labelling_store, "some", "ollama", model="fixture:1b",
+                           candidates_from="teacher-rec", options=FAST)  # fmt: skip
+    filled = {use[0]: use[2] for use in uses(labelling_store).values() if use[2] is not None}
+    assert filled == {a[k]: 2 for k in some}
+
+
 # -- faults through a job ---------------------------------------------------------------
 
 

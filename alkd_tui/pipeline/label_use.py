@@ -1,0 +1,28 @@
+"""Which teacher request is a selection's label for a session: the one rule, as SQL.
+
+A session's label from a teacher model is, among the requests linked to it (`request_use`),
+the most recently used answered one, else (nothing answered yet) the most recently used one.
+A link is used when a labelling job registers it: the job that made it, and every later job
+that asked the same question again (answered from the store or not). So the label is the
+answer of the latest job that asked about the session with that model and has an answer: run
+a job with other settings and its answers become the labels; run the first settings again
+(all answered before, nothing is asked) and theirs are the labels again. A job whose question
+failed or is still pending does not hide an earlier answer. Ties (one job's links) go to the
+later request id.
+
+The rule is per session, not per selection: labels and review decisions belong to requests,
+which sessions share, so a session in two selections has the label of the latest job of
+either. Only light imports here: review, exports and the TUI use it.
+"""
+
+from __future__ import annotations
+
+#: The `request_use` ids that hold a selection's labels (one parameter: the selection id), one
+#: per member session and teacher model, by the rule above. Audits, exports, label figures,
+#: review and distillation all pick labels with it, so they count the same labels, once each.
+SELECTION_USES = (
+    "SELECT id FROM (SELECT su.id, ROW_NUMBER() OVER (PARTITION BY su.session_id, sr.model_name "
+    "ORDER BY sr.status = 'answered' DESC, su.used_at DESC, sr.id DESC) AS pick FROM request_use su "
+    "JOIN teacher_request sr ON sr.id = su.request_id "
+    "JOIN selection_member sm ON sm.session_id = su.session_id AND sm.selection_id = ?) WHERE pick = 1"
+)
