@@ -10,7 +10,9 @@ answer length and `overlap` the share of the teacher's ranking also in the stude
 
 from __future__ import annotations
 
+import hashlib
 import json
+import threading
 from collections import defaultdict
 from typing import Any
 
@@ -21,7 +23,7 @@ from alkd_tui.data import load_dataset
 from alkd_tui.errors import BadInputError
 from alkd_tui.pipeline.labels import answers_where
 from alkd_tui.pipeline.models import dataset_name, get_model, load_trained
-from alkd_tui.pipeline.review import review_states
+from alkd_tui.pipeline.review import plain_rows, review_states
 from alkd_tui.pipeline.selection import get_selection
 from alkd_tui.store import Selection, Store
 from alkd_tui.teacher.parsing import parse_ranking
@@ -55,17 +57,20 @@ def _requests(
     where.insert(0, "1 = 1")
     query = (
         "SELECT r.id, r.status, r.model_name, r.backend, r.raw_response, r.ranking, r.parse_status, r.latency_s, "
-        "r.prompt_tokens, r.output_tokens, r.candidates, s.idx, s.target, s.dataset_id, sel.strategy "
+        "r.prompt_tokens, r.output_tokens, s.idx, s.target, s.dataset_id, sel.strategy "
         "FROM request_use u JOIN teacher_request r ON r.id = u.request_id JOIN session s ON s.id = u.session_id "
         "LEFT JOIN selection sel ON sel.id = u.selection_id WHERE "
         + " AND ".join(where)
         + " ORDER BY r.id, u.session_id"
     )
     with store.engine.connect() as conn:
-        rows = [dict(r) for r in conn.exec_driver_sql(query, tuple(params)).mappings()]
+        cursor = plain_rows(conn, query, tuple(params))
+        names = [d[0] for d in cursor.description]
+        rows = [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
         states = review_states(conn, (row["id"] for row in rows))
     for row in rows:
         row["review"] = states[row["id"]].status
+        row["ranking"] = json.loads(row["ranking"]) if row["ranking"] else []  # decoded once
     datasets = {row["dataset_id"] for row in rows}
     if len(datasets) > 1:
         raise BadInputError(
@@ -74,8 +79,73 @@ def _requests(
     return rows, (datasets.pop() if datasets else 0)
 
 
-def _figures(rows: list[dict[str, Any]], catalogue: dict[str, int] | None, student_top: dict[int, list[int]] | None,
-             overlap_threshold: float, n: int) -> dict[str, Any]:  # fmt: skip
+#: Duplicates and unknown ids of raw answers re-read against a dataset's catalogue, kept
+#: between audits (the TUI audits again on every filter change and each time the area opens):
+#: (store, dataset) -> (the catalogue, {digest of a raw answer: (duplicates, unknown)}), for
+#: the last few datasets; dropped when the catalogue differs.
+_REREAD: dict[tuple[str, int], tuple[dict[str, int], dict[bytes, tuple[int, int]]]] = {}
+_REREAD_LOCK = threading.Lock()
+_REREAD_DATASETS, _REREAD_ANSWERS = 4, 1_000_000
+
+
+def _rereads(
+    store: Store, dataset_id: int, catalogue: dict[str, int]
+) -> dict[bytes, tuple[int, int]]:
+    """The kept re-reads of raw answers against this catalogue (an empty dict to fill, at first)."""
+    key = (str(store.path), dataset_id)
+    with _REREAD_LOCK:
+        kept = _REREAD.get(key)
+        if kept is None or kept[0] != catalogue or len(kept[1]) > _REREAD_ANSWERS:
+            while len(_REREAD) >= _REREAD_DATASETS:
+                del _REREAD[next(iter(_REREAD))]
+            _REREAD.pop(key, None)
+            kept = _REREAD[key] = (catalogue, {})
+        return kept[1]
+
+
+def _judge(
+    rows: list[dict[str, Any]],
+    catalogue: dict[str, int] | None,
+    rereads: dict[bytes, tuple[int, int]],
+    student_top: dict[int, list[int]] | None,
+    overlap_threshold: float,
+    n: int,
+) -> None:
+    """What each answered row says, worked out once for all the groups that count it: where
+    its ranking puts the target (`at`, None when it is not there), its duplicates and unknown
+    ids against the catalogue (re-read from the raw answer; `rereads` keeps them by the
+    answer's digest) and, with a student, its class."""
+    for r in rows:
+        if r["status"] != "answered":
+            continue
+        ranking, target = r["ranking"], int(r["target"])
+        r["at"] = ranking.index(target) if target in ranking else None
+        raw = r["raw_response"]
+        if catalogue is not None and raw:
+            digest = hashlib.blake2b(raw.encode(), digest_size=16).digest()
+            found = rereads.get(digest)
+            if found is None:
+                again = parse_ranking(raw, catalogue, 10**6)
+                found = rereads[digest] = (again.duplicates, again.unknown)
+            r["duplicates"], r["unknown"] = found
+        if student_top is not None:
+            top = student_top[int(r["idx"])][:n]
+            teacher = ranking[:n]
+            overlap = len(set(teacher) & set(top)) / n
+            t_hit, s_hit = target in teacher, target in top
+            if overlap >= overlap_threshold or (t_hit and s_hit):
+                r["class"] = "similar"
+            elif t_hit:
+                r["class"] = "effective"
+            else:
+                r["class"] = "incorrect"
+
+
+def _figures(
+    rows: list[dict[str, Any]], reparse: bool, classes_known: bool, costs: bool = True
+) -> dict[str, Any]:
+    """The figures of a group of rows `_judge` has seen: duplicates and unknown ids with
+    `reparse`, classes with `classes_known`, what the answers cost with `costs`."""
     answered = [r for r in rows if r["status"] == "answered"]
     out: dict[str, Any] = {
         "requests": len(rows),
@@ -89,26 +159,16 @@ def _figures(rows: list[dict[str, Any]], catalogue: dict[str, int] | None, stude
     classes = {"effective": 0, "similar": 0, "incorrect": 0}
     for r in answered:
         parse[r["parse_status"] or "unknown"] += 1
-        ranking = json.loads(r["ranking"]) if r["ranking"] else []
-        target = int(r["target"])
-        for k in HITS:
-            hits[k] += target in ranking[:k]
-        if catalogue is not None and r["raw_response"]:
-            reparsed = parse_ranking(r["raw_response"], catalogue, 10**6)
-            duplicates += reparsed.duplicates
-            answers_with_duplicates += reparsed.duplicates > 0
-            unknown_ids += reparsed.unknown
-        if student_top is not None:
-            top = student_top[int(r["idx"])][:n]
-            teacher = ranking[:n]
-            overlap = len(set(teacher) & set(top)) / n
-            t_hit, s_hit = target in teacher, target in top
-            if overlap >= overlap_threshold or (t_hit and s_hit):
-                classes["similar"] += 1
-            elif t_hit:
-                classes["effective"] += 1
-            else:
-                classes["incorrect"] += 1
+        at = r["at"]
+        if at is not None:
+            for k in HITS:
+                hits[k] += at < k
+        if reparse and "duplicates" in r:
+            duplicates += r["duplicates"]
+            answers_with_duplicates += r["duplicates"] > 0
+            unknown_ids += r["unknown"]
+        if classes_known:
+            classes[r["class"]] += 1
     total = max(len(answered), 1)
     out["parsed"] = sum(v for k, v in parse.items() if k in ("ok", "repaired", "short"))
     out["parse"] = dict(sorted(parse.items()))
@@ -117,7 +177,7 @@ def _figures(rows: list[dict[str, Any]], catalogue: dict[str, int] | None, stude
     out["duplicates"] = duplicates
     out["answers_with_duplicates"] = answers_with_duplicates
     out["unknown_ids"] = unknown_ids
-    if student_top is not None:
+    if classes_known:
         for name, count in classes.items():
             out[name] = round(count / total, 6) if answered else None
         out["classes"] = classes
@@ -126,11 +186,12 @@ def _figures(rows: list[dict[str, Any]], catalogue: dict[str, int] | None, stude
             out["estimated_ratios"] = ":".join(
                 f"{classes[c] / smallest:.2g}" for c in ("effective", "similar", "incorrect")
             )
-    # What answers cost is counted once per request (sessions with identical questions share one).
-    asked = list({r["id"]: r for r in answered}.values())
-    out["questions"] = len(asked)
-    for key in ("latency_s", "prompt_tokens", "output_tokens"):
-        out[key] = _percentiles([float(r[key]) for r in asked if r[key] is not None])
+    if costs:
+        # What answers cost is counted once per request (sessions with identical questions share one).
+        asked = list({r["id"]: r for r in answered}.values())
+        out["questions"] = len(asked)
+        for key in ("latency_s", "prompt_tokens", "output_tokens"):
+            out[key] = _percentiles([float(r[key]) for r in asked if r[key] is not None])
     review: dict[str, int] = defaultdict(int)
     for r in answered:
         review[r["review"]] += 1
@@ -198,6 +259,7 @@ def audit(
     """
     rows, dataset_id = _requests(store, selection, teacher, dataset, strategy)
     catalogue = None
+    rereads: dict[bytes, tuple[int, int]] = {}
     student_top = None
     if rows:
         with store.engine.connect() as conn:
@@ -207,10 +269,12 @@ def audit(
                     "SELECT external_id, idx FROM item WHERE dataset_id = ?", (dataset_id,)
                 )
             }
+        rereads = _rereads(store, dataset_id, catalogue)
         if student is not None:
             student_top = _student_tops(
                 store, student, dataset_id, [r for r in rows if r["status"] == "answered"], n
             )
+    _judge(rows, catalogue, rereads, student_top, overlap_threshold, n)
     result = {
         "filters": {
             "selection": selection,
@@ -219,7 +283,7 @@ def audit(
             "strategy": strategy,
             "student": student,
         },
-        **_figures(rows, catalogue, student_top, overlap_threshold, n),
+        **_figures(rows, catalogue is not None, student_top is not None),
     }
     if selection is not None:
         result["assumed_ratios"] = assumed_ratios(store, selection)
@@ -241,7 +305,7 @@ def audit(
             groups[str(r[key] or "none")].append(r)
         label = "by_model" if key == "model_name" else "by_strategy"
         result[label] = {
-            name: {k: v for k, v in _figures(group, None, student_top, overlap_threshold, n).items()
+            name: {k: v for k, v in _figures(group, False, student_top is not None, costs=False).items()
                    if k in ("answers", "parsed", "hit@1", "hit@5", "hit@10", "hit@25", "effective", "similar",
                             "incorrect", "acceptance_rate")}
             for name, group in sorted(groups.items())

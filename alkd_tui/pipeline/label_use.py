@@ -17,12 +17,32 @@ either. Only light imports here: review, exports and the TUI use it.
 
 from __future__ import annotations
 
+
+def _ranked_uses(columns: str) -> str:
+    # Every link of a member session with `columns`, ranked within its (session, teacher model)
+    # by the rule above: pick 1 is the label. The one place the rule is written.
+    return (
+        f"SELECT {columns}, ROW_NUMBER() OVER (PARTITION BY su.session_id, sr.model_name "
+        "ORDER BY sr.status = 'answered' DESC, su.used_at DESC, sr.id DESC) AS pick "
+        "FROM request_use su JOIN teacher_request sr ON sr.id = su.request_id "
+        "JOIN selection_member sm ON sm.session_id = su.session_id AND sm.selection_id = ?"
+    )
+
+
 #: The `request_use` ids that hold a selection's labels (one parameter: the selection id), one
 #: per member session and teacher model, by the rule above. Audits, exports, label figures,
 #: review and distillation all pick labels with it, so they count the same labels, once each.
-SELECTION_USES = (
-    "SELECT id FROM (SELECT su.id, ROW_NUMBER() OVER (PARTITION BY su.session_id, sr.model_name "
-    "ORDER BY sr.status = 'answered' DESC, su.used_at DESC, sr.id DESC) AS pick FROM request_use su "
-    "JOIN teacher_request sr ON sr.id = su.request_id "
-    "JOIN selection_member sm ON sm.session_id = su.session_id AND sm.selection_id = ?) WHERE pick = 1"
-)
+SELECTION_USES = f"SELECT id FROM ({_ranked_uses('su.id')}) WHERE pick = 1"
+
+
+def selection_labels_sql(columns: str) -> str:
+    """The same labels as `SELECTION_USES` (one parameter: the selection id), as rows that
+    carry `columns`: a select list over `su` (request_use), `sr` (its teacher_request) and `sm`
+    (the selection_member), each expression named (`sr.id AS request_id`), plus `pick` (1).
+
+    For long lists (a review queue of 100,000 labels): what a caller reads from the request and
+    the member comes out of the same pass that picks the labels, where `u.id IN (SELECTION_USES)`
+    would look each picked link, its request and its member up again. Filter on the named
+    columns outside (`WHERE status = 'answered'`): the rule picks among all of a session's
+    links first."""
+    return f"SELECT * FROM ({_ranked_uses(columns)}) WHERE pick = 1"

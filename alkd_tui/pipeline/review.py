@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import getpass
 import json
+import sqlite3
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection
 
 from alkd_tui.errors import BadInputError, InputFileError, NotFoundError
-from alkd_tui.pipeline.label_use import SELECTION_USES
+from alkd_tui.pipeline.label_use import selection_labels_sql
 from alkd_tui.store import ReviewEvent, Store
 
 ACTIONS = ("accept", "reject", "edit", "skip", "flag", "undo")
@@ -68,7 +69,7 @@ def standing_decisions(events: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
     return stack
 
 
-@dataclass
+@dataclass(frozen=True)
 class ReviewState:
     """Where the review of one answer stands: its status and, if edited, the new ranking."""
 
@@ -76,28 +77,43 @@ class ReviewState:
     edited_ranking: list[int] | None = None
 
 
+#: The state of every answer without review events (shared: a state is never changed).
+PENDING = ReviewState("pending")
+
+
+def plain_rows(conn: Connection, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Cursor:
+    """A query's cursor straight from sqlite3: rows as plain tuples (no SQLAlchemy rows, which
+    cost a long list of labels a good share of its reading time), names in `description`."""
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    return cast("sqlite3.Cursor", raw.execute(sql, params))
+
+
 def review_states(conn: Connection, request_ids: Iterable[int]) -> dict[int, ReviewState]:
-    """The review state of each request, from its append-only events (read in chunks)."""
+    """The review state of each request, from its append-only events: one query however many
+    requests (their ids as one JSON array), and work only for those that have events."""
     ids = list(dict.fromkeys(int(i) for i in request_ids))
-    events: dict[int, list[tuple[str, Any]]] = {i: [] for i in ids}
-    for start in range(0, len(ids), 900):
-        chunk = tuple(ids[start : start + 900])
-        marks = ",".join("?" * len(chunk))
-        for request_id, action, after in conn.exec_driver_sql(
-            f"SELECT request_id, action, after FROM review_event WHERE request_id IN ({marks}) ORDER BY id",
-            chunk,
-        ):
-            events[int(request_id)].append(
-                (action, json.loads(after) if isinstance(after, str) else after)
-            )
-    states = {}
+    states = dict.fromkeys(ids, PENDING)
+    if not ids:
+        return states
+    events: dict[int, list[tuple[str, Any]]] = {}
+    rows = plain_rows(
+        conn,
+        "SELECT id, request_id, action, after FROM review_event "
+        "WHERE request_id IN (SELECT value FROM json_each(?))",
+        (json.dumps(ids),),
+    ).fetchall()
+    for _, request_id, action, after in sorted(rows):  # oldest first
+        events.setdefault(int(request_id), []).append(
+            (action, json.loads(after) if isinstance(after, str) else after)
+        )
     for request_id, history in events.items():
         standing = standing_decisions(history)
         edits = [after for action, after in standing if action == "edit" and after]
-        states[request_id] = ReviewState(
-            STATUS_OF[standing[-1][0]] if standing else "pending",
-            list(edits[-1].get("ranking", [])) if edits else None,
-        )
+        if standing:
+            states[request_id] = ReviewState(
+                STATUS_OF[standing[-1][0]], list(edits[-1].get("ranking", [])) if edits else None
+            )
     return states
 
 
@@ -105,36 +121,41 @@ def selection_labels(store: Store, selection_id: int, model_name: str | None = N
     """The labels of a selection's sessions (of one teacher model, if given) with their review
     status, in selection order: per session and model, the answer `label_use.SELECTION_USES`
     picks (the most recently used answered request); sessions with no answer have none."""
-    query = (
-        'SELECT r.id, u.session_id, s.idx, s.external_id, r.model_name, r.ranking, r.scores, r.parse_status, m."order" '
-        "FROM request_use u JOIN teacher_request r ON r.id = u.request_id "
-        "JOIN selection_member m ON m.session_id = u.session_id AND m.selection_id = ? "
-        # `+r.status`, `+r.model_name`: not by an index on teacher_request, which SQLite would
-        # otherwise scan once per use; by the picked uses, then their requests.
-        f"JOIN session s ON s.id = u.session_id WHERE u.id IN ({SELECTION_USES}) AND +r.status = 'answered'"
+    labels_sql = selection_labels_sql(
+        "sr.id AS request_id, su.session_id AS session_id, sr.model_name AS model_name, "
+        "sr.status AS status, sr.ranking AS ranking, sr.scores AS scores, "
+        'sr.parse_status AS parse_status, sm."order" AS member_order'
     )
-    params: tuple[Any, ...] = (selection_id, selection_id)
+    query = (
+        "SELECT l.request_id, l.session_id, s.idx, s.external_id, l.model_name, l.ranking, l.scores, "
+        f"l.parse_status FROM ({labels_sql}) l JOIN session s ON s.id = l.session_id "
+        "WHERE l.status = 'answered'"
+    )
+    params: tuple[Any, ...] = (selection_id,)
     if model_name is not None:
-        query += " AND +r.model_name = ?"
+        # `+`: a filter SQLite may move into the picking pass must not make it read the
+        # model's requests by index (every selection's), rather than the members' links.
+        query += " AND +l.model_name = ?"
         params += (model_name,)
-    query += ' ORDER BY m."order", r.id'
+    query += " ORDER BY l.member_order, l.request_id"
     with store.engine.connect() as conn:
-        rows = conn.exec_driver_sql(query, params).all()
+        rows = plain_rows(conn, query, params).fetchall()
         states = review_states(conn, (row[0] for row in rows))
     labels = []
-    for row in rows:
-        state = states[row[0]]
+    for request_id, session_id, idx, key, model, ranking, scores, parse_status in rows:
+        state = states[request_id]
         edited = state.edited_ranking is not None
+        answered = json.loads(ranking) if ranking and not edited else []
         labels.append(
             Label(
-                request_id=row[0],
-                session_id=row[1],
-                session_index=row[2],
-                session_key=row[3],
-                model_name=row[4],
-                ranking=state.edited_ranking if edited else (json.loads(row[5]) if row[5] else []),
-                scores=None if edited or not row[6] else json.loads(row[6]),
-                parse_status=row[7],
+                request_id=request_id,
+                session_id=session_id,
+                session_index=idx,
+                session_key=key,
+                model_name=model,
+                ranking=state.edited_ranking if state.edited_ranking is not None else answered,
+                scores=None if edited or not scores else json.loads(scores),
+                parse_status=parse_status,
                 status=state.status,
                 edited=edited,
             )

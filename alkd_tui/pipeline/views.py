@@ -20,7 +20,7 @@ from typing import Any
 
 from alkd_tui.errors import BadInputError, NotFoundError
 from alkd_tui.pipeline import review
-from alkd_tui.pipeline.label_use import SELECTION_USES
+from alkd_tui.pipeline.label_use import selection_labels_sql
 from alkd_tui.pipeline.selection import get_selection
 from alkd_tui.store import Store, open_store, sql_timestamp
 from alkd_tui.store.packing import unpack_items
@@ -172,60 +172,52 @@ def review_queue(store: Store, selection: str, model_name: str | None = None) ->
     status and why each session was chosen; also the selection's size and the models seen.
 
     The same labels and statuses as `pipeline.review.selection_labels` (the latest answer per
-    session and model; a status from the history with undos), read lean for a long queue:
-    ranking lengths and top scores come from SQLite's JSON functions, and only edits are
-    decoded.
+    session and model; a status from the history with undos), read lean for a long queue: in
+    one pass that picks the labels (`label_use.selection_labels_sql`), ranking lengths and top
+    scores from SQLite's JSON functions, rows as plain tuples, and only edits decoded.
     """
     sel = get_selection(store, selection)
     assert sel.id is not None
-    query = (
-        "SELECT r.id, u.session_id, s.idx, s.external_id, r.model_name, json_array_length(r.ranking), "
-        "json_extract(r.scores, '$[0]'), r.parse_status, m.\"order\", m.probability, m.difficulty "
-        "FROM selection_member m JOIN request_use u ON u.session_id = m.session_id "
-        "JOIN teacher_request r ON r.id = u.request_id JOIN session s ON s.id = m.session_id "
-        # `+r.status`: by member, then its uses (the status index would be scanned per member)
-        f"WHERE m.selection_id = ? AND +r.status = 'answered' AND u.id IN ({SELECTION_USES})"
+    labels_sql = selection_labels_sql(
+        "sr.id AS request_id, su.session_id AS session_id, sr.model_name AS model_name, "
+        "sr.status AS status, json_array_length(sr.ranking) AS ranked, "
+        "json_extract(sr.scores, '$[0]') AS top_score, sr.parse_status AS parse_status, "
+        'sm."order" AS member_order, sm.probability AS probability, sm.difficulty AS difficulty'
     )
-    params: tuple[Any, ...] = (sel.id, sel.id)
-    if model_name is not None:
-        query += " AND r.model_name = ?"
-        params += (model_name,)
+    query = (
+        "SELECT l.request_id, l.session_id, s.idx, s.external_id, l.model_name, l.ranked, "
+        "l.top_score, l.parse_status, l.member_order, l.probability, l.difficulty "
+        f"FROM ({labels_sql}) l JOIN session s ON s.id = l.session_id WHERE l.status = 'answered' "
+        "ORDER BY l.member_order, l.request_id"
+    )
     with store.engine.connect() as conn:
         # One label per (session, model): the selection's label, as review and distillation see it.
-        latest = {(row[1], row[4]): row for row in conn.exec_driver_sql(query, params).all()}
-        states = review.review_states(conn, (row[0] for row in latest.values()))
-        models = sorted({row[4] for row in latest.values()})
+        rows = review.plain_rows(conn, query, (sel.id,)).fetchall()
+        # Every model with an answer for a member has an answered label for it (the rule picks
+        # answered links first), so the models seen come from the same rows.
+        models = sorted({row[4] for row in rows})
         if model_name is not None:
-            models = [
-                str(m)
-                for (m,) in conn.exec_driver_sql(
-                    "SELECT DISTINCT r.model_name FROM selection_member m JOIN request_use u "
-                    "ON u.session_id = m.session_id JOIN teacher_request r ON r.id = u.request_id "
-                    "WHERE m.selection_id = ? AND +r.status = 'answered' ORDER BY r.model_name",
-                    (sel.id,),
-                )
-            ]
+            rows = [row for row in rows if row[4] == model_name]
+        states = review.review_states(conn, (row[0] for row in rows))
     entries = []
-    for row in sorted(latest.values(), key=lambda r: (r[8], r[0])):
-        state = states[row[0]]
-        edited = state.edited_ranking is not None
-        ranked = len(state.edited_ranking) if state.edited_ranking is not None else (row[5] or 0)
-        top = row[6]
+    for request_id, session_id, idx, key, model, ranked, top, parse, order, prob, diff in rows:
+        state = states[request_id]
+        edit = state.edited_ranking
         entries.append(
             QueueEntry(
-                request_id=int(row[0]),
-                session_id=int(row[1]),
-                order=int(row[8]),
-                session_key=str(row[3]),
-                session_index=int(row[2]),
-                model_name=str(row[4]),
+                request_id=request_id,
+                session_id=session_id,
+                order=order,
+                session_key=str(key),
+                session_index=idx,
+                model_name=str(model),
                 status=state.status,
-                parse_status=row[7],
-                ranked=int(ranked),
-                top_score=float(top) if isinstance(top, int | float) and not edited else None,
-                edited=edited,
-                probability=row[9],
-                difficulty=row[10],
+                parse_status=parse,
+                ranked=len(edit) if edit is not None else (ranked or 0),
+                top_score=float(top) if isinstance(top, int | float) and edit is None else None,
+                edited=edit is not None,
+                probability=prob,
+                difficulty=diff,
             )
         )
     return {

@@ -178,3 +178,31 @@ def test_the_ratios_a_selection_assumed_stand_beside_the_measured_ones(
     # A selection whose strategy assumes no ratios (here: a list of sessions) has none.
     assert audit(store, selection="sel")["assumed_ratios"] is None
     assert "assumed_ratios" not in audit(store)
+
+
+def test_a_repeated_audit_rereads_only_new_answers(answered, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Re-read answers are kept between audits (by their text, per catalogue): the same
+    figures again, and a later job's answers (other text) are read afresh."""
+    store, _rankings, _targets = answered
+    first = audit(store, selection="sel")
+    assert audit(store, selection="sel") == first
+    ds = load_dataset(store, "games")
+    lines = []
+    for key, _idx, _target in members(store):
+        raw = [ds.item_ids[i] for i in (1, 2, 2, 3)]  # every answer repeats an id
+        lines.append(json.dumps({"session_id": key, "model": "recorded", "ranking": raw}))
+    path = tmp_path / "again.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    label_selection(store, "sel", "replay", file=path)  # the latest job's answers are the labels
+    again = audit(store, selection="sel")
+    assert first["duplicates"] == 2 and again["duplicates"] == 12
+    assert again["answers_with_duplicates"] == 12 and again["unknown_ids"] == 0
+
+
+def test_kept_rereads_follow_the_catalogue(store: Store) -> None:
+    from alkd_tui.pipeline.audit import _rereads
+
+    kept = _rereads(store, 1, {"a": 0})
+    kept[b"digest"] = (1, 0)
+    assert _rereads(store, 1, {"a": 0}) is kept
+    assert _rereads(store, 1, {"a": 1}) == {}  # another catalogue: nothing kept applies

@@ -70,6 +70,47 @@ def test_review_queue_and_states(answered: Store) -> None:
     assert review_queue(answered, "sel", "nobody")["entries"] == []
 
 
+def test_a_model_filter_keeps_its_labels_and_lists_every_model(
+    answered: Store, tmp_path: Path
+) -> None:
+    """Two teacher models: the filtered queue holds one model's labels, the same entries the
+    whole queue has for it, and still names both models (for the model picker)."""
+    other = tmp_path / "other.jsonl"
+    other.write_text("".join(
+        json.dumps({**json.loads(line), "model": "other", "ranking": ["g1", "g2"]}) + "\n"
+        for line in (tmp_path / "answers.jsonl").read_text().splitlines()[:4]))  # fmt: skip
+    label_selection(answered, "sel", "replay", file=other, options={"n": 3})
+    whole = review_queue(answered, "sel")
+    assert whole["models"] == ["other", "rec"] and len(whole["entries"]) == 6 + 4
+    for model, count in (("other", 4), ("rec", 6)):
+        queue = review_queue(answered, "sel", model)
+        assert queue["models"] == ["other", "rec"] and len(queue["entries"]) == count
+        assert queue["entries"] == [e for e in whole["entries"] if e.model_name == model]
+    assert all(e.ranked == 2 for e in review_queue(answered, "sel", "other")["entries"])
+
+
+def test_review_states_of_many_requests_at_once(answered: Store) -> None:
+    """Thousands of ids in one call (more than SQLite takes as parameters): the decided ones
+    get their status, every other id (known or not) is pending."""
+    from alkd_tui.pipeline.review import review_states as request_states
+
+    first, second = (e.request_id for e in review_queue(answered, "sel")["entries"][:2])
+    record_review(answered, first, "reject")
+    record_review(answered, second, "edit", after={"ranking": [4, 5]})
+    record_review(answered, second, "flag")
+    ids = [*range(10_000, 50_000), second, first]
+    with answered.engine.connect() as conn:
+        states = request_states(conn, ids)
+    assert len(states) == len(ids) and states[first].status == "rejected"
+    assert states[second].status == "flagged" and states[second].edited_ranking == [4, 5]
+    assert {s.status for i, s in states.items() if i not in (first, second)} == {"pending"}
+    assert review_states(answered, ids)[second] == {
+        "status": "flagged",
+        "edited": True,
+        "ranked": 2,
+    }
+
+
 def test_label_detail_has_everything_a_reviewer_needs(answered: Store) -> None:
     entry = review_queue(answered, "sel")["entries"][0]
     detail = label_detail(answered, entry.request_id)
