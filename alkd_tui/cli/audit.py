@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from alkd_tui.cli.models import JsonOpt
+from alkd_tui.cli.options import JsonOpt
 from alkd_tui.cli.output import OutputMode, out
 from alkd_tui.cli.state import state
 

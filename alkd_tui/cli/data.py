@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from alkd_tui.cli.options import JsonlOpt, JsonOpt
 from alkd_tui.cli.output import OutputMode, err, out, reporter
 from alkd_tui.cli.state import state
 from alkd_tui.data.formats import FORMATS
@@ -18,10 +19,6 @@ data_app = typer.Typer(
     help="Session datasets: import, inspect, delete, fetch.", no_args_is_help=True
 )
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
-JsonlOpt = Annotated[
-    bool, typer.Option("--jsonl", help="Stream progress and the result as JSON lines on stdout.")
-]
 PRE = "Preprocessing (raw clicks)"
 READ = "Reading files"
 FORMAT_HELP = "Format: " + "; ".join(f"[bold]{f.name}[/]: {f.summary}" for f in FORMATS.values())

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import typer
 from rich.table import Table
 
+from alkd_tui.cli.options import JsonOpt
 from alkd_tui.cli.output import OutputMode, out
 from alkd_tui.cli.state import state
 from alkd_tui.pipeline.store_info import store_info
@@ -14,8 +13,6 @@ from alkd_tui.pipeline.store_info import store_info
 db_app = typer.Typer(
     help="The database: its location, schema revision and contents.", no_args_is_help=True
 )
-
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 
 
 @db_app.command("info")

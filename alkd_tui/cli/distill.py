@@ -6,7 +6,8 @@ from typing import Annotated
 
 import typer
 
-from alkd_tui.cli.models import JsonlOpt, JsonOpt, metrics_table
+from alkd_tui.cli.models import metrics_table
+from alkd_tui.cli.options import JsonlOpt, JsonOpt
 from alkd_tui.cli.output import OutputMode, err, out, reporter
 from alkd_tui.cli.state import state
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from alkd_tui.cli.models import JsonOpt
+from alkd_tui.cli.options import JsonOpt
 from alkd_tui.cli.output import OutputMode, err
 from alkd_tui.cli.state import state
 

@@ -7,15 +7,19 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from alkd_tui.cli.options import (
+    ASK,
+    BUDGET,
+    JsonlOpt,
+    JsonOpt,
+    KeepAlive,
+    NumCtx,
+    Retries,
+    Temperature,
+    Timeout,
+)
 from alkd_tui.cli.output import OutputMode, err, out, reporter
 from alkd_tui.cli.state import state
-
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
-JsonlOpt = Annotated[
-    bool, typer.Option("--jsonl", help="Stream progress and the result as JSON lines on stdout.")
-]
-ASK = "Asking"
-BUDGET = "Budget and robustness"
 
 
 def label(
@@ -80,24 +84,14 @@ def label(
             rich_help_panel=ASK,
         ),
     ] = False,
-    temperature: Annotated[
-        float, typer.Option(help="Sampling temperature.", rich_help_panel=ASK)
-    ] = 0.0,
+    temperature: Temperature = 0.0,
     seed: Annotated[int, typer.Option(help="Generation seed.", rich_help_panel=ASK)] = 0,
-    num_ctx: Annotated[
-        int, typer.Option(help="Context window (tokens).", rich_help_panel=ASK)
-    ] = 4096,
+    num_ctx: NumCtx = 4096,
     num_predict: Annotated[
         int | None,
         typer.Option(help="Output token cap (default: enough for N ids).", rich_help_panel=ASK),
     ] = None,
-    keep_alive: Annotated[
-        str,
-        typer.Option(
-            help="ollama: how long the server keeps the model loaded after a request (10m, 1h, 300; 0 unloads, -1 keeps it).",
-            rich_help_panel=ASK,
-        ),
-    ] = "10m",
+    keep_alive: KeepAlive = "10m",
     concurrency: Annotated[
         int, typer.Option(help="Requests in flight at once.", rich_help_panel=BUDGET)
     ] = 1,
@@ -114,12 +108,8 @@ def label(
             help="Stop sending once this job used this many tokens.", rich_help_panel=BUDGET
         ),
     ] = None,
-    retries: Annotated[
-        int, typer.Option(help="Retries of a transient failure.", rich_help_panel=BUDGET)
-    ] = 3,
-    timeout: Annotated[
-        float, typer.Option(help="Seconds one request may take.", rich_help_panel=BUDGET)
-    ] = 300.0,
+    retries: Retries = 3,
+    timeout: Timeout = 300.0,
     json: JsonOpt = False,
     jsonl: JsonlOpt = False,
 ) -> None:

@@ -7,15 +7,12 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from alkd_tui.cli.options import JsonlOpt, JsonOpt
 from alkd_tui.cli.output import OutputMode, err, out, reporter
 from alkd_tui.cli.state import state
 
 models_app = typer.Typer(help="Trained recommenders: list and show.", no_args_is_help=True)
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
-JsonlOpt = Annotated[
-    bool, typer.Option("--jsonl", help="Stream progress and the result as JSON lines on stdout.")
-]
 METRICS = ("recall@5", "recall@10", "recall@20", "ndcg@5", "ndcg@10", "ndcg@20", "mrr@10")
 OPT = "Optimisation"
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from alkd_tui.cli.models import JsonlOpt, JsonOpt
+from alkd_tui.cli.options import JsonlOpt, JsonOpt
 from alkd_tui.cli.output import OutputMode, err, out, reporter
 from alkd_tui.cli.state import state
 from alkd_tui.errors import BadInputError

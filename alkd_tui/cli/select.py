@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from alkd_tui.cli.options import JsonlOpt, JsonOpt
 from alkd_tui.cli.output import OutputMode, err, out, reporter
 from alkd_tui.cli.state import state
 from alkd_tui.errors import BadInputError
@@ -24,10 +25,6 @@ selections_app = typer.Typer(
     help="Selections of training sessions for the LLM: list and show.", no_args_is_help=True
 )
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
-JsonlOpt = Annotated[
-    bool, typer.Option("--jsonl", help="Stream progress and the result as JSON lines on stdout.")
-]
 POLICY = "Policy (alkd, rad-bc)"
 
 

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from alkd_tui.cli.options import ASK, JsonOpt, KeepAlive, NumCtx, Retries, Temperature, Timeout
 from alkd_tui.cli.output import OutputMode, emit_json, err, out, reporter
 from alkd_tui.cli.state import state
 
@@ -15,7 +16,6 @@ teacher_app = typer.Typer(
     help="The LLM teacher: hints for ranking prompts, and a local Ollama-compatible server (for tests and demos).",
     no_args_is_help=True,
 )
-ASK = "Asking"
 
 
 @teacher_app.command("hints")
@@ -66,28 +66,13 @@ def hints(
     seed: Annotated[
         int, typer.Option(help="Seed of the sampling and the generation.", rich_help_panel=ASK)
     ] = 0,
-    temperature: Annotated[
-        float, typer.Option(help="Sampling temperature.", rich_help_panel=ASK)
-    ] = 0.0,
-    num_ctx: Annotated[
-        int, typer.Option(help="Context window (tokens).", rich_help_panel=ASK)
-    ] = 8192,
+    temperature: Temperature = 0.0,
+    num_ctx: NumCtx = 8192,
     num_predict: Annotated[int, typer.Option(help="Output token cap.", rich_help_panel=ASK)] = 512,
-    keep_alive: Annotated[
-        str,
-        typer.Option(
-            help="How long the server keeps the model loaded (10m, 1h, 0, -1).", rich_help_panel=ASK
-        ),
-    ] = "10m",
-    retries: Annotated[
-        int, typer.Option(help="Retries of a transient failure.", rich_help_panel=ASK)
-    ] = 3,
-    timeout: Annotated[
-        float, typer.Option(help="Seconds the request may take.", rich_help_panel=ASK)
-    ] = 300.0,
-    json: Annotated[
-        bool, typer.Option("--json", help="Print one JSON document on stdout.")
-    ] = False,
+    keep_alive: KeepAlive = "10m",
+    retries: Retries = 3,
+    timeout: Timeout = 300.0,
+    json: JsonOpt = False,
 ) -> None:
     """Ask an LLM for short hints about a dataset from the teacher recommender's rankings of
     sampled training sessions (the paper's Module 1); `alkd label --hints` uses them."""

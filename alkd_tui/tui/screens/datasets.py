@@ -7,12 +7,11 @@ from collections.abc import Iterable
 from functools import partial
 from typing import Any, ClassVar
 
-from textual import on, work
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, DataTable, Input, Label, Select, Static
 
 from alkd_tui.pipeline.datasets import list_datasets, show_dataset
@@ -20,6 +19,7 @@ from alkd_tui.pipeline.views import dataset_formats
 from alkd_tui.tui.jobs import Job, is_running, list_jobs, start_job
 from alkd_tui.tui.screens.base import AreaScreen, PaletteCommand, WorkerFailures
 from alkd_tui.tui.widgets.charts import BarChart
+from alkd_tui.tui.widgets.dialogs import FormDialog
 from alkd_tui.tui.widgets.form import Form, FormInput, FormSelect
 from alkd_tui.tui.widgets.job_panel import JobPanel
 
@@ -94,7 +94,7 @@ READER = (
 )
 
 
-class ImportDialog(WorkerFailures, ModalScreen[list[str] | None]):
+class ImportDialog(WorkerFailures, FormDialog[list[str] | None]):
     """Format, path, name and preprocessing options; dismisses with `alkd data import` args."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -137,8 +137,8 @@ class ImportDialog(WorkerFailures, ModalScreen[list[str] | None]):
                         yield Label(flag.removeprefix("--"))
                         yield FormInput(placeholder=hint, id=f"read-{field}")
             with Horizontal(classes="buttons"):
-                yield Button("Import (ctrl+s)", variant="primary", id="import-go")
-                yield Button("Cancel (esc)", id="import-cancel")
+                yield Button("Import (ctrl+s)", variant="primary", id="import-go", classes="submit")
+                yield Button("Cancel (esc)", id="import-cancel", classes="cancel")
 
     def on_mount(self) -> None:
         self.query_one("#import-path", Input).focus()
@@ -165,23 +165,6 @@ class ImportDialog(WorkerFailures, ModalScreen[list[str] | None]):
             if value:
                 args += [flag, value]
         return args
-
-    def action_submit(self) -> None:
-        try:
-            self.dismiss(self.arguments())
-        except ValueError as exc:
-            self.notify(str(exc), severity="warning")
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-    @on(Button.Pressed, "#import-go")
-    def _go(self) -> None:
-        self.action_submit()
-
-    @on(Button.Pressed, "#import-cancel")
-    def _cancel(self) -> None:
-        self.action_cancel()
 
 
 class DatasetsScreen(AreaScreen):

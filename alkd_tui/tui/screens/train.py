@@ -15,11 +15,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from alkd_tui.pipeline.views import train_choices
 from alkd_tui.tui.screens.base import WorkerFailures
+from alkd_tui.tui.widgets.dialogs import FormDialog
 from alkd_tui.tui.widgets.form import Form, FormInput, FormSelect
 
 ROLE_TEXT = {
@@ -40,7 +40,7 @@ FIELDS = (
 HIDDEN = (("--metric", "metric"), ("--max-len", "max_len"))
 
 
-class TrainDialog(WorkerFailures, ModalScreen[dict[str, Any] | None]):
+class TrainDialog(WorkerFailures, FormDialog[dict[str, Any] | None]):
     """Dismisses with {"args": the `alkd train` arguments, "title": ...} or None."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -100,8 +100,8 @@ class TrainDialog(WorkerFailures, ModalScreen[dict[str, Any] | None]):
                 "dimension 100, its student 10. Training again with the same settings reuses the model.[/dim]"
             )
             with Horizontal(classes="buttons"):
-                yield Button("Train (ctrl+s)", variant="primary", id="tr-go")
-                yield Button("Cancel (esc)", id="tr-cancel")
+                yield Button("Train (ctrl+s)", variant="primary", id="tr-go", classes="submit")
+                yield Button("Cancel (esc)", id="tr-cancel", classes="cancel")
 
     def on_mount(self) -> None:
         if self.choices is None:
@@ -172,20 +172,3 @@ class TrainDialog(WorkerFailures, ModalScreen[dict[str, Any] | None]):
         dim = self.query_one("#tr-dim", Input).value.strip()
         title = f"train {role} {values['architecture']} d{dim} on {dataset}"
         return {"args": args, "title": title, "role": role, "dataset": str(dataset)}
-
-    def action_submit(self) -> None:
-        try:
-            self.dismiss(self.arguments())
-        except ValueError as exc:
-            self.notify(str(exc), severity="warning")
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-    @on(Button.Pressed, "#tr-go")
-    def _go(self) -> None:
-        self.action_submit()
-
-    @on(Button.Pressed, "#tr-cancel")
-    def _cancel(self) -> None:
-        self.action_cancel()

@@ -1,14 +1,48 @@
-"""Small modal dialogs: confirm a consequential action, show an unexpected error."""
+"""Small modal dialogs: confirm a consequential action, show an unexpected error, and the base
+of the dialogs that fill in a job's options."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
+
+ResultT = TypeVar("ResultT")
+
+
+class FormDialog(ModalScreen[ResultT]):
+    """A dialog of fields that dismisses with what `arguments()` makes of them.
+
+    Subclasses bind `submit` and `cancel` (e.g. ctrl+s and escape) and give their two buttons
+    the classes `submit` and `cancel`. A `ValueError` from `arguments()` is shown as a warning
+    and the dialog stays open; cancelling dismisses with None.
+    """
+
+    def arguments(self) -> ResultT:
+        """The dialog's result from its fields; ValueError names a field that is wrong."""
+        raise NotImplementedError
+
+    def action_submit(self) -> None:
+        try:
+            self.dismiss(self.arguments())
+        except ValueError as exc:
+            self.notify(str(exc), severity="warning")
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)  # type: ignore[arg-type]
+
+    @on(Button.Pressed, ".submit")
+    def _submit_pressed(self) -> None:
+        self.action_submit()
+
+    @on(Button.Pressed, ".cancel")
+    def _cancel_pressed(self) -> None:
+        self.action_cancel()
 
 
 class ConfirmDialog(ModalScreen[bool]):
