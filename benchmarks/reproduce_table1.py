@@ -318,8 +318,11 @@ class Study:
         self.cache: dict[str, dict[str, Any]] = {}
         if self.cache_path.is_file():
             for line in self.cache_path.read_text().splitlines():
-                if line.strip():
-                    rec = json.loads(line)
+                try:
+                    rec = json.loads(line) if line.strip() else None
+                except json.JSONDecodeError:  # a line cut short by an interrupted run
+                    rec = None
+                if rec is not None:
                     self.cache[rec["key"]] = rec
         self.store = open_store(self.db)
         self.runs: list[dict[str, Any]] = []
