@@ -182,7 +182,11 @@ def diff(
 def import_(
     ctx: typer.Context,
     path: Annotated[
-        Path, typer.Argument(help="A JSONL file written by `alkd export runs`.", show_default=False)
+        Path,
+        typer.Argument(
+            help="A file written by `alkd export runs` (.jsonl, .csv or .parquet).",
+            show_default=False,
+        ),
     ],
     json: JsonOpt = False,
 ) -> None:

@@ -1,5 +1,5 @@
 """Export labels, review decisions and runs to JSONL, CSV or Parquet; import runs back
-(idempotently: runs already present are skipped).
+(JSONL, CSV or Parquet; idempotently: runs already present are skipped).
 
 A label export, in any of the three formats, is itself a file of recorded answers: `alkd label
 --teacher replay --file` reads it (session_id, model, ranking of item ids, scores). CSV joins
@@ -67,6 +67,8 @@ def write_rows(rows: list[dict[str, Any]], path: Path, fmt: str) -> None:
 
 
 def _cell(value: Any) -> Any:
+    if isinstance(value, list) and any(isinstance(v, (dict, list)) for v in value):
+        return json.dumps(value, default=str)  # a run's metrics: a list of objects
     if isinstance(value, list):
         return " ".join("" if v is None else str(v) for v in value)
     if isinstance(value, dict):
@@ -170,17 +172,64 @@ def run_key(kind: str, name: str, started_at: Any, config: Any) -> tuple[str, st
     return (kind, name or "", moment.isoformat(timespec="microseconds") if moment else "", digest)
 
 
-def _read_run_records(path: Path) -> list[dict[str, Any]]:
-    if not path.is_file():
-        raise InputFileError(path, "no such file")
-    records = []
+RUN_OBJECT_FIELDS = ("config", "env", "steps", "metrics")  # JSON text in a CSV or Parquet export
+RUN_INT_FIELDS = ("run", "parent", "seed")
+
+
+def _run_table_rows(path: Path) -> list[tuple[int, Any]]:
+    """(row number, record) of a CSV or Parquet runs export, its JSON cells decoded."""
+    if path.suffix.lower() == ".csv":
+        with path.open(encoding="utf-8", newline="") as fh:
+            reader = csv.DictReader(fh)
+            raw = [(reader.line_num, dict(row)) for row in reader]
+    else:
+        try:
+            import pyarrow.parquet as pq
+        except ImportError:
+            raise InputFileError(
+                path, "reading Parquet needs pyarrow (pip install pyarrow)"
+            ) from None
+        try:
+            raw = list(enumerate(pq.read_table(path).to_pylist(), start=1))
+        except Exception as exc:  # pyarrow's errors vary by what is wrong with the file
+            raise InputFileError(path, f"not a Parquet file ({type(exc).__name__})") from None
+    rows = []
+    for number, row in raw:
+        row = {k: (None if v == "" else v) for k, v in row.items() if k is not None}
+        for field in RUN_OBJECT_FIELDS:
+            if isinstance(row.get(field), str):
+                try:
+                    row[field] = json.loads(row[field])
+                except ValueError:
+                    raise InputFileError(path, f"{field} is not JSON", number) from None
+        for field in RUN_INT_FIELDS:
+            if row.get(field) is not None:
+                try:
+                    row[field] = int(row[field])
+                except (TypeError, ValueError):
+                    raise InputFileError(path, f"{field} is not a whole number", number) from None
+        rows.append((number, row))
+    return rows
+
+
+def _jsonl_rows(path: Path) -> list[tuple[int, Any]]:
+    rows = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
+            rows.append((number, json.loads(line)))
         except ValueError:
             raise InputFileError(path, "not a JSON object", number) from None
+    return rows
+
+
+def _read_run_records(path: Path) -> list[dict[str, Any]]:
+    if not path.is_file():
+        raise InputFileError(path, "no such file")
+    table = path.suffix.lower() in (".csv", ".parquet")
+    records = []
+    for number, record in _run_table_rows(path) if table else _jsonl_rows(path):
         if not isinstance(record, dict) or "kind" not in record or "config" not in record:
             raise InputFileError(path, "expected a run with kind and config", number)
         try:
@@ -195,8 +244,8 @@ def _read_run_records(path: Path) -> list[dict[str, Any]]:
 
 
 def import_runs(store: Store, path: Path) -> dict[str, int]:
-    """Add the runs of a JSONL export (as new records, marked as imported, with their own
-    start and end times); all or nothing. Runs already present (same `run_key`: this database's
+    """Add the runs of an export, JSONL, CSV or Parquet (as new records, marked as imported,
+    with their own start and end times); all or nothing. Runs already present (same `run_key`: this database's
     own runs, or runs imported before) are skipped, so importing a file twice changes nothing.
     A run's parent is linked where the parent is in the file (or already present)."""
     records = _read_run_records(path)
@@ -210,13 +259,13 @@ def import_runs(store: Store, path: Path) -> dict[str, int]:
     with store.session() as orm:
         for record in records:
             key = run_key(
-                record["kind"], record.get("name", ""), record["_started"], record["config"]
+                record["kind"], record.get("name") or "", record["_started"], record["config"]
             )
             if record["_started"] is not None and key in present:
                 by_original[record.get("run")] = present[key]
                 continue
             run = Run(
-                kind=record["kind"], name=record.get("name", ""), status=record.get("status", "done"),
+                kind=record["kind"], name=record.get("name") or "", status=record.get("status") or "done",
                 config=record["config"], env={**(record.get("env") or {}), "imported_from": str(path),
                                               "original_run": record.get("run")},
                 seed=record.get("seed"), error=record.get("error"), steps=record.get("steps") or {},

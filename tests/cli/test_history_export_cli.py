@@ -117,6 +117,47 @@ def test_export_runs_then_import_them_elsewhere(
     assert refused.code == 2 and "line 1: expected a run with kind and config" in refused.err
 
 
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_runs_exported_as_a_table_import_like_the_jsonl(
+    alkd, two_label_runs: Store, tmp_path: Path, suffix: str
+) -> None:  # type: ignore[no-untyped-def]
+    """A CSV or Parquet runs export keeps config, steps and figures (JSON cells), so importing
+    it gives the same runs as the JSONL, and the two files name the same runs."""
+    db = two_label_runs.path
+    jsonl, table = tmp_path / "runs.jsonl", tmp_path / f"runs{suffix}"
+    assert alkd("export", "runs", jsonl, db=db).code == 0
+    assert alkd("export", "runs", table, db=db).code == 0
+    records = [json.loads(line) for line in jsonl.read_text().splitlines()]
+
+    other = tmp_path / "other.db"
+    imported = alkd("runs", "import", table, "--json", db=other)
+    assert imported.code == 0, imported.err
+    assert json.loads(imported.out) == {"imported": 3, "skipped": 0}
+    by_original = {r["run"]: r for r in records}
+    listed = json.loads(alkd("runs", "list", "--json", db=other).out)["runs"]
+    assert len(listed) == 3
+    for copy in listed:
+        shown = json.loads(alkd("runs", "show", str(copy["run"]), "--json", db=other).out)
+        original = by_original.pop(shown["env"]["original_run"])
+        assert shown["config"] == original["config"] and shown["steps"] == original["steps"]
+        assert shown["metrics"] == original["metrics"] and shown["seed"] == original["seed"]
+    again = alkd("runs", "import", jsonl, "--json", db=other)
+    assert json.loads(again.out) == {"imported": 0, "skipped": 3}
+
+
+def test_a_runs_table_with_a_broken_cell_is_refused_whole(alkd, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    table = tmp_path / "runs.csv"
+    table.write_text(
+        "run,kind,name,started_at,config\n"
+        '1,label,a,2026-12-01T10:00:00+00:00,"{""n"": 5}"\n'
+        "2,label,b,2026-12-01T11:00:00+00:00,{not json\n"
+    )
+    other = tmp_path / "other.db"
+    refused = alkd("runs", "import", table, db=other)
+    assert refused.code == 2 and "line 3: config is not JSON" in refused.err
+    assert json.loads(alkd("runs", "list", "--json", db=other).out)["runs"] == []
+
+
 @pytest.fixture
 def replayed(
     alkd, labelling_store: Store, tmp_path: Path
