@@ -43,5 +43,7 @@ def test_starting_the_cli_stays_light() -> None:
         "heavy = ('numpy', 'pyarrow', 'torch', 'alembic', 'textual')\n"
         "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules if m.split('.')[0] in heavy})))\n"
     )
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=ROOT
+    )
     assert json.loads(proc.stdout) == []

@@ -6,7 +6,7 @@ from __future__ import annotations
 from textual.widgets import Static
 
 from alkd_tui.store import Store
-from alkd_tui.tui.screens.audit import AuditReady
+from alkd_tui.tui.screens.audit import AuditReady, class_bars
 from alkd_tui.tui.widgets.charts import BarChart
 from alkd_tui.tui.widgets.form import FormSelect
 
@@ -59,3 +59,18 @@ async def test_audit_with_filters(
             "similar",
             "incorrect",
         ]
+
+
+def test_the_classes_chart_sets_the_assumed_shares_beside_the_measured_ones() -> None:
+    measured = {"effective": 0.3, "similar": 0.5, "incorrect": 0.2}
+    assumed = {"ratios": "1:5:4", "effective": 0.1, "similar": 0.5, "incorrect": 0.4,
+               "strategy": "alkd"}  # fmt: skip
+    bars, title = class_bars({**measured, "assumed_ratios": assumed})
+    assert bars == [("effective", 0.3), ("  assumed", 0.1), ("similar", 0.5), ("  assumed", 0.5),
+                    ("incorrect", 0.2), ("  assumed", 0.4)]  # fmt: skip
+    assert "alkd selection assumed" in title and "1:5:4" in title
+    assert class_bars({**measured, "assumed_ratios": None}) == (
+        list(measured.items()),
+        "classes against the student",
+    )
+    assert class_bars({"answers": 3}) == ([], "classes: choose a student")

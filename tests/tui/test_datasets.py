@@ -7,6 +7,8 @@ from pathlib import Path
 
 from textual.widgets import Checkbox, DataTable, Input, Static
 
+from alkd_tui.pipeline.datasets import list_datasets
+from alkd_tui.pipeline.hints import store_hints
 from alkd_tui.store import Store
 from alkd_tui.tui.screens.datasets import DatasetsLoaded, ImportDialog
 from alkd_tui.tui.widgets.job_panel import JobPanel
@@ -75,3 +77,20 @@ async def test_import_dialog_asks_for_path_and_name(store: Store, make_app, sett
         assert isinstance(app.screen, ImportDialog)  # still open: nothing to import
         await pilot.press("escape")
         assert not isinstance(app.screen, ImportDialog)
+
+
+async def test_the_detail_shows_the_hints_in_use(
+    labelled_store: Store, make_app, settled, waiter, text_of
+) -> None:  # type: ignore[no-untyped-def]
+    """Hints an LLM wrote for the dataset are listed under it: each model's latest set only."""
+    dataset = list_datasets(labelled_store)[0]
+    store_hints(labelled_store, dataset["id"], "llm-a", 1, ["an older hint"])
+    store_hints(labelled_store, dataset["id"], "llm-a", 2, ["Sequels follow their originals."])
+    store_hints(labelled_store, dataset["id"], "llm-b", 3, ["Genres cluster."])
+    app = make_app(labelled_store)
+    async with app.run_test(size=(140, 45)) as pilot:
+        panel = app.screen.query_one("#dataset-hints", Static)
+        await waiter(pilot, lambda: "Genres" in text_of(panel), what="hints")
+        text = text_of(panel)
+        assert "by llm-a" in text and "Sequels follow their originals." in text
+        assert "by llm-b" in text and "an older hint" not in text

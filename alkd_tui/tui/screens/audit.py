@@ -114,6 +114,28 @@ def groups(result: dict[str, Any], key: str, title: str) -> Table:
     return table
 
 
+CLASSES = ("effective", "similar", "incorrect")
+
+
+def class_bars(result: dict[str, Any]) -> tuple[list[tuple[str, float | None]], str]:
+    """The classes chart: the measured shares, each followed by the share the selection's
+    policy assumed (where it assumed ratios), and the chart's title."""
+    if "effective" not in result:
+        return [], "classes: choose a student"
+    assumed = result.get("assumed_ratios") or {}
+    bars: list[tuple[str, float | None]] = []
+    for name in CLASSES:
+        bars.append((name, result.get(name)))
+        if name in assumed:
+            bars.append(("  assumed", assumed[name]))
+    if not assumed:
+        return bars, "classes against the student"
+    return bars, (
+        f"classes against the student, and as the {assumed['strategy']} selection assumed them "
+        f"({assumed['ratios']})"
+    )
+
+
 class AuditScreen(AreaScreen):
     """Audit of the teacher's answers."""
 
@@ -124,7 +146,7 @@ whose first k items contain the true next item; the parse statuses say how clean
 could be read; the review bars count the decisions. Choose a **student** to sort answers
 into *effective* (only the teacher finds the target), *similar* (the student would have
 said much the same) and *incorrect* (the teacher misses it) — the classes the selection's
-ratios assume. The tables at the bottom split the figures by teacher model and by strategy.
+ratios assume; for one selection, each share has the one its policy assumed beneath it. The tables at the bottom split the figures by teacher model and by strategy.
 
 Filters: selection, strategy (of the selection the answers were asked for), teacher model,
 dataset. Every change runs the audit again (in the background).
@@ -239,15 +261,8 @@ dataset. Every change runs the audit again (in the background).
         )
         self.query_one("#aud-parse", BarChart).plot(list((r.get("parse") or {}).items()))
         self.query_one("#aud-review", BarChart).plot(list((r.get("review") or {}).items()))
-        classes = self.query_one("#aud-classes", BarChart)
-        if "effective" in r:
-            classes.plot(
-                [(c, r.get(c)) for c in ("effective", "similar", "incorrect")],
-                "classes against the student",
-                top=1.0,
-            )
-        else:
-            classes.plot([], title="classes: choose a student")
+        bars, title = class_bars(r)
+        self.query_one("#aud-classes", BarChart).plot(bars, title, top=1.0)
         self.query_one("#aud-costs", Static).update(costs(r))
         self.query_one("#aud-by-model", Static).update(groups(r, "by_model", "by teacher model"))
         self.query_one("#aud-by-strategy", Static).update(groups(r, "by_strategy", "by strategy"))

@@ -15,6 +15,7 @@ from textual.message import Message
 from textual.widgets import Button, Checkbox, DataTable, Input, Label, Select, Static
 
 from alkd_tui.pipeline.datasets import list_datasets, show_dataset
+from alkd_tui.pipeline.hints import list_hints
 from alkd_tui.pipeline.views import dataset_formats
 from alkd_tui.tui.jobs import Job, is_running, list_jobs, start_job
 from alkd_tui.tui.screens.base import AreaScreen, PaletteCommand, WorkerFailures
@@ -71,6 +72,18 @@ def top_items(detail: dict[str, Any]) -> str:
     lines += [
         f"{t['train_clicks']:>6,}  {t['title'] or t['item']} [dim]{t['item']}[/dim]" for t in top
     ]
+    return "\n".join(lines)
+
+
+def hints_text(detail: dict[str, Any]) -> str:
+    """The hints an LLM wrote about the dataset (the set `alkd label --hints` uses, per model)."""
+    hints = [h for h in detail.get("hints", []) if h["in_use"]]
+    if not hints:
+        return ""
+    lines = ["[b u]hints for ranking prompts[/]"]
+    for model in dict.fromkeys(h["model"] for h in hints):
+        lines.append(f"[dim]by {model}[/dim]")
+        lines += [f"• {h['text']}" for h in hints if h["model"] == model]
     return "\n".join(lines)
 
 
@@ -174,7 +187,8 @@ class DatasetsScreen(AreaScreen):
     HELP = """\
 The datasets in this database, with their split sizes. The panel on the right shows the
 highlighted dataset: sessions per split, items and clicks, the distribution of session
-lengths, and the items clicked most in training (with titles).
+lengths, the items clicked most in training (with titles), and the hints an LLM wrote about
+the dataset for its ranking prompts (`alkd teacher hints`), where there are any.
 
 `i` opens the import dialog: choose a format, the file or folder, a name, and only the
 preprocessing options you want to change. The import runs as `alkd data import ... --jsonl`
@@ -207,6 +221,7 @@ teacher recommender, which Select needs, then a student to distil.
                 yield Static("Select a dataset.", id="detail")
                 yield BarChart("session length (input items)", id="lengths", width=28)
                 yield Static("", id="top-items")
+                yield Static("", id="dataset-hints")
         yield JobPanel(id="import-job")
         yield Static("", id="status", classes="status")
 
@@ -229,7 +244,9 @@ teacher recommender, which Select needs, then a student to distil.
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="dataset-detail")
     def load_detail(self, name: str) -> None:
-        self.post_message(DatasetShown(show_dataset(self.store, name)))
+        detail = show_dataset(self.store, name)
+        detail["hints"] = list_hints(self.store, name)["hints"]
+        self.post_message(DatasetShown(detail))
 
     def on_datasets_loaded(self, message: DatasetsLoaded) -> None:
         panel = self.query_one(JobPanel)
@@ -267,6 +284,9 @@ teacher recommender, which Select needs, then a student to distil.
             keys.pop(0)
         self.query_one("#lengths", BarChart).plot([(k, histogram[k]) for k in keys])
         self.query_one("#top-items", Static).update(top_items(detail))
+        hints = self.query_one("#dataset-hints", Static)
+        hints.update(hints_text(detail))
+        hints.display = any(h["in_use"] for h in detail.get("hints", []))
 
     def action_import(self) -> None:
         self.app.push_screen(ImportDialog(), self._start_import)
