@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from textual.widgets import Static
 
+from alkd_tui.pipeline.labels import label_selection
 from alkd_tui.pipeline.review import selection_labels
 from alkd_tui.store import Store
 from alkd_tui.tui.screens.review import (
@@ -159,3 +160,39 @@ async def test_a_selection_without_answers_says_what_to_do(
         await pilot.press("a", "u")  # nothing to decide, nothing to undo: no error
         await settled(app, pilot)
         assert app.last_error is None
+
+
+async def test_the_ranking_editor_adds_a_candidate_from_its_list(
+    labelling_store: Store, make_app, settled, waiter
+) -> None:  # type: ignore[no-untyped-def]
+    """The candidates the ranking lacks are listed beside it; enter on one puts it below the
+    ranking's cursor, and it leaves the list."""
+    labelled_store = labelling_store  # labelled by the teacher recommender: 5 of 10 candidates
+    label_selection(labelled_store, "sel", "tr", candidates_from="teacher-rec",
+                    options={"n": 5, "kappa": 10})  # fmt: skip
+    messages: list[object] = []
+    app = make_app(labelled_store)
+    async with app.run_test(size=(160, 50), message_hook=messages.append) as pilot:
+        await pilot.press("4")
+        await waiter(pilot, lambda: any(isinstance(m, QueueLoaded) for m in messages))
+        await settled(app, pilot)
+        screen = app.screen
+        request = screen.query_one("#queue", WindowedTable).source[0].request_id
+        await pilot.press("e")
+        await pilot.pause()
+        editor = app.screen
+        assert isinstance(editor, RankingEditor)
+        before = [i["idx"] for i in editor.items]
+        unused = editor.unused_candidates()
+        assert unused and not {c["idx"] for c in unused} & set(before)
+        await pilot.press("tab")  # to the candidates
+        assert app.focused is not None and app.focused.id == "edit-candidates"
+        await pilot.press("down", "enter")  # the second candidate
+        picked = unused[1]["idx"]
+        assert [i["idx"] for i in editor.items] == [before[0], picked, *before[1:]]
+        assert picked not in {c["idx"] for c in editor.unused_candidates()}
+        await pilot.press("ctrl+s")
+        await waiter(pilot, lambda: any(isinstance(m, Decided) for m in messages), what="edit")
+        (action, after) = next((a, x) for r, a, x in _events(labelled_store) if r == request)
+        stored = after if isinstance(after, dict) else __import__("json").loads(after)
+        assert action == "edit" and stored["ranking"] == [before[0], picked, *before[1:]]

@@ -283,10 +283,21 @@ class RankingEditor(WorkerFailures, ModalScreen[list[int] | None]):
         with Vertical(classes="dialog", id="ranking-editor"):
             yield Label(f"[b]Edit the ranking of session {self.detail['session_key']}[/b]")
             yield Static(
-                "[dim]ctrl+↑/↓ (or K/J) move · d/delete remove · type item ids below and enter to add at the cursor · "
-                "ctrl+s save · esc cancel[/dim]"
+                "[dim]ctrl+↑/↓ (or K/J) move · d/delete remove · tab to the candidates, enter adds one · "
+                "or type item ids below, enter adds them · ctrl+s save · esc cancel[/dim]"
             )
-            yield OptionList(id="edit-list")
+            with Horizontal(id="edit-panes"):
+                with Vertical():
+                    yield Label("ranking")
+                    yield OptionList(id="edit-list")
+                with Vertical():
+                    yield Label(
+                        "other candidates (enter adds one below the cursor)"
+                        if self.detail["candidates"]
+                        else "no candidate list came with this answer (recorded answers have "
+                        "none): type item ids below"
+                    )
+                    yield OptionList(id="edit-candidates")
             yield FormInput(
                 placeholder="add item ids, comma-separated (e.g. the candidates' ids)",
                 id="edit-add",
@@ -294,10 +305,10 @@ class RankingEditor(WorkerFailures, ModalScreen[list[int] | None]):
 
     def on_mount(self) -> None:
         self._redraw(0)
-        self.query_one(OptionList).focus()
+        self.query_one("#edit-list", OptionList).focus()
 
     def _redraw(self, highlight: int | None) -> None:
-        options = self.query_one(OptionList)
+        options = self.query_one("#edit-list", OptionList)
         options.clear_options()
         options.add_options(
             [
@@ -307,9 +318,33 @@ class RankingEditor(WorkerFailures, ModalScreen[list[int] | None]):
         )
         if self.items and highlight is not None:
             options.highlighted = max(0, min(highlight, len(self.items) - 1))
+        self._redraw_candidates()
+
+    def unused_candidates(self) -> list[dict[str, Any]]:
+        """The teacher recommender's candidates that the ranking does not hold, in their order."""
+        present = {i["idx"] for i in self.items}
+        return [c for c in self.detail["candidates"] if c["idx"] not in present]
+
+    def _redraw_candidates(self) -> None:
+        picker = self.query_one("#edit-candidates", OptionList)
+        at = picker.highlighted
+        picker.clear_options()
+        picker.add_options(
+            [
+                Option(f"{_title(c)}  [dim]{c['item']}[/dim]", id=str(c["idx"]))
+                for c in self.unused_candidates()
+            ]
+        )
+        if picker.option_count:
+            picker.highlighted = min(at or 0, picker.option_count - 1)
 
     def _cursor(self) -> int:
-        return self.query_one(OptionList).highlighted or 0
+        return self.query_one("#edit-list", OptionList).highlighted or 0
+
+    @on(OptionList.OptionSelected, "#edit-candidates")
+    def _pick(self, event: OptionList.OptionSelected) -> None:
+        idx = int(event.option.id or -1)
+        self._insert([c for c in self.detail["candidates"] if c["idx"] == idx])
 
     def action_move(self, step: int) -> None:
         at = self._cursor()
