@@ -51,7 +51,10 @@ class AreaScreen(WorkerFailures, Screen[None]):
             # first time a mode's screen is shown, as if the stylesheet had changed. After the
             # first screen it has not (a theme change is counted apart), and this screen's
             # widgets get their styles as they mount: marking it up to date skips that pass.
-            self._css_update_count = self.app._css_update_count
+            # (A private counter of Textual 8's: without it, the full pass simply runs.)
+            count = getattr(self.app, "_css_update_count", None)
+            if isinstance(count, int) and hasattr(self, "_css_update_count"):
+                self._css_update_count = count
 
     def _on_screen_resume(self, event: events.ScreenResume) -> None:
         # Screen's own handler (which runs after this one) would restyle every node of the
