@@ -21,6 +21,7 @@ from textual import events, work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.reactive import var
 from textual.worker import Worker, WorkerState, get_current_worker
 
@@ -193,6 +194,19 @@ class AlkdApp(App[None]):
         screen = self.screen
         if isinstance(screen, AreaScreen):
             screen.action_refresh()
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Notifications show their text as it is (never as markup): they quote names, paths
+        and error messages, in which `[...]` is text."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     def worker_failed(self, worker: Worker[Any]) -> None:
         """The one place a failed worker ends up: a notification for what a user can cause,

@@ -34,7 +34,7 @@ async def test_lists_datasets_and_shows_the_highlighted_one(
         await settled(app, pilot)
         table = app.screen.query_one("#datasets", DataTable)
         assert table.row_count == 2
-        assert [table.get_row_at(r)[0] for r in range(2)] == ["first", "second"]
+        assert [str(table.get_row_at(r)[0]) for r in range(2)] == ["first", "second"]
         assert any(isinstance(m, DatasetsLoaded) and len(m.rows) == 2 for m in messages)
         await pilot.press("down")
         await settled(app, pilot)

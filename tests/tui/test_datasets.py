@@ -7,9 +7,10 @@ from pathlib import Path
 
 from textual.widgets import Checkbox, DataTable, Input, Static
 
-from alkd_tui.pipeline.datasets import list_datasets
+from alkd_tui.pipeline.datasets import import_dataset, list_datasets
 from alkd_tui.pipeline.hints import store_hints
 from alkd_tui.store import Store
+from alkd_tui.store.models import Hint
 from alkd_tui.tui.screens.datasets import DatasetsLoaded, ImportDialog
 from alkd_tui.tui.widgets.job_panel import JobPanel
 
@@ -61,7 +62,7 @@ async def test_import_a_dataset_with_options(
         )
         await settled(app, pilot)
         table = app.screen.query_one("#datasets", DataTable)
-        assert [table.get_row_at(r)[0] for r in range(table.row_count)] == ["shop"]
+        assert [str(table.get_row_at(r)[0]) for r in range(table.row_count)] == ["shop"]
         assert "Item " in str(app.screen.query_one("#top-items", Static).render())
         assert "done" in str(panel.query_one("#job-status", Static).render())
 
@@ -94,3 +95,28 @@ async def test_the_detail_shows_the_hints_in_use(
         text = text_of(panel)
         assert "by llm-a" in text and "Sequels follow their originals." in text
         assert "by llm-b" in text and "an older hint" not in text
+
+
+async def test_brackets_in_the_data_are_shown_as_text(
+    store: Store, tmp_path: Path, make_app, waiter, text_of
+) -> None:  # type: ignore[no-untyped-def]
+    """Titles and hints are data, not markup: `[dvd]` stays, `[/b]` breaks nothing."""
+    clicks = tmp_path / "clicks.csv"
+    clicks.write_text("session_id,item_id,timestamp\n" + "".join(
+        f"{s},i{(s + j) % 5},{s * 10 + j}\n" for s in range(30) for j in range(3)))  # fmt: skip
+    titles = tmp_path / "titles.csv"
+    titles.write_text("item_id,title\n" + "".join(f"i{k},Film [dvd] {k} [/b]\n" for k in range(5)))
+    import_dataset(store, "csv", clicks, "shop", preprocess={"min_item_support": 1},
+                   reader={"titles": titles})  # fmt: skip
+    dataset = list_datasets(store)[0]
+    with store.session() as orm:
+        orm.add(
+            Hint(dataset_id=dataset["id"], model_name="llm-[a]", text="[tip] sequels follow [/i]")
+        )
+    app = make_app(store)
+    async with app.run_test(size=(140, 45)) as pilot:
+        hints = app.screen.query_one("#dataset-hints", Static)
+        await waiter(pilot, lambda: "sequels" in text_of(hints), what="hints")
+        assert "[tip] sequels follow [/i]" in text_of(hints) and "by llm-[a]" in text_of(hints)
+        top = text_of(app.screen.query_one("#top-items", Static))
+        assert "Film [dvd] 0 [/b]" in top

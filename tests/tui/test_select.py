@@ -65,4 +65,4 @@ async def test_preview_then_create_a_selection(
         members = show_selection(labelling_store, "picked")["members"]
         assert len(members) == 20 and all(m["difficulty"] is not None for m in members)
         table = screen.query_one("#selections", DataTable)
-        assert "picked" in [table.get_row_at(r)[0] for r in range(table.row_count)]
+        assert "picked" in [str(table.get_row_at(r)[0]) for r in range(table.row_count)]

@@ -9,10 +9,12 @@ from typing import Any, ClassVar
 
 from rich import box
 from rich.table import Table
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, VerticalScroll
+from textual.markup import escape
 from textual.message import Message
 from textual.widgets import Label, Select, Static
 
@@ -80,7 +82,7 @@ def overview(result: dict[str, Any]) -> Table:
     for key in ("requests", "answers", "questions", "failed", "pending", "parsed", "duplicates", "answers_with_duplicates",
                 "unknown_ids", "acceptance_rate", "estimated_ratios"):  # fmt: skip
         if key in result:
-            table.add_row(key.replace("_", " "), _v(result[key]))
+            table.add_row(key.replace("_", " "), Text(_v(result[key])))
     return table
 
 
@@ -110,7 +112,7 @@ def groups(result: dict[str, Any], key: str, title: str) -> Table:
         title_justify="left",
     )
     for name, figures in data.items():
-        table.add_row(name, *(_v(figures.get(k)) for k in shown))
+        table.add_row(Text(name), *(_v(figures.get(k)) for k in shown))
     return table
 
 
@@ -252,7 +254,7 @@ dataset. Every change runs the audit again (in the background).
         r = message.result
         filters = ", ".join(f"{k} {v}" for k, v in r["filters"].items() if v) or "all answers"
         self.query_one("#aud-status", Static).update(
-            f"[b]audit[/b] of {filters}: {r['answers']:,} answers of {r['requests']:,} requests"
+            f"[b]audit[/b] of {escape(filters)}: {r['answers']:,} answers of {r['requests']:,} requests"
             + ("" if r["answers"] else " · nothing to audit yet: label a selection first (key 3)")
         )
         self.query_one("#aud-overview", Static).update(overview(r))

@@ -7,10 +7,12 @@ from collections.abc import Iterable
 from functools import partial
 from typing import Any, ClassVar
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.markup import escape
 from textual.message import Message
 from textual.widgets import Button, Checkbox, DataTable, Input, Label, Select, Static
 
@@ -47,8 +49,8 @@ def describe(detail: dict[str, Any]) -> str:
     s = detail["sessions"]
     length = detail.get("session_length", {})
     lines = [
-        f"[b]{detail['name']}[/b] ({detail['format']})",
-        detail.get("description", "") or "",
+        f"[b]{escape(detail['name'])}[/b] ({detail['format']})",
+        escape(detail.get("description", "") or ""),
         "",
         f"sessions  {s.get('total', 0):,}",
         f"  train   {s.get('train', 0):,}",
@@ -70,7 +72,8 @@ def top_items(detail: dict[str, Any]) -> str:
         return ""
     lines = ["[b u]most clicked in training[/]"]
     lines += [
-        f"{t['train_clicks']:>6,}  {t['title'] or t['item']} [dim]{t['item']}[/dim]" for t in top
+        f"{t['train_clicks']:>6,}  {escape(t['title'] or t['item'])} [dim]{escape(t['item'])}[/dim]"
+        for t in top
     ]
     return "\n".join(lines)
 
@@ -82,8 +85,8 @@ def hints_text(detail: dict[str, Any]) -> str:
         return ""
     lines = ["[b u]hints for ranking prompts[/]"]
     for model in dict.fromkeys(h["model"] for h in hints):
-        lines.append(f"[dim]by {model}[/dim]")
-        lines += [f"• {h['text']}" for h in hints if h["model"] == model]
+        lines.append(f"[dim]by {escape(model)}[/dim]")
+        lines += [f"• {escape(h['text'])}" for h in hints if h["model"] == model]
     return "\n".join(lines)
 
 
@@ -258,7 +261,7 @@ teacher recommender, which Select needs, then a student to distil.
         for row in message.rows:
             s = row["sessions"]
             table.add_row(
-                row["name"], row["format"], f"{s.get('train', 0):,}", f"{s.get('valid', 0):,}",
+                Text(row["name"]), row["format"], f"{s.get('train', 0):,}", f"{s.get('valid', 0):,}",
                 f"{s.get('test', 0):,}", f"{row['items']:,}", f"{row['items_with_titles']:,}",
                 f"{row['clicks']:,}", key=row["name"],
             )  # fmt: skip

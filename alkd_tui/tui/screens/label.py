@@ -14,6 +14,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.markup import escape
 from textual.message import Message
 from textual.widgets import Button, Input, Label, RichLog, Select, Static
 from textual.worker import get_current_worker
@@ -391,7 +392,7 @@ answered is stored), `ctrl+g` resumes it (the same job again; nothing answered i
         self.query_one(JobPanel).attach(job)
         state = "running" if is_running(job) else "finished"
         self.query_one("#lab-status", Static).update(
-            f"[b]{job.title}[/b] ({state}) · [dim]ctrl+t pause · ctrl+g resume[/dim]"
+            f"[b]{escape(job.title)}[/b] ({state}) · [dim]ctrl+t pause · ctrl+g resume[/dim]"
         )
         self.watch_answers(job)
 
@@ -427,15 +428,16 @@ answered is stored), `ctrl+g` resumes it (the same job again; nothing answered i
         status = self.query_one("#lab-status", Static)
         if message.outcome.state == "done":
             status.update(
-                f"[b]{message.job.title}[/b]: done · {result.get('answered', 0)} answered "
+                f"[b]{escape(message.job.title)}[/b]: done · {result.get('answered', 0)} answered "
                 f"({result.get('answered_now', 0)} now, {result.get('cached', 0)} before), "
                 f"{result.get('failed', 0)} failed, {result.get('pending', 0)} pending · press [b]4[/b] to review"
             )
         elif message.outcome.state == "interrupted":
-            status.update(f"[b]{message.job.title}[/b]: paused · [b]ctrl+g[/b] resumes")
+            status.update(f"[b]{escape(message.job.title)}[/b]: paused · [b]ctrl+g[/b] resumes")
         else:
             status.update(
-                f"[b]{message.job.title}[/b]: {message.outcome.state}: {message.outcome.error}"
+                f"[b]{escape(message.job.title)}[/b]: {message.outcome.state}: "
+                f"{escape(message.outcome.error or '')}"
             )
 
     def _teacher_probed(self, status: Any) -> None:

@@ -26,6 +26,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.markup import escape
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import (
@@ -87,7 +88,7 @@ def queue_row(e: QueueEntry) -> tuple[Any, ...]:
     parse = Text(e.parse_status or "-", style="" if e.parse_status == "ok" else "yellow")
     return (
         status,
-        e.session_key,
+        Text(e.session_key),
         parse,
         _num(e.top_score),
         _num(e.probability),
@@ -236,7 +237,7 @@ def render_raw(detail: dict[str, Any]) -> Group:
         "event", "action", "reviewer", "note", box=None, show_edge=False, header_style="bold"
     )
     for h in detail["history"]:
-        history.add_row(str(h["id"]), h["action"], h["reviewer"], h["note"])
+        history.add_row(str(h["id"]), h["action"], Text(h["reviewer"]), Text(h["note"]))
     notes = "; ".join(detail.get("parse_notes") or []) or "none"
     return Group(
         Text("prompt", style="bold underline"), Text(detail["prompt"] or "(none stored)"), Text(""),
@@ -281,7 +282,7 @@ class RankingEditor(WorkerFailures, ModalScreen[list[int] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="ranking-editor"):
-            yield Label(f"[b]Edit the ranking of session {self.detail['session_key']}[/b]")
+            yield Label(f"[b]Edit the ranking of session {escape(self.detail['session_key'])}[/b]")
             yield Static(
                 "[dim]ctrl+↑/↓ (or K/J) move · d/delete remove · tab to the candidates, enter adds one · "
                 "or type item ids below, enter adds them · ctrl+s save · esc cancel[/dim]"
@@ -312,7 +313,7 @@ class RankingEditor(WorkerFailures, ModalScreen[list[int] | None]):
         options.clear_options()
         options.add_options(
             [
-                Option(f"{n:>2}. {_title(i)}  [dim]{i['item']}[/dim]", id=str(n))
+                Option(f"{n:>2}. {escape(_title(i))}  [dim]{escape(i['item'])}[/dim]", id=str(n))
                 for n, i in enumerate(self.items, 1)
             ]
         )
@@ -331,7 +332,7 @@ class RankingEditor(WorkerFailures, ModalScreen[list[int] | None]):
         picker.clear_options()
         picker.add_options(
             [
-                Option(f"{_title(c)}  [dim]{c['item']}[/dim]", id=str(c["idx"]))
+                Option(f"{escape(_title(c))}  [dim]{escape(c['item'])}[/dim]", id=str(c["idx"]))
                 for c in self.unused_candidates()
             ]
         )
@@ -418,7 +419,7 @@ class RuleDialog(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="rule-dialog"):
-            yield Label(f"[b]Accept by rule[/b]: {self.scope}")
+            yield Label(f"[b]Accept by rule[/b]: {escape(self.scope)}")
             with RadioSet(id="rule"):
                 for n, (rule, text) in enumerate(RULES):
                     yield RadioButton(f"{rule}: {text}", value=n == 0, name=rule)
@@ -672,7 +673,7 @@ the top (`s` and `v` cycle them), or click a column header.
     def _show_empty(self) -> None:
         self.detail = None
         if self.data is not None and not self.entries:
-            text = f"[b]{self.data['name']}[/b] has no answered labels yet: label it in the Label area (key [b]3[/b])."
+            text = f"[b]{escape(self.data['name'])}[/b] has no answered labels yet: label it in the Label area (key [b]3[/b])."
         else:
             text = "No label matches this filter."
         self.query_one("#card-main", Static).update(text)

@@ -243,7 +243,7 @@ def describe_diff(diff: dict[str, Any]) -> Group:
         header_style="bold",
     )
     for key, (x, y) in diff["config"].items():
-        config.add_row(key, str(x), str(y))
+        config.add_row(Text(key), Text(str(x)), Text(str(y)))
     metrics = Table(
         "metric",
         f"run {a}",

@@ -9,10 +9,12 @@ import time
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.markup import escape
 from textual.message import Message
 from textual.widgets import Button, DataTable, Input, Label, ProgressBar, Select, Sparkline, Static
 
@@ -82,7 +84,7 @@ def fmt_float(value: float | None, digits: int = 4) -> str:
 def describe_preview(p: dict[str, Any]) -> str:
     """The preview's figures as text."""
     lines = [
-        f"[b]{p['strategy']}[/b] on {p['dataset']}: pool {p['pool_size']:,} training sessions"
+        f"[b]{p['strategy']}[/b] on {escape(p['dataset'])}: pool {p['pool_size']:,} training sessions"
         + (f", budget {p['budget']:,}" if p.get("budget") else ""),
     ]
     if p.get("k_star") is not None:
@@ -232,8 +234,8 @@ area's Train dialog for the one that is missing; once trained, it is listed here
         table.clear()
         for s in message.selections:
             table.add_row(
-                s["name"], s["dataset"], s["strategy"], f"{s['size']:,}", f"{s['pool_size']:,}",
-                "-" if s["k_star"] is None else f"{s['k_star']:,}", s["teacher_model"] or "",
+                Text(s["name"]), Text(s["dataset"]), s["strategy"], f"{s['size']:,}", f"{s['pool_size']:,}",
+                "-" if s["k_star"] is None else f"{s['k_star']:,}", Text(s["teacher_model"] or ""),
                 key=s["name"],
             )  # fmt: skip
 

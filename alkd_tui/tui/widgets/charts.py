@@ -93,7 +93,9 @@ class BarChart(Static):
         table.add_column(justify="right")
         for label, value in self.data:
             table.add_row(
-                label, Text(bar(value, high, self.bar_width), style=color), self.fmt.format(value)
+                Text(str(label)),
+                Text(bar(value, high, self.bar_width), style=color),
+                self.fmt.format(value),
             )
         if not self.data:
             table.add_row("", Text("no data", style="dim"), "")
