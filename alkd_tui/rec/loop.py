@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +47,24 @@ def epoch_seed(seed: int, epoch: int) -> int:
     return (seed * 1_000_003 + epoch * 7919 + 17) % (2**63 - 1)
 
 
+@contextmanager
+def deterministic_kernels() -> Iterator[None]:
+    """torch's deterministic kernels while the block runs (the previous setting after).
+
+    With more than one thread, the backward pass of advanced indexing (`weights[ids]`, which
+    accumulates into repeated rows) adds in an order that varies from run to run, so the same
+    seed gave different weights in two processes (the same metrics to four digits, not the
+    same checkpoint). The deterministic kernels cost no measurable time here
+    (docs/benchmarks.md)."""
+    enabled = torch.are_deterministic_algorithms_enabled()
+    warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    try:
+        yield
+    finally:
+        torch.use_deterministic_algorithms(enabled, warn_only=warn_only)
+
+
 def check_metric(metric: str) -> None:
     name, _, k = metric.partition("@")
     if name not in ("recall", "ndcg", "mrr") or k not in ("5", "10", "20"):
@@ -76,7 +95,35 @@ def run_epochs(
 
     `batches(epoch)` yields the epoch's batches (shuffled from the seed and epoch); `loss`
     turns one into a scalar. Without validation sessions the lowest training loss decides.
+    Runs with torch's deterministic kernels (`deterministic_kernels`): a seed gives the same
+    weights every time.
     """
+    with deterministic_kernels():
+        return _run_epochs(
+            model, batches=batches, n_batches=n_batches, loss=loss, valid=valid, epochs=epochs,
+            patience=patience, metric=metric, seed=seed, lr=lr, weight_decay=weight_decay,
+            report=report, resume=resume, on_epoch=on_epoch, name=name,
+        )  # fmt: skip
+
+
+def _run_epochs(
+    model: SessionRecommender,
+    *,
+    batches: Callable[[int], Iterable[Any]],
+    n_batches: int,
+    loss: Callable[[Any], torch.Tensor],
+    valid: Instances,
+    epochs: int,
+    patience: int,
+    metric: str,
+    seed: int,
+    lr: float,
+    weight_decay: float,
+    report: Reporter,
+    resume: TrainState | None,
+    on_epoch: Callable[[TrainState], None] | None,
+    name: str,
+) -> TrainResult:
     check_metric(metric)
     started = time.perf_counter()
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)

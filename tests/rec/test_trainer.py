@@ -136,3 +136,24 @@ def test_fused_cross_entropy_equals_torch_in_value_and_gradients(reuse_buffer: b
     assert session.grad is not None and items.grad is not None
     assert torch.allclose(session.grad / 2, ref_session.grad, atol=1e-5)  # type: ignore[arg-type]
     assert torch.allclose(items.grad / 2, ref_items.grad, atol=1e-5)  # type: ignore[arg-type]
+
+
+def test_the_same_seed_gives_identical_weights_with_two_threads() -> None:
+    """Not only the same metrics: the same weights, bit for bit. With two threads, the backward
+    pass of `vectors[targets]` (BPR with in-batch negatives, as the paper's teachers train)
+    accumulates repeated rows in a varying order unless torch's deterministic kernels are on,
+    which the epoch loop sees to."""
+    from alkd_tui.data.synthetic import synthetic_games
+
+    ds = synthetic_games(seed=3, n_sessions=3_000)
+    cfg = TrainConfig(architecture="fpmc", dim=100, loss="bpr", negatives="in-batch",
+                      batch_size=1024, lr=1e-2, epochs=2, patience=5, seed=1)  # fmt: skip
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        weights = [train_model(ds, cfg).model.state_dict() for _ in range(2)]
+    finally:
+        torch.set_num_threads(threads)
+    assert weights[0].keys() == weights[1].keys()
+    assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
+    assert not torch.are_deterministic_algorithms_enabled()  # the loop restores the setting
