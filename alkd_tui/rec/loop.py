@@ -98,77 +98,57 @@ def run_epochs(
     Runs with torch's deterministic kernels (`deterministic_kernels`): a seed gives the same
     weights every time.
     """
-    with deterministic_kernels():
-        return _run_epochs(
-            model, batches=batches, n_batches=n_batches, loss=loss, valid=valid, epochs=epochs,
-            patience=patience, metric=metric, seed=seed, lr=lr, weight_decay=weight_decay,
-            report=report, resume=resume, on_epoch=on_epoch, name=name,
-        )  # fmt: skip
-
-
-def _run_epochs(
-    model: SessionRecommender,
-    *,
-    batches: Callable[[int], Iterable[Any]],
-    n_batches: int,
-    loss: Callable[[Any], torch.Tensor],
-    valid: Instances,
-    epochs: int,
-    patience: int,
-    metric: str,
-    seed: int,
-    lr: float,
-    weight_decay: float,
-    report: Reporter,
-    resume: TrainState | None,
-    on_epoch: Callable[[TrainState], None] | None,
-    name: str,
-) -> TrainResult:
     check_metric(metric)
-    started = time.perf_counter()
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
-    state = resume or TrainState()
-    if resume is not None:
-        model.load_state_dict(resume.model)
-        optimizer.load_state_dict(resume.optimizer)
-    every = max(1, n_batches // 20)
-    progress = Task(report, name, epochs, "epochs")
-    progress.completed = state.epoch
-    for epoch in range(state.epoch, epochs):
-        epoch_start = time.perf_counter()
-        torch.manual_seed(epoch_seed(seed, epoch))
-        model.train()
-        total = 0.0
-        steps = 0
-        task = Task(report, f"epoch {epoch + 1}", n_batches, "batches")
-        for steps, batch in enumerate(batches(epoch), start=1):
-            optimizer.zero_grad(set_to_none=True)
-            value = loss(batch)
-            value.backward()
-            optimizer.step()
-            total += float(value.detach())
-            if steps % every == 0 or steps == n_batches:
-                task.advance(steps - task.completed, loss=total / steps)
-        task.end()
-        seconds = time.perf_counter() - epoch_start
-        mean_loss = total / max(steps, 1)
-        metrics = evaluate(model, valid) if len(valid) else {}
-        score = metrics.get(metric, -mean_loss)
-        record = {"epoch": epoch + 1, "loss": mean_loss, "valid": metrics, "train_seconds": seconds}
-        state.history.append(record)
-        if score > state.best_value or not state.best_model:
-            state.best_value, state.best_epoch, state.bad_epochs = score, epoch + 1, 0
-            state.best_model = copy.deepcopy(model.state_dict())
-        else:
-            state.bad_epochs += 1
-        state.epoch = epoch + 1
-        state.model = model.state_dict()
-        state.optimizer = optimizer.state_dict()
-        progress.advance(1, loss=mean_loss, **{f"valid {metric}": metrics.get(metric, 0.0)})
-        if on_epoch is not None:
-            on_epoch(state)
-        if state.bad_epochs >= patience:
-            break
-    progress.end(best_epoch=state.best_epoch)
-    model.load_state_dict(state.best_model)
-    return TrainResult(model, state.history, state.best_epoch, time.perf_counter() - started)
+    with deterministic_kernels():
+        started = time.perf_counter()
+        optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+        state = resume or TrainState()
+        if resume is not None:
+            model.load_state_dict(resume.model)
+            optimizer.load_state_dict(resume.optimizer)
+        every = max(1, n_batches // 20)
+        progress = Task(report, name, epochs, "epochs")
+        progress.completed = state.epoch
+        for epoch in range(state.epoch, epochs):
+            epoch_start = time.perf_counter()
+            torch.manual_seed(epoch_seed(seed, epoch))
+            model.train()
+            total = 0.0
+            steps = 0
+            task = Task(report, f"epoch {epoch + 1}", n_batches, "batches")
+            for steps, batch in enumerate(batches(epoch), start=1):
+                optimizer.zero_grad(set_to_none=True)
+                value = loss(batch)
+                value.backward()
+                optimizer.step()
+                total += float(value.detach())
+                if steps % every == 0 or steps == n_batches:
+                    task.advance(steps - task.completed, loss=total / steps)
+            task.end()
+            seconds = time.perf_counter() - epoch_start
+            mean_loss = total / max(steps, 1)
+            metrics = evaluate(model, valid) if len(valid) else {}
+            score = metrics.get(metric, -mean_loss)
+            record = {
+                "epoch": epoch + 1,
+                "loss": mean_loss,
+                "valid": metrics,
+                "train_seconds": seconds,
+            }
+            state.history.append(record)
+            if score > state.best_value or not state.best_model:
+                state.best_value, state.best_epoch, state.bad_epochs = score, epoch + 1, 0
+                state.best_model = copy.deepcopy(model.state_dict())
+            else:
+                state.bad_epochs += 1
+            state.epoch = epoch + 1
+            state.model = model.state_dict()
+            state.optimizer = optimizer.state_dict()
+            progress.advance(1, loss=mean_loss, **{f"valid {metric}": metrics.get(metric, 0.0)})
+            if on_epoch is not None:
+                on_epoch(state)
+            if state.bad_epochs >= patience:
+                break
+        progress.end(best_epoch=state.best_epoch)
+        model.load_state_dict(state.best_model)
+        return TrainResult(model, state.history, state.best_epoch, time.perf_counter() - started)
