@@ -58,6 +58,7 @@ from alkd_tui.pipeline.views import (
     student_top_k,
 )
 from alkd_tui.tui.screens.base import AreaScreen, PaletteCommand, WorkerFailures
+from alkd_tui.tui.widgets.dialogs import FormDialog
 from alkd_tui.tui.widgets.form import FormInput, FormSelect
 from alkd_tui.tui.widgets.windowed_table import WindowedTable
 
@@ -399,13 +400,13 @@ class RankingEditor(WorkerFailures, ModalScreen[list[int] | None]):
         self.dismiss(None)
 
 
-class RuleDialog(ModalScreen[str | None]):
+class RuleDialog(FormDialog[str | None]):
     """Choose the rule of a bulk accept, and confirm it."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "ctrl+s",
-            "accept",
+            "submit",
             "Accept all",
             id="bulk.accept",
             tooltip="Accept every pending label that meets the rule",
@@ -427,26 +428,15 @@ class RuleDialog(ModalScreen[str | None]):
                 "[dim]Each acceptance is a review event (reviewer 'policy'); undo works label by label.[/dim]"
             )
             with Horizontal(classes="buttons"):
-                yield Button("Accept all (ctrl+s)", variant="warning", id="rule-go")
-                yield Button("Cancel (esc)", id="rule-cancel")
+                yield Button(
+                    "Accept all (ctrl+s)", variant="warning", id="rule-go", classes="submit"
+                )
+                yield Button("Cancel (esc)", id="rule-cancel", classes="cancel")
 
-    def _rule(self) -> str:
+    def arguments(self) -> str:
+        """The chosen rule."""
         pressed = self.query_one(RadioSet).pressed_button
         return pressed.name if pressed is not None and pressed.name else "parsed"
-
-    def action_accept(self) -> None:
-        self.dismiss(self._rule())
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-    @on(Button.Pressed, "#rule-go")
-    def _go(self) -> None:
-        self.action_accept()
-
-    @on(Button.Pressed, "#rule-cancel")
-    def _cancel(self) -> None:
-        self.action_cancel()
 
 
 class ReviewScreen(AreaScreen):

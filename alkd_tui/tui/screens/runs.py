@@ -26,6 +26,7 @@ from alkd_tui.pipeline.selection import list_selections
 from alkd_tui.tui.jobs import Job, interrupt, is_running, list_jobs, start_job
 from alkd_tui.tui.screens.base import AreaScreen, PaletteCommand
 from alkd_tui.tui.screens.train import TrainDialog
+from alkd_tui.tui.widgets.dialogs import FormDialog
 from alkd_tui.tui.widgets.form import Form, FormInput, FormSelect
 from alkd_tui.tui.widgets.job_panel import JobPanel
 from alkd_tui.tui.widgets.windowed_table import WindowedTable
@@ -279,7 +280,7 @@ class DiffScreen(ModalScreen[None]):
                 yield Static(describe_diff(self.diff))
 
 
-class DistillDialog(ModalScreen[dict[str, Any] | None]):
+class DistillDialog(FormDialog[dict[str, Any] | None]):
     """Student, selection and loss options of an `alkd distill` job."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -327,15 +328,14 @@ class DistillDialog(ModalScreen[dict[str, Any] | None]):
                     "force: distil again even if this exact job finished", id="dis-force"
                 )
             with Horizontal(classes="buttons"):
-                yield Button("Distil (ctrl+s)", variant="primary", id="dis-go")
-                yield Button("Cancel (esc)", id="dis-cancel")
+                yield Button("Distil (ctrl+s)", variant="primary", id="dis-go", classes="submit")
+                yield Button("Cancel (esc)", id="dis-cancel", classes="cancel")
 
-    def action_submit(self) -> None:
+    def arguments(self) -> dict[str, Any]:
         student = self.query_one("#dis-student", Select).value
         selection = self.query_one("#dis-selection", Select).value
         if student is Select.NULL or selection is Select.NULL:
-            self.notify("choose a student and a selection", severity="warning")
-            return
+            raise ValueError("choose a student and a selection")
         args = ["distill", "--student", str(student), "--selection", str(selection),
                 "--weighting", str(self.query_one("#dis-weighting", Select).value),
                 "--negatives", str(self.query_one("#dis-negatives", Select).value)]  # fmt: skip
@@ -347,21 +347,10 @@ class DistillDialog(ModalScreen[dict[str, Any] | None]):
             args.append("--soft")
         if self.query_one("#dis-force", Checkbox).value:
             args.append("--force")
-        self.dismiss({"args": args, "title": f"distil {student} on {selection}"})
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-    @on(Button.Pressed, "#dis-go")
-    def _go(self) -> None:
-        self.action_submit()
-
-    @on(Button.Pressed, "#dis-cancel")
-    def _cancel(self) -> None:
-        self.action_cancel()
+        return {"args": args, "title": f"distil {student} on {selection}"}
 
 
-class RunDialog(ModalScreen[dict[str, Any] | None]):
+class RunDialog(FormDialog[dict[str, Any] | None]):
     """An `alkd run`: a TOML configuration (or the default) and `--set` overrides."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -387,28 +376,17 @@ class RunDialog(ModalScreen[dict[str, Any] | None]):
                 "teacher recommender (no LLM); auto asks Ollama, else the local compatibility server.[/dim]"
             )
             with Horizontal(classes="buttons"):
-                yield Button("Run (ctrl+s)", variant="primary", id="run-go")
-                yield Button("Cancel (esc)", id="run-cancel")
+                yield Button("Run (ctrl+s)", variant="primary", id="run-go", classes="submit")
+                yield Button("Cancel (esc)", id="run-cancel", classes="cancel")
 
-    def action_submit(self) -> None:
+    def arguments(self) -> dict[str, Any]:
         args = ["run"]
         config = self.query_one("#run-config", Input).value.strip()
         if config:
             args.append(config)
         for item in self.query_one("#run-set", Input).value.split():
             args += ["--set", item]
-        self.dismiss({"args": args, "title": "alkd run " + " ".join(args[1:])})
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-    @on(Button.Pressed, "#run-go")
-    def _go(self) -> None:
-        self.action_submit()
-
-    @on(Button.Pressed, "#run-cancel")
-    def _cancel(self) -> None:
-        self.action_cancel()
+        return {"args": args, "title": "alkd run " + " ".join(args[1:])}
 
 
 class RunsScreen(AreaScreen):
