@@ -287,9 +287,9 @@ teacher recommender, which Select needs, then a student to distil.
             keys.pop(0)
         self.query_one("#lengths", BarChart).plot([(k, histogram[k]) for k in keys])
         self.query_one("#top-items", Static).update(top_items(detail))
-        hints = self.query_one("#dataset-hints", Static)
-        hints.update(hints_text(detail))
-        hints.display = any(h["in_use"] for h in detail.get("hints", []))
+        hints, text = self.query_one("#dataset-hints", Static), hints_text(detail)
+        hints.update(text)
+        hints.display = bool(text)
 
     def action_import(self) -> None:
         self.app.push_screen(ImportDialog(), self._start_import)
