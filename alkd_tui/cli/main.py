@@ -23,7 +23,7 @@ from alkd_tui.cli.models import eval_, models_app, train
 from alkd_tui.cli.review import review_app
 from alkd_tui.cli.run import run, runs_app
 from alkd_tui.cli.select import select_, selections_app
-from alkd_tui.cli.state import CliState
+from alkd_tui.cli.state import CliState, current_db_path, set_current
 from alkd_tui.cli.teacher import teacher_app
 from alkd_tui.errors import AlkdError, ExitCode
 from alkd_tui.paths import DB_ENV, default_db_path
@@ -79,6 +79,7 @@ def _global_options(
 ) -> None:
     """Active LLM-based knowledge distillation for session-based recommendation."""
     ctx.obj = CliState(db_path=db.expanduser() if db else default_db_path())
+    set_current(ctx.obj)
     ctx.call_on_close(ctx.obj.close)
 
 
@@ -112,6 +113,11 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return ExitCode.OK
     except Exception as exc:
+        from alkd_tui.store.failures import describe
+
+        problem = describe(exc, current_db_path())
+        if problem is not None:  # locked, full, damaged: one line, never the SQL
+            return _fail(problem.message, problem.exit_code)
         if os.environ.get("ALKD_DEBUG"):
             raise
         return _fail(

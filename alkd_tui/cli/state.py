@@ -29,6 +29,20 @@ class CliState:
             self._store = None
 
 
+_current: CliState | None = None
+
+
+def set_current(cli_state: CliState) -> None:
+    """Remember the running command's state (its database path names the database in errors)."""
+    global _current
+    _current = cli_state
+
+
+def current_db_path() -> Path | None:
+    """The running command's database path, once its global options were read."""
+    return None if _current is None else _current.db_path
+
+
 def state(ctx: typer.Context) -> CliState:
     """The `CliState` of the running command."""
     obj = ctx.find_root().obj

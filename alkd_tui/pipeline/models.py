@@ -21,6 +21,7 @@ from alkd_tui.pipeline.datasets import get_dataset
 from alkd_tui.pipeline.runs import finish_run, start_run
 from alkd_tui.progress import Reporter, silent
 from alkd_tui.store import Dataset, RecModel, Store, utcnow
+from alkd_tui.store.failures import describe as describe_failure
 
 if TYPE_CHECKING:
     from alkd_tui.data.canonical import SessionDataset
@@ -36,6 +37,11 @@ SPLITS = ("train", "valid", "test")
 def files_dir(store: Store) -> Path:
     """Where large files of this store live: `<db name>.files/` beside the database."""
     return store.path.parent / f"{store.path.name}.files"
+
+
+def resume_file(store: Store, model_id: int | None) -> Path:
+    """Where an unfinished training of model `model_id` keeps its resumable state."""
+    return files_dir(store) / "models" / f"{model_id}.resume.safetensors"
 
 
 def _summary(row: RecModel) -> dict[str, Any]:
@@ -127,9 +133,7 @@ def produce_model(
 ) -> dict[str, Any]:
     """Run `fit` for `job`, or reuse the finished model of an identical job (unless `force`),
     or resume an interrupted one from its last epoch; store the checkpoint and metrics."""
-    import torch
-
-    from alkd_tui.rec.checkpoint import save_atomic, save_checkpoint
+    from alkd_tui.rec.checkpoint import load_state, save_checkpoint, save_state
     from alkd_tui.rec.loop import TrainState
 
     digest = job.digest()
@@ -149,11 +153,9 @@ def produce_model(
         and not force
     ):
         row = previous
-        resume_path = files_dir(store) / "models" / f"{row.id}.resume.pt"
+        resume_path = resume_file(store, row.id)
         if resume_path.is_file():
-            resume_state = TrainState(
-                **torch.load(resume_path, map_location="cpu", weights_only=False)
-            )
+            resume_state = TrainState(**load_state(resume_path))
     else:
         with store.session() as orm:
             if (
@@ -176,31 +178,29 @@ def produce_model(
     run_config = {"dataset": job.dataset.name, "role": job.role, "model": row.name, **job.config}
     run_id = start_run(store, job.kind, row.name, run_config, job.seed)
     _set(store, row.id, status="training", run_id=run_id)
-    resume_path = files_dir(store) / "models" / f"{row.id}.resume.pt"
+    resume_path = resume_file(store, row.id)
 
     def on_epoch(state: TrainState) -> None:
-        save_atomic(state.__dict__, resume_path)
+        save_state(state.__dict__, resume_path)
 
+    checkpoint = files_dir(store) / "models" / f"{row.id}.safetensors"
     try:
         result = fit(ds, resume_state, on_epoch)
+        sha = save_checkpoint(result.model, job.rebuild, checkpoint)
+        metrics = model_metrics(result.model, ds, job.max_len)
     except KeyboardInterrupt:
-        _set(store, row.id, status="interrupted")
-        finish_run(store, run_id, "interrupted")
+        _close_unfinished(store, row.id, run_id, "interrupted")
         raise
     except BadInputError:
-        _set(store, row.id, status="failed")
-        finish_run(store, run_id, "failed", error="bad input")
+        _close_unfinished(store, row.id, run_id, "failed", "bad input")
         raise
     except Exception as exc:
-        _set(store, row.id, status="failed")
-        finish_run(store, run_id, "failed", error=f"{type(exc).__name__}: {exc}")
-        raise StepFailedError(
-            f"{job.kind} of {row.name} failed: {type(exc).__name__}: {exc}"
-        ) from exc
-
-    checkpoint = files_dir(store) / "models" / f"{row.id}.pt"
-    sha = save_checkpoint(result.model, job.rebuild, checkpoint)
-    metrics = model_metrics(result.model, ds, job.max_len)
+        message = f"{type(exc).__name__}: {exc}"
+        _close_unfinished(store, row.id, run_id, "failed", message)
+        problem = describe_failure(exc, store.path)
+        if problem is not None:  # a full disk: the store's own one line
+            raise problem from exc
+        raise StepFailedError(f"{job.kind} of {row.name} failed: {message}") from exc
     metrics["training"] = {
         "best_epoch": result.best_epoch,
         "epochs": len(result.history),
@@ -271,6 +271,19 @@ def train_recommender(
         return train_model(ds, cfg, report=report, resume=resume, on_epoch=on_epoch)
 
     return produce_model(store, job, fit, name=name, force=force)
+
+
+def _close_unfinished(
+    store: Store, model_id: int | None, run_id: int, status: str, error: str | None = None
+) -> None:
+    """Record a training that stopped early: the model resumes from its last epoch's state
+    next time. Best effort: where the database itself cannot be written (a full disk), the
+    model shows as interrupted once its process is gone (`pipeline.runs`)."""
+    try:
+        _set(store, model_id, status=status)
+        finish_run(store, run_id, status, error=error)
+    except Exception:  # the failure that stopped the training is the one to report
+        pass
 
 
 def dataset_name(store: Store, row: RecModel) -> str:

@@ -14,11 +14,10 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from alkd_tui.errors import BadInputError, NotFoundError
+from alkd_tui.errors import AlkdError, BadInputError, NotFoundError
 from alkd_tui.pipeline import review
 from alkd_tui.pipeline.label_use import selection_labels_sql
 from alkd_tui.pipeline.selection import get_selection
@@ -41,6 +40,14 @@ def open_database(path: str | Path) -> Store:
     """The store at `path` (created, or its schema upgraded, as it opens): what a face reads
     these views from; close it when done."""
     return open_store(path)
+
+
+def database_failure(error: BaseException, store: Store) -> AlkdError | None:
+    """What a failure a face met means when the database caused it (locked by another
+    program, disk full, damaged), as one line; None when it is something else."""
+    from alkd_tui.store.failures import describe
+
+    return describe(error, store.path)
 
 
 def dataset_formats() -> list[dict[str, Any]]:
@@ -435,13 +442,21 @@ def teacher_models(store: Store) -> list[str]:
 _model_lock = threading.Lock()
 
 
-@lru_cache(maxsize=4)
-def _trained(db: str, name: str, sha: str | None) -> Any:
+_trained_cache: dict[tuple[str, str, str | None], Any] = {}
+
+
+def _trained(store: Store, name: str, sha: str | None) -> Any:
+    """The trained model `name` of `store`, loaded once (the last few are kept). Loaded through
+    the store already open: opening the database a second time in this process is what must
+    never happen outside SQLite (see `alkd_tui.store.engine`)."""
     from alkd_tui.pipeline.models import get_model, load_trained
 
-    del sha  # part of the cache key: a retrained model under the same name is loaded anew
-    with open_store(db) as store:
-        return load_trained(store, get_model(store, name))
+    key = (str(store.path), name, sha)  # a retrained model under the same name is loaded anew
+    if key not in _trained_cache:
+        while len(_trained_cache) >= 4:
+            _trained_cache.pop(next(iter(_trained_cache)))
+        _trained_cache[key] = load_trained(store, get_model(store, name))
+    return _trained_cache[key]
 
 
 def student_top_k(
@@ -465,7 +480,7 @@ def student_top_k(
     if found is None:
         raise NotFoundError(f"no session {session_index} in the dataset of model {row.name!r}")
     with _model_lock:
-        net = _trained(str(store.path), row.name, row.checkpoint_sha256)
+        net = _trained(store, row.name, row.checkpoint_sha256)
     items = np.asarray(unpack_items(found[0]), dtype=np.int32)
     n_items = int(found[2])
     one = SessionDataset(

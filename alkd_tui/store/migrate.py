@@ -62,21 +62,17 @@ def current_revision(engine: Engine) -> str | None:
     return None if row is None else str(row[0])
 
 
-def upgrade_to_head(engine: Engine) -> tuple[str | None, str]:
-    """Bring the database at `engine` to the newest schema; returns (before, after).
-
-    Refuses, changing nothing, a database written by a newer alkd (`SchemaTooNewError`)
-    and a non-empty database that alkd did not create (`StoreError`).
-    """
+def check_schema(engine: Engine) -> str | None:
+    """The database's schema revision, after refusing (reading only) a database this alkd
+    must not change: one written by a newer alkd (`SchemaTooNewError`) and a non-empty one
+    that alkd did not create (`StoreError`)."""
     before = current_revision(engine)
     if before == HEAD_REVISION:
-        return before, before
-    from alembic import command
+        return before
     from alembic.script import ScriptDirectory
 
     script = ScriptDirectory.from_config(alembic_config())
     head = script.get_current_head()
-    assert head is not None
     where = engine.url.database
     if before is None:
         tables = set(inspect(engine).get_table_names()) - {"alembic_version"}
@@ -84,17 +80,28 @@ def upgrade_to_head(engine: Engine) -> tuple[str | None, str]:
             raise StoreError(
                 f"{where} is a SQLite database that alkd did not create (tables: {', '.join(sorted(tables)[:5])})"
             )
-    elif before == head:
-        return before, head
-    else:
-        known = {rev.revision for rev in script.walk_revisions()}
-        if before not in known:
-            raise SchemaTooNewError(
-                f"{where} has schema revision {before}, which this alkd does not know (it knows "
-                f"up to {head}): the database was written by a newer alkd; upgrade alkd to use it"
-            )
+    elif before != head and before not in {rev.revision for rev in script.walk_revisions()}:
+        raise SchemaTooNewError(
+            f"{where} has schema revision {before}, which this alkd does not know (it knows "
+            f"up to {head}): the database was written by a newer alkd; upgrade alkd to use it"
+        )
+    return before
+
+
+def upgrade_to_head(engine: Engine) -> tuple[str | None, str]:
+    """Bring the database at `engine` to the newest schema; returns (before, after).
+
+    Refuses, changing nothing, what `check_schema` refuses. The upgrade is one write
+    transaction (`writer`: the integrity check first, then the write lock)."""
+    before = check_schema(engine)
+    if before == HEAD_REVISION:
+        return before, before
+    from alembic import command
+
+    from alkd_tui.store.engine import writer
+
     config = alembic_config()
-    with engine.begin() as conn:
+    with writer(engine).begin() as conn:
         config.attributes["connection"] = conn
         command.upgrade(config, "head")
-    return before, head
+    return before, head_revision()

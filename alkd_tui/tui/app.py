@@ -33,7 +33,7 @@ from alkd_tui.pipeline.teacher_server import (
     probe_server,
     teacher_host,
 )
-from alkd_tui.pipeline.views import open_database, train_choices
+from alkd_tui.pipeline.views import database_failure, open_database, train_choices
 from alkd_tui.tui.commands import AlkdCommands
 from alkd_tui.tui.heap import SETTLE_S, HeapKeeper
 from alkd_tui.tui.screens.audit import AuditScreen
@@ -215,6 +215,8 @@ class AlkdApp(App[None]):
             return
         error = worker.error
         self.last_error = error
+        if not isinstance(error, AlkdError):
+            error = database_failure(error, self.store) or error
         if isinstance(error, AlkdError):
             self.notify(str(error), title="error", severity="error", timeout=10)
             return

@@ -112,7 +112,9 @@ def test_a_database_that_cannot_be_used_is_exit_3(alkd, tmp_path: Path) -> None:
     bad.write_text("not sqlite")
     result = alkd("data", "list", db=bad)
     assert result.code == 3
-    assert result.err.strip() == f"alkd: error: {bad} is not a SQLite database"
+    assert result.err.strip() == (
+        f"alkd: error: database {bad} is not a SQLite database (or its first page is damaged)"
+    )
 
 
 def test_usage_errors_are_exit_2(alkd) -> None:  # type: ignore[no-untyped-def]

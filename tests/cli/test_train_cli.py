@@ -68,20 +68,20 @@ def test_an_identical_model_is_reused_not_retrained(alkd, toy: str) -> None:  # 
 def test_an_interrupted_training_resumes_where_it_stopped(
     alkd, toy: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # type: ignore[no-untyped-def]
-    real_save = checkpoints.save_atomic
+    real_save = checkpoints.save_state
 
     def save_then_interrupt(state: dict, path: Path) -> None:  # type: ignore[type-arg]
         real_save(state, path)
         if state["epoch"] == 2:
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(checkpoints, "save_atomic", save_then_interrupt)
+    monkeypatch.setattr(checkpoints, "save_state", save_then_interrupt)
     interrupted = alkd("train", "--dataset", toy, "--model", "narm", *FAST)
     assert interrupted.code == 130 and "interrupted" in interrupted.err
     shown = json.loads(alkd("models", "show", "walk-narm-student-d8-s0", "--json").out)
     assert shown["status"] == "interrupted"
 
-    monkeypatch.setattr(checkpoints, "save_atomic", real_save)
+    monkeypatch.setattr(checkpoints, "save_state", real_save)
     resumed = json.loads(alkd("train", "--dataset", toy, "--model", "narm", *FAST, "--json").out)
     assert resumed["model"] == shown["model"] and resumed["status"] == "done"
     assert [h["epoch"] for h in resumed["history"]] == [1, 2, 3]

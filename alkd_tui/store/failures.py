@@ -1,0 +1,75 @@
+"""What a database failure means, in one line: locked, full, damaged, not a database.
+
+SQLite reports these as exceptions whose text is a short phrase ("database is locked");
+SQLAlchemy wraps them with the SQL and its parameters. `describe` turns any of them into
+one `StoreError` line naming the database, so neither face ever prints the SQL.
+"""
+
+from __future__ import annotations
+
+import errno
+import sqlite3
+from pathlib import Path
+
+from alkd_tui.errors import StoreError
+
+#: What each SQLite phrase means for the user (the phrase, the sentence after the path).
+_MEANINGS = (
+    ("database is locked", "is locked by another program (waited {wait:g} s); try again when it is done"),
+    ("database table is locked", "is locked by another program (waited {wait:g} s); try again when it is done"),
+    ("database or disk is full", "cannot be written: the disk is full; free some space and run the command again"),
+    ("disk i/o error", "cannot be read or written (disk I/O error); check the disk and the file's permissions"),
+    ("file is not a database", "is not a SQLite database (or its first page is damaged)"),
+    ("file is encrypted", "is not a SQLite database (or its first page is damaged)"),
+    ("readonly database", "is read-only: alkd cannot write it"),
+    ("unable to open database file", "cannot be opened (check the folder exists and is writable)"),
+)  # fmt: skip
+
+
+def damaged(path: str | Path | None, detail: str) -> StoreError:
+    """The one line for a database that is damaged (found before anything was written)."""
+    return StoreError(
+        f"database {path} is damaged ({detail[:200]}); nothing was written: restore it from a "
+        f"copy, or try `sqlite3 {path} .recover`"
+    )
+
+
+def sqlite_error(exc: BaseException) -> sqlite3.Error | None:
+    """The sqlite3 error inside `exc` (itself, or what SQLAlchemy wrapped), or None."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, sqlite3.Error):
+            return current
+        orig = getattr(current, "orig", None)
+        if isinstance(orig, sqlite3.Error):
+            return orig
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def describe(
+    exc: BaseException, path: str | Path | None, wait_s: float = 10.0
+) -> StoreError | None:
+    """One line for a database failure (None when `exc` is not one).
+
+    A full disk met while writing a file beside the database (a checkpoint) is one too."""
+    where = f"database {path}" if path is not None else "the database"
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        name = exc.filename or where
+        return StoreError(
+            f"cannot write {name}: the disk is full; free some space and run the command again"
+        )
+    error = sqlite_error(exc)
+    if error is None:
+        return None
+    text = str(error).lower()
+    if "malformed" in text:
+        return damaged(path, str(error))
+    for phrase, meaning in _MEANINGS:
+        if phrase in text:
+            return StoreError(f"{where} {meaning.format(wait=wait_s)}")
+    return StoreError(
+        f"{where}: {str(error).splitlines()[0] if str(error) else type(error).__name__}"
+    )
