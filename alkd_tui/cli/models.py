@@ -181,9 +181,9 @@ def show(
     json: JsonOpt = False,
 ) -> None:
     """Show a model: its config, status, checkpoint and metrics."""
-    from alkd_tui.pipeline.models import _summary, get_model
+    from alkd_tui.pipeline.models import show_model
 
-    data = _summary(get_model(state(ctx).store(), model))
+    data = show_model(state(ctx).store(), model)
 
     def human() -> None:
         err.print(

@@ -125,7 +125,7 @@ def list_datasets(store: Store) -> list[dict[str, Any]]:
     """Every dataset in the store, oldest first, with its split sizes and counts."""
     from sqlmodel import select
 
-    with store.session() as orm:
+    with store.reading() as orm:
         return [_summary(row, full=False) for row in orm.exec(select(Dataset).order_by(Dataset.id))]
 
 
@@ -133,7 +133,7 @@ def get_dataset(store: Store, name: str) -> Dataset:
     """The dataset row called `name` (or with that id), or a `NotFoundError`."""
     from sqlmodel import select
 
-    with store.session() as orm:
+    with store.reading() as orm:
         row = orm.exec(select(Dataset).where(Dataset.name == name)).first()
         if row is None and name.isdigit():
             row = orm.get(Dataset, int(name))

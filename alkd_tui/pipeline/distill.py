@@ -68,7 +68,7 @@ def distill_student(
             f"selection {sel.name!r} and model {student_row.name!r} belong to different datasets"
         )
     teacher_model, labels = accepted_labels(store, sel.id, sel.name, teacher)
-    with store.session() as orm:
+    with store.reading() as orm:
         ds_row = orm.get(Dataset, sel.dataset_id)
     assert ds_row is not None
     train_config = dict(student_row.config.get("train", {}))

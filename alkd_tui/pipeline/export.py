@@ -143,7 +143,7 @@ def review_rows(store: Store) -> list[dict[str, Any]]:
 
 def run_rows(store: Store) -> list[dict[str, Any]]:
     """Every run as stored: config, environment, steps (with their results) and figures."""
-    with store.session() as orm:
+    with store.reading() as orm:
         runs = list(orm.exec(select(Run).order_by(Run.id)))
     return [
         {
@@ -251,7 +251,7 @@ def import_runs(store: Store, path: Path) -> dict[str, int]:
     records = _read_run_records(path)
     kinds = sorted({str(r["kind"]) for r in records})
     present: dict[tuple[str, str, str, str], int] = {}
-    with store.session() as orm:
+    with store.reading() as orm:
         for row in orm.exec(select(Run).where(Run.kind.in_(kinds))):  # type: ignore[attr-defined]
             present.setdefault(run_key(row.kind, row.name, row.started_at, row.config), row.id)  # type: ignore[arg-type]
     imported = 0

@@ -224,7 +224,7 @@ def list_hints(store: Store, dataset: str, model: str | None = None) -> dict[str
     """The stored hints of `dataset` (by one LLM, if given), oldest first, with their requests;
     `--hints` uses each model's latest set."""
     ds_row = get_dataset(store, dataset)
-    with store.session() as orm:
+    with store.reading() as orm:
         query = select(Hint).where(Hint.dataset_id == ds_row.id)
         if model is not None:
             query = query.where(Hint.model_name == model)

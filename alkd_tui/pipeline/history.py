@@ -7,11 +7,12 @@ from typing import Any
 from sqlmodel import select
 
 from alkd_tui.errors import NotFoundError
+from alkd_tui.pipeline.runs import shown_status
 from alkd_tui.store import Run, RunMetric, Store
 
 
 def _get(store: Store, run_id: str) -> Run:
-    with store.session() as orm:
+    with store.reading() as orm:
         run = orm.get(Run, int(run_id)) if str(run_id).isdigit() else None
     if run is None:
         raise NotFoundError(f"no run {run_id!r} in {store.path} (see `alkd runs list`)")
@@ -20,15 +21,15 @@ def _get(store: Store, run_id: str) -> Run:
 
 def list_runs(store: Store, kind: str | None = None) -> list[dict[str, Any]]:
     """Every run (of `kind`, if given), newest first."""
-    with store.session() as orm:
+    with store.reading() as orm:
         query = select(Run).order_by(Run.id.desc())  # type: ignore[union-attr]
         if kind is not None:
             query = query.where(Run.kind == kind)
         runs = list(orm.exec(query))
     return [
         {
-            "run": r.id, "kind": r.kind, "name": r.name, "status": r.status, "seed": r.seed, "error": r.error,
-            "parent": r.parent_id,
+            "run": r.id, "kind": r.kind, "name": r.name, "status": shown_status(r.status, r.owner), "seed": r.seed,
+            "error": r.error, "parent": r.parent_id,
             "started_at": r.started_at.isoformat(timespec="seconds"),
             "finished_at": r.finished_at.isoformat(timespec="seconds") if r.finished_at else None,
             "seconds": round((r.finished_at - r.started_at).total_seconds(), 3) if r.finished_at else None,
@@ -38,7 +39,7 @@ def list_runs(store: Store, kind: str | None = None) -> list[dict[str, Any]]:
 
 
 def _metrics(store: Store, run_id: int) -> list[dict[str, Any]]:
-    with store.session() as orm:
+    with store.reading() as orm:
         rows = orm.exec(select(RunMetric).where(RunMetric.run_id == run_id).order_by(RunMetric.id))
         return [{"step": m.step, "split": m.split, "name": m.name, "value": m.value} for m in rows]
 
@@ -52,7 +53,8 @@ def show_run(store: Store, run_id: str) -> dict[str, Any]:
 
         return {**run_summary(store, run.id), "metrics": _metrics(store, run.id)}
     return {
-        "run": run.id, "kind": run.kind, "name": run.name, "status": run.status, "error": run.error, "seed": run.seed,
+        "run": run.id, "kind": run.kind, "name": run.name, "status": shown_status(run.status, run.owner),
+        "error": run.error, "seed": run.seed,
         "started_at": run.started_at.isoformat(timespec="seconds"),
         "finished_at": run.finished_at.isoformat(timespec="seconds") if run.finished_at else None,
         "config": run.config, "env": run.env, "steps": run.steps, "metrics": _metrics(store, run.id),

@@ -49,7 +49,7 @@ def _hints(
     """The hints `model_name` wrote for the dataset (its latest set, or the set of hints
     request `request_id`, in order), for `--hints`; a clear line where there are none
     (`alkd teacher hints` makes them)."""
-    with store.session() as orm:
+    with store.reading() as orm:
         query = select(Hint).where(Hint.dataset_id == dataset_id, Hint.model_name == model_name)
         if request_id is not None:
             query = query.where(Hint.request_id == request_id)
@@ -77,6 +77,7 @@ def make_teacher(
     timeout: float,
     tr_model: str | None = None,
     keep_alive: str | int | float | None = "10m",
+    max_answer_chars: int | None = None,
 ) -> Teacher:
     """The teacher backend the options describe (nothing is contacted yet)."""
     if backend == "ollama":
@@ -92,6 +93,7 @@ def make_teacher(
             model,
             timeout=timeout,
             keep_alive=keep_alive,
+            max_answer_chars=max_answer_chars,
         )
     if backend == "replay":
         from alkd_tui.teacher.backends.replay import ReplayTeacher
@@ -191,7 +193,7 @@ def label_selection(
         raise BadInputError(f"--teacher {backend!r}: use {', '.join(BACKENDS)}")
     sel = get_selection(store, selection)
     assert sel.id is not None
-    with store.session() as orm:
+    with store.reading() as orm:
         ds_row = orm.get(Dataset, sel.dataset_id)
     assert ds_row is not None and ds_row.id is not None
     if candidates_from is None and sel.teacher_model_id is not None and backend != "replay":
@@ -203,7 +205,7 @@ def label_selection(
         raise BadInputError("--teacher tr needs --candidates-from MODEL (the teacher recommender)")
     teacher = make_teacher(
         backend, model=model, file=file, hosts=hosts, timeout=opts.timeout, tr_model=tr_name,
-        keep_alive=opts.keep_alive,
+        keep_alive=opts.keep_alive, max_answer_chars=opts.max_answer_chars,
     )  # fmt: skip
     info = teacher.describe()
     members = selection_sessions(store, sel.id)
@@ -253,6 +255,7 @@ def label_selection(
         "sent": state.sent,
         "answered_now": state.answered,
         "failed_now": state.failed,
+        "elsewhere": dict(state.elsewhere),
         "unanswerable": unanswerable,
         "budget_exhausted": len(todo) > state.answered + state.failed,
         "run": run_id,

@@ -18,9 +18,9 @@ from alkd_tui.config import build
 from alkd_tui.data import load_dataset
 from alkd_tui.errors import BadInputError, NotFoundError, StepFailedError
 from alkd_tui.pipeline.datasets import get_dataset
-from alkd_tui.pipeline.runs import finish_run, start_run
+from alkd_tui.pipeline.runs import finish_run, shown_status, start_run
 from alkd_tui.progress import Reporter, silent
-from alkd_tui.store import Dataset, RecModel, Store, utcnow
+from alkd_tui.store import Dataset, RecModel, Run, Store, utcnow
 from alkd_tui.store.failures import describe as describe_failure
 
 if TYPE_CHECKING:
@@ -64,7 +64,7 @@ def _summary(row: RecModel) -> dict[str, Any]:
 
 def get_model(store: Store, name: str) -> RecModel:
     """The model called `name` (or with that id), or a `NotFoundError`."""
-    with store.session() as orm:
+    with store.reading() as orm:
         row = orm.exec(select(RecModel).where(RecModel.name == name)).first()
         if row is None and name.isdigit():
             row = orm.get(RecModel, int(name))
@@ -75,11 +75,29 @@ def get_model(store: Store, name: str) -> RecModel:
 
 def list_models(store: Store, dataset: str | None = None) -> list[dict[str, Any]]:
     """Every model (of `dataset`, if given), oldest first."""
-    with store.session() as orm:
+    with store.reading() as orm:
         query = select(RecModel).order_by(RecModel.id)
         if dataset is not None:
             query = query.where(RecModel.dataset_id == get_dataset(store, dataset).id)
-        return [_summary(row) for row in orm.exec(query)]
+        rows = list(orm.exec(query))
+        return [{**_summary(row), "status": _status(orm, row)} for row in rows]
+
+
+def show_model(store: Store, name: str) -> dict[str, Any]:
+    """One model: its config, status (as it stands), checkpoint and metrics."""
+    row = get_model(store, name)
+    with store.reading() as orm:
+        return {**_summary(row), "status": _status(orm, row)}
+
+
+def _status(orm: Any, row: RecModel) -> str:
+    """A model's status as it stands: `training` is `interrupted` when the process that
+    trained it is gone."""
+    if row.status == "training" and row.run_id is not None:
+        run = orm.get(Run, row.run_id)
+        if run is not None and shown_status(run.status, run.owner) == "interrupted":
+            return "interrupted"
+    return row.status
 
 
 def load_trained(store: Store, row: RecModel) -> SessionRecommender:
@@ -93,7 +111,7 @@ def load_trained(store: Store, row: RecModel) -> SessionRecommender:
 
 
 def _unique_name(store: Store, base: str, digest: str) -> str:
-    with store.session() as orm:
+    with store.reading() as orm:
         taken = orm.exec(select(RecModel).where(RecModel.name == base)).first()
     return base if taken is None else f"{base}-{digest[:6]}"
 
@@ -137,7 +155,7 @@ def produce_model(
     from alkd_tui.rec.loop import TrainState
 
     digest = job.digest()
-    with store.session() as orm:
+    with store.reading() as orm:
         previous = orm.exec(
             select(RecModel)
             .where(RecModel.config["hash"].as_string() == digest)
@@ -288,7 +306,7 @@ def _close_unfinished(
 
 def dataset_name(store: Store, row: RecModel) -> str:
     """The name of the dataset a model was trained on."""
-    with store.session() as orm:
+    with store.reading() as orm:
         ds_row = orm.get(Dataset, row.dataset_id)
     assert ds_row is not None
     return ds_row.name

@@ -25,9 +25,10 @@ from alkd_tui.errors import (
 )
 from alkd_tui.paths import EXAMPLE_DATASET, example_db_path
 from alkd_tui.pipeline.config import RunConfig, config_message
-from alkd_tui.pipeline.runs import environment, parent_run
+from alkd_tui.pipeline.runs import environment, parent_run, shown_status
 from alkd_tui.progress import ProgressEvent, Reporter, silent
 from alkd_tui.store import Run, Store, utcnow
+from alkd_tui.store.owners import this_process
 
 STEPS = (
     "dataset",
@@ -417,6 +418,7 @@ def start_pipeline_run(store: Store, cfg: RunConfig) -> int:
             config=cfg.model_dump(mode="json"),
             env=environment(),
             seed=cfg.seed,
+            owner=this_process(),
         )
         orm.add(run)
         orm.flush()
@@ -433,7 +435,7 @@ def run_pipeline(
 ) -> dict[str, Any]:
     """Run the pipeline (or continue run `resume` with its stored config); returns the summary."""
     if resume is not None:
-        with store.session() as orm:
+        with store.reading() as orm:
             row = orm.get(Run, int(resume)) if resume.isdigit() else None
         if row is None or row.kind != "pipeline":
             raise NotFoundError(
@@ -451,12 +453,14 @@ def run_pipeline(
         run_id = start_pipeline_run(store, cfg)
     pipeline = Pipeline(store, cfg, run_id, report)
     if resume is not None:
-        with store.session() as orm:
+        with store.reading() as orm:
             stored = orm.get(Run, run_id)
             assert stored is not None
             pipeline.steps = dict(stored.steps or {})
             pipeline.resumed = dict(pipeline.steps)
-    pipeline._save(status="running", error=None, finished_at=None, env=environment())
+    pipeline._save(
+        status="running", error=None, finished_at=None, env=environment(), owner=this_process()
+    )
     token = parent_run.set(run_id)
     try:
         status = pipeline.run()
@@ -475,7 +479,7 @@ def run_pipeline(
 
 def run_summary(store: Store, run_id: int) -> dict[str, Any]:
     """A pipeline run as stored: config, status, steps, and the results table."""
-    with store.session() as orm:
+    with store.reading() as orm:
         run = orm.get(Run, run_id)
     if run is None:
         raise NotFoundError(f"no run {run_id} in {store.path}")
@@ -486,7 +490,7 @@ def run_summary(store: Store, run_id: int) -> dict[str, Any]:
         "run": run.id,
         "name": run.name,
         "kind": run.kind,
-        "status": run.status,
+        "status": shown_status(run.status, run.owner),
         "error": run.error,
         "seed": run.seed,
         "started_at": run.started_at.isoformat(timespec="seconds"),

@@ -11,6 +11,7 @@ from typing import Any
 
 from alkd_tui import __version__
 from alkd_tui.store import Run, RunMetric, Store, utcnow
+from alkd_tui.store.owners import is_alive, this_process
 
 #: The installed libraries whose version can change a result, by distribution name (the
 #: local compatibility server's runtime and model package among them).
@@ -61,11 +62,19 @@ def start_run(
             env=environment(),
             seed=seed,
             parent_id=parent_run.get(),
+            owner=this_process(),
         )
         orm.add(run)
         orm.flush()
         assert run.id is not None
         return run.id
+
+
+def shown_status(status: str, owner: str | None) -> str:
+    """A run's status as it stands: `running` whose process is gone is `interrupted`."""
+    if status == "running" and is_alive(owner) is False:
+        return "interrupted"
+    return status
 
 
 def finish_run(

@@ -217,7 +217,7 @@ def _summary(row: Selection, dataset: str, teacher: str | None) -> dict[str, Any
 
 
 def _unique_name(store: Store, base: str) -> str:
-    with store.session() as orm:
+    with store.reading() as orm:
         taken = set(orm.exec(select(Selection.name).where(Selection.name.startswith(base))))  # type: ignore[attr-defined]
     if base not in taken:
         return base
@@ -228,7 +228,7 @@ def _unique_name(store: Store, base: str) -> str:
 
 
 def _check_name_free(store: Store, name: str) -> None:
-    with store.session() as orm:
+    with store.reading() as orm:
         if orm.exec(select(Selection).where(Selection.name == name)).first() is not None:
             raise BadInputError(f"a selection called {name!r} already exists")
 
@@ -507,7 +507,7 @@ def import_selection(
 
 def get_selection(store: Store, name: str) -> Selection:
     """The selection called `name` (or with that id), or a `NotFoundError`."""
-    with store.session() as orm:
+    with store.reading() as orm:
         row = orm.exec(select(Selection).where(Selection.name == name)).first()
         if row is None and name.isdigit():
             row = orm.get(Selection, int(name))
@@ -526,7 +526,7 @@ def _names(store: Store) -> tuple[dict[int, str], dict[int, str]]:
 def list_selections(store: Store, dataset: str | None = None) -> list[dict[str, Any]]:
     """Every selection (of `dataset`, if given), oldest first, without members."""
     datasets, models = _names(store)
-    with store.session() as orm:
+    with store.reading() as orm:
         query = select(Selection).order_by(Selection.id)  # type: ignore[arg-type]
         if dataset is not None:
             query = query.where(Selection.dataset_id == get_dataset(store, dataset).id)

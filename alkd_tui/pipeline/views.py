@@ -28,6 +28,7 @@ from alkd_tui.store.packing import unpack_items
 PARSE_GRADE = {
     None: 0,
     "empty": 0,
+    "too_long": 0,
     "not_json": 1,
     "truncated": 2,
     "short": 3,

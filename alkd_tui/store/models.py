@@ -121,6 +121,9 @@ class Run(SQLModel, table=True):
     parent_id: int | None = _fk("run.id", nullable=True, ondelete="SET NULL")
     started_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = None
+    owner: str | None = None
+    """The process running it (`alkd_tui.store.owners`): a run whose process is gone is
+    shown as interrupted, not running."""
 
 
 class RunMetric(SQLModel, table=True):
@@ -233,6 +236,11 @@ class TeacherRequest(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None
     answered_at: datetime | None = None
+    claimed_by: str | None = Field(default=None, index=True)
+    """The labelling job asking it now (`alkd_tui.store.owners`); other jobs skip it."""
+    claimed_until: float | None = None
+    """Unix time the claim lasts until: the job renews it while it lives; a claim that ran
+    out, or whose process is gone, may be taken over."""
 
 
 class ReviewEvent(SQLModel, table=True):

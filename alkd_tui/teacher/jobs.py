@@ -9,21 +9,23 @@ rest pending for a later job.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import random
 import re
+import secrets
 import threading
-import time
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from alkd_tui.progress import Reporter, Task, silent
-from alkd_tui.store import Store, sql_timestamp, utcnow
+from alkd_tui.store import Store
+from alkd_tui.store import teacher_requests as requests
+from alkd_tui.store.owners import this_process
 from alkd_tui.teacher.backends.base import (
     Answer,
     PermanentTeacherError,
@@ -73,6 +75,9 @@ class LabelOptions(BaseModel):
     """Ollama: how long the model stays loaded after a request (a duration such as 10m or 1h,
     or seconds; 0 unloads it at once, a negative value keeps it loaded; None: the server's
     default). Not part of the prompt hash: it does not change answers."""
+    max_answer_chars: int = Field(65_536, ge=256)
+    """An answer longer than this is cut there and not read (parse status too_long): a
+    ranking of N ids needs a few hundred characters. Not part of the prompt hash."""
 
     @field_validator("keep_alive")
     @classmethod
@@ -117,12 +122,17 @@ class Question:
 
 @dataclass
 class JobState:
+    """What a labelling job did: sent (attempts), answered, failed, tokens; `elsewhere`
+    counts the requests another job had ("busy": it is asking them; "answered": it did)."""
+
     lock: threading.Lock = field(default_factory=threading.Lock)
     sent: int = 0
     tokens: int = 0
     stop: bool = False
     answered: int = 0
     failed: int = 0
+    elsewhere: dict[str, int] = field(default_factory=dict)
+    errors: list[BaseException] = field(default_factory=list)
 
 
 def answered_letter(content: str, letters: str) -> str:
@@ -186,15 +196,6 @@ def _answer_scores(answer: Answer, parsed: ParsedRanking, question: Question) ->
     return [by_item.get(i) for i in parsed.ranking] if by_item else None  # type: ignore[misc]
 
 
-#: Link a session to the request that answers it, or mark an existing link used now. The link
-#: keeps the selection that made it (or takes this one, where that selection was deleted).
-_USE = (
-    "INSERT INTO request_use (request_id, session_id, selection_id, created_at, used_at) "
-    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (request_id, session_id) DO UPDATE SET "
-    "used_at = excluded.used_at, selection_id = COALESCE(request_use.selection_id, excluded.selection_id)"
-)
-
-
 def register_requests(
     store: Store,
     questions: Sequence[Question],
@@ -216,52 +217,30 @@ def register_requests(
     Returns the requests still to ask (new, pending, sent-but-unanswered, failed; each once)
     and how many questions were already answered (the cache).
     """
-    todo: list[tuple[int, Question]] = []
-    queued: set[int] = set()
-    cached = 0
-    now = sql_timestamp(utcnow())
-    with store.engine.begin() as conn:
-        for q in questions:
-            row = conn.exec_driver_sql(
-                "SELECT id, status FROM teacher_request WHERE model_name = ? AND prompt_hash = ?",
-                (info.model, q.prompt_hash),
-            ).first()
-            if row is not None and link_sessions:
-                conn.exec_driver_sql(_USE, (row[0], q.session_id, selection_id, now, now))
-            if row is not None and (row[1] == "answered" or row[0] in queued):
-                cached += 1
-                continue
-            if row is None:
-                cursor = conn.exec_driver_sql(
-                    "INSERT INTO teacher_request (session_id, selection_id, run_id, backend, model_name, model_digest, "
-                    "server_version, template_version, prompt_hash, prompt, candidates, options, status, attempts, "
-                    "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?)",
-                    (
-                        q.session_id, selection_id, run_id, info.backend, info.model, info.digest, info.server_version,
-                        q.prompt.template, q.prompt_hash, q.prompt.text() if q.prompt_text is None else q.prompt_text,
-                        None if q.candidates is None else json.dumps(q.candidates), json.dumps(options), now,
-                    ),
-                )  # fmt: skip
-                request_id = int(cursor.lastrowid)  # type: ignore[arg-type]
-                if link_sessions:
-                    conn.exec_driver_sql(_USE, (request_id, q.session_id, selection_id, now, now))
-            else:
-                request_id = int(row[0])
-            queued.add(request_id)
-            todo.append((request_id, q))
-    return todo, cached
+    registered = requests.register(
+        store,
+        [
+            requests.NewRequest(
+                q.session_id, q.prompt_hash, q.prompt.template,
+                q.prompt.text() if q.prompt_text is None else q.prompt_text, q.candidates,
+            )
+            for q in questions
+        ],
+        backend=info.backend, model=info.model, digest=info.digest, server_version=info.server_version,
+        selection_id=selection_id, run_id=run_id, options=options, link_sessions=link_sessions,
+    )  # fmt: skip
+    todo = [
+        (r.request_id, q)
+        for r, q in zip(registered, questions, strict=True)
+        if r.first and not r.answered
+    ]
+    return todo, len(questions) - len(todo)
 
 
-class _Writer:
-    """Serialises the job's writes (one short transaction each)."""
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-        self.lock = threading.Lock()
-
-    def __call__(self, sql: str, params: tuple[Any, ...]) -> None:
-        with self.lock, self.store.engine.begin() as conn:
-            conn.exec_driver_sql(sql, params)
+def _job_owner() -> str:
+    """This job's claim token: the process (`alkd_tui.store.owners`) and a job number, so
+    two jobs of one process never take each other's claims for their own."""
+    return f"{this_process()}:{secrets.token_hex(4)}"
 
 
 def run_requests(
@@ -271,15 +250,23 @@ def run_requests(
     opts: LabelOptions,
     *,
     report: Reporter = silent,
-    sleep: Callable[[float], None] = time.sleep,
     task_name: str = "label",
 ) -> JobState:
-    """Ask every pending request (concurrently), storing each answer as it arrives."""
-    write = _Writer(store)
+    """Ask every pending request (concurrently), storing each answer as it arrives.
+
+    Each request is claimed in the store before it is asked: a request another live job
+    claimed is skipped (`JobState.elsewhere`), so two jobs on one selection ask every question
+    once; a claim whose process is gone is taken over. The claims are renewed while the job
+    runs and released as it ends. The workers are daemon threads: an interrupt (SIGINT,
+    SIGTERM) ends the job at once, even while requests hang; a request in flight then stays
+    `sent`, and the next job asks it again, once.
+    """
     state = JobState()
     options = opts.generation()
     queue = iter(todo)
     task = Task(report, task_name, len(todo), "requests")
+    owner = _job_owner()
+    stopped = threading.Event()
 
     def take() -> tuple[int, Question] | None:
         with state.lock:
@@ -291,11 +278,12 @@ def run_requests(
                 return None
             item = next(queue, None)
             if item is not None:
-                state.sent += 1
+                state.sent += 1  # a budget slot, given back when another job has the request
             return item
 
     def ask(request_id: int, q: Question) -> None:
         error = "not sent"
+        retry_after = 0.0  # what the server asked to wait before the next attempt
         for attempt in range(opts.retries + 1):
             if attempt:
                 with state.lock:
@@ -304,17 +292,19 @@ def run_requests(
                     ):
                         break
                     state.sent += 1
-                sleep(opts.backoff * (2 ** (attempt - 1)) * (0.5 + random.random()))
-            write(
-                "UPDATE teacher_request SET status = 'sent', attempts = attempts + 1, sent_at = ?, error = NULL WHERE id = ?",
-                (sql_timestamp(utcnow()), request_id),
-            )
+                delay = opts.backoff * (2 ** (attempt - 1)) * (0.5 + random.random())
+                if stopped.wait(max(delay, retry_after)):
+                    break
+            requests.mark_sent(store, request_id)
+            retry_after = 0.0
             try:
                 answer = teacher.ask(q.prompt, options, attempt)
             except TransientTeacherError as exc:
                 error = str(exc)
+                retry_after = min(exc.retry_after or 0.0, MAX_RETRY_AFTER_S)
+                wait = f"; the server asks to wait {retry_after:g} s" if retry_after else ""
                 task.log(
-                    f"request {request_id}: {error} (attempt {attempt + 1} of {opts.retries + 1})"
+                    f"request {request_id}: {error} (attempt {attempt + 1} of {opts.retries + 1}{wait})"
                 )
                 continue
             except PermanentTeacherError as exc:
@@ -323,40 +313,88 @@ def run_requests(
             except Exception as exc:  # a backend fault nobody foresaw: record it, go on
                 error = f"unexpected {type(exc).__name__}: {exc}"
                 break
-            _store_answer(write, request_id, q, answer, opts)
+            requests.store_answer(store, request_id, _stored_answer(q, answer, opts))
             with state.lock:
                 state.answered += 1
                 state.tokens += (answer.prompt_tokens or 0) + (answer.output_tokens or 0)
             task.advance(1)
             return
-        write(
-            "UPDATE teacher_request SET status = 'failed', error = ? WHERE id = ?",
-            (error, request_id),
-        )
+        if stopped.is_set():
+            return  # interrupted: the request stays as it is, for the next job
+        requests.mark_failed(store, request_id, error)
         with state.lock:
             state.failed += 1
         task.advance(1, failed=state.failed)
 
     def worker() -> None:
-        while (item := take()) is not None:
-            ask(*item)
-
-    with ThreadPoolExecutor(max_workers=opts.concurrency, thread_name_prefix="alkd-label") as pool:
-        futures = [pool.submit(worker) for _ in range(opts.concurrency)]
         try:
-            for future in futures:
-                future.result()
-        except BaseException:
+            while (item := take()) is not None:
+                request_id, q = item
+                outcome = requests.claim(store, request_id, owner)
+                if outcome != "claimed":
+                    with state.lock:
+                        state.sent -= 1
+                        state.elsewhere[outcome] = state.elsewhere.get(outcome, 0) + 1
+                    task.advance(1, **{f"{outcome} elsewhere": state.elsewhere[outcome]})
+                    continue
+                ask(request_id, q)
+        except BaseException as exc:  # surfaced by the main thread
             with state.lock:
-                state.stop = True  # in-flight requests finish and are stored; nothing new is sent
-            raise
+                state.stop = True
+                state.errors.append(exc)
+
+    def heartbeat() -> None:
+        while not stopped.wait(requests.LEASE_S / 3):
+            try:
+                requests.renew_claims(store, owner)
+            except Exception:  # a busy moment: the next beat tries again
+                continue
+
+    threads = [
+        threading.Thread(target=worker, name=f"alkd-{task_name}-{k}", daemon=True)
+        for k in range(opts.concurrency)
+    ]
+    beat = threading.Thread(target=heartbeat, name=f"alkd-{task_name}-claims", daemon=True)
+    beat.start()
+    for thread in threads:
+        thread.start()
+    try:
+        for thread in threads:
+            while thread.is_alive():
+                thread.join(0.1)  # short waits: a signal is handled between them
+    except BaseException:
+        with state.lock:
+            state.stop = True  # nothing new is sent; requests in flight are abandoned
+        stopped.set()
+        _release(store, owner)
+        raise
+    stopped.set()
+    _release(store, owner)
+    if state.errors:
+        raise state.errors[0]
     task.end()
     return state
 
 
-def _store_answer(
-    write: _Writer, request_id: int, q: Question, answer: Answer, opts: LabelOptions
-) -> None:
+#: The longest wait a server's Retry-After is honoured for (a longer one is cut to this).
+MAX_RETRY_AFTER_S = 600.0
+
+
+def _release(store: Store, owner: str) -> None:
+    # The database gone or locked: the claims run out on their own.
+    with contextlib.suppress(Exception):
+        requests.release_claims(store, owner)
+
+
+def _stored_answer(q: Question, answer: Answer, opts: LabelOptions) -> requests.StoredAnswer:
+    """What to store of an answer: parsed by the question's template, cut at
+    `opts.max_answer_chars` (status `too_long`, no ranking) when it is longer."""
+    if answer.cut or len(answer.content) > opts.max_answer_chars:
+        return requests.StoredAnswer(
+            answer.content[: opts.max_answer_chars], [] if q.prompt.template != HINTS_TEMPLATE else None,
+            None, "too_long", [f"the answer was longer than {opts.max_answer_chars:,} characters: cut there, not read"],
+            answer.latency_s, answer.prompt_tokens, answer.output_tokens,
+        )  # fmt: skip
     hints_only = q.prompt.template == HINTS_TEMPLATE  # a hints answer has no ranking
     if hints_only:
         hints = parse_hints(answer.content, q.prompt.n)
@@ -366,14 +404,7 @@ def _store_answer(
     else:
         parsed = parse_ranking(answer.content, q.known, q.prompt.n)
         scores = _answer_scores(answer, parsed, q)
-    write(
-        "UPDATE teacher_request SET status = 'answered', raw_response = ?, ranking = ?, scores = ?, parse_status = ?, "
-        "parse_notes = ?, latency_s = ?, prompt_tokens = ?, output_tokens = ?, answered_at = ?, error = NULL "
-        "WHERE id = ?",
-        (
-            answer.content, None if hints_only else json.dumps(parsed.ranking),
-            None if scores is None else json.dumps(scores), parsed.status,
-            json.dumps(parsed.notes), answer.latency_s, answer.prompt_tokens, answer.output_tokens,
-            sql_timestamp(utcnow()), request_id,
-        ),
+    return requests.StoredAnswer(
+        answer.content, None if hints_only else parsed.ranking, scores, parsed.status,
+        parsed.notes, answer.latency_s, answer.prompt_tokens, answer.output_tokens,
     )  # fmt: skip

@@ -18,7 +18,8 @@ from typing import Any
 
 from alkd_tui.teacher.prompts import HINT_MAX_CHARS
 
-PARSE_STATUSES = ("ok", "repaired", "short", "empty", "not_json", "truncated")
+#: How an answer parsed, best first; `too_long`: longer than the size cap, cut and not read.
+PARSE_STATUSES = ("ok", "repaired", "short", "empty", "not_json", "truncated", "too_long")
 _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
 _TOKEN = re.compile(r"[A-Za-z0-9_\-]+")
 _ID_PREFIX = re.compile(r"^<?\s*(?:ID[_\s:]*)?", re.IGNORECASE)

@@ -37,8 +37,8 @@ class OllamaFixture:
     """An Ollama-shaped reply fixture. `faults` is a list consumed one per chat request:
     None (answer), an int status code, "error-mid-stream", "malformed" (a broken line in the
     stream), "garbage-body" (a 200 whose body is not JSON), "not-an-object" (a JSON line that
-    is not an object), "timeout", "no-done", "connect" (connection refused). `bodies` keeps
-    every chat request body."""
+    is not an object), "timeout", "no-done", "connect" (connection refused), ("retry-after", S)
+    (a 429 whose Retry-After asks for S seconds). `bodies` keeps every chat request body."""
 
     models: list[str] = field(default_factory=lambda: ["fixture:1b"])
     version: str = "0.12.11-fixture"
@@ -87,6 +87,10 @@ class OllamaFixture:
             )
         if isinstance(fault, int):
             return httpx.Response(fault, json={"error": f"fixture status {fault}"})
+        if isinstance(fault, tuple) and fault[0] == "retry-after":  # 429 asking to wait
+            return httpx.Response(
+                429, json={"error": "fixture: slow down"}, headers={"Retry-After": str(fault[1])}
+            )
         if fault == "timeout":
             raise httpx.ReadTimeout("fixture timeout", request=request)
         if fault == "connect":
@@ -162,6 +166,8 @@ class OllamaTCPFixture:
         self.delays: list[tuple[str, float] | None] = []
         self.die_after: int | None = None
         self.answered = 0
+        self.received = 0  # chat requests that arrived (before any delay)
+        self.prompts: list[str] = []  # the question of each, as it arrived
         self.port = 0
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -212,6 +218,8 @@ class OllamaTCPFixture:
         delay = None
         if chat:
             with self._lock:
+                self.received += 1
+                self.prompts.append(json.loads(body)["messages"][-1]["content"])
                 dying = self.die_after is not None and self.answered >= self.die_after
                 delay = self.delays.pop(0) if self.delays else None
             if dying:
@@ -238,6 +246,8 @@ class OllamaTCPFixture:
         handler.send_header(
             "Content-Type", response.headers.get("content-type", "application/json")
         )
+        if "retry-after" in response.headers:
+            handler.send_header("Retry-After", response.headers["retry-after"])
         handler.send_header("Content-Length", str(len(content)))
         handler.end_headers()
         if delay is not None and delay[0] == "trickle":

@@ -451,3 +451,27 @@ def test_label_cli_sends_keep_alive(labelling_store: Store, use_fixture, alkd) -
     assert {b["keep_alive"] for b in use_fixture.bodies} == {"45m"}
     bad = alkd("label", "sel", "--model", "fixture:1b", "--keep-alive", "soon")
     assert bad.code == 2 and "--keep-alive" in bad.err and len(bad.err.strip().splitlines()) == 1
+
+
+# -- faults: size, Retry-After ---------------------------------------------------------
+
+
+def test_huge_answers_are_cut_with_their_own_parse_status(labelling_store: Store, use_fixture) -> None:  # type: ignore[no-untyped-def]
+    use_fixture.answer = lambda body: '{"ranking": ["' + "g1" * 1_000_000 + '"]}'
+    result = label(labelling_store, max_answer_chars=10_000)
+    assert result["answered"] == 12 and result["parse"] == {"too_long": 12}
+    with labelling_store.read() as conn:
+        longest = conn.exec_driver_sql("SELECT MAX(LENGTH(raw_response)) FROM teacher_request").scalar()
+        rankings = {r for (r,) in conn.exec_driver_sql("SELECT ranking FROM teacher_request")}
+    assert longest == 10_000 and rankings == {"[]"}
+    assert labelling_store.path.stat().st_size < 2_000_000  # 12 answers of 2 MB did not land
+
+
+def test_a_retry_after_is_waited_for_before_the_retry(labelling_store: Store, use_fixture) -> None:  # type: ignore[no-untyped-def]
+    import time
+
+    use_fixture.faults = [("retry-after", 1)]
+    started = time.monotonic()
+    result = label(labelling_store, max_requests=2, concurrency=1)
+    assert time.monotonic() - started >= 0.95  # backoff is 0 here: the wait is the server's
+    assert result["answered_now"] == 1 and result["failed_now"] == 0

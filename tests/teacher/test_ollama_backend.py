@@ -8,7 +8,7 @@ import pytest
 
 from alkd_tui.errors import TeacherUnavailableError
 from alkd_tui.teacher.backends.base import PermanentTeacherError, TransientTeacherError
-from alkd_tui.teacher.backends.ollama_backend import OllamaTeacher, normalize_host
+from alkd_tui.teacher.backends.ollama_backend import HostPool, OllamaTeacher, normalize_host
 from alkd_tui.teacher.prompts import ItemRef, ranking_prompt
 
 PROMPT = ranking_prompt(
@@ -105,3 +105,98 @@ def test_requests_are_spread_over_hosts(ollama_fixture) -> None:  # type: ignore
 def test_host_forms() -> None:
     assert normalize_host("localhost") == "http://localhost:11434"
     assert normalize_host("http://h:8080/") == "http://h:8080"
+
+
+class FakeClock:
+    """A clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_failing_host_is_skipped_for_its_cool_down_then_tried_once() -> None:
+    clock = FakeClock()
+    pool = HostPool(2, clock=clock)
+    assert [pool.pick() for _ in range(4)] == [0, 1, 0, 1]
+    pool.failed(0)
+    assert [pool.pick() for _ in range(4)] == [1, 1, 1, 1]  # down for 5 s
+    clock.now += HostPool.FIRST_COOLDOWN_S
+    picks = [pool.pick() for _ in range(4)]
+    assert picks.count(0) == 1  # half-open: one request, until it answers or fails
+    pool.failed(0)
+    clock.now += HostPool.FIRST_COOLDOWN_S
+    assert 0 not in [pool.pick() for _ in range(4)]  # twice as long after a second failure
+    clock.now += HostPool.FIRST_COOLDOWN_S
+    assert 0 in [pool.pick() for _ in range(4)]
+    pool.answered(0)
+    assert [pool.pick() for _ in range(4)].count(0) == 2  # up again
+
+
+def test_a_retry_after_is_honoured_and_a_retry_avoids_the_host_that_failed() -> None:
+    clock = FakeClock()
+    pool = HostPool(2, clock=clock)
+    pool.failed(1, retry_after=60)
+    clock.now += 30
+    assert {pool.pick() for _ in range(6)} == {0}
+    clock.now += 31
+    assert pool.down() == []
+    assert pool.pick(avoid=0) == 1  # a retry goes elsewhere when it can
+
+
+def test_with_every_host_down_the_one_back_soonest_is_tried() -> None:
+    clock = FakeClock()
+    pool = HostPool(2, clock=clock)
+    pool.failed(0, retry_after=100)
+    pool.failed(1)
+    assert pool.pick() == 1
+
+
+def test_a_429_carries_its_retry_after(ollama_fixture) -> None:  # type: ignore[no-untyped-def]
+    ollama_fixture.faults = [("retry-after", 7)]
+    with pytest.raises(TransientTeacherError) as err:
+        teacher(ollama_fixture).ask(PROMPT, {})
+    assert err.value.retry_after == 7.0
+
+
+def test_with_one_host_down_every_request_goes_to_the_other(ollama_fixture) -> None:  # type: ignore[no-untyped-def]
+    t = teacher(ollama_fixture, hosts=("10.0.0.1", "10.0.0.2"))
+    ollama_fixture.faults = ["connect"]  # the first request's host (10.0.0.1) is refused
+    with pytest.raises(TransientTeacherError):
+        t.ask(PROMPT, {})
+    t.ask(PROMPT, {}, attempt=1)  # the retry
+    for _ in range(6):
+        t.ask(PROMPT, {})
+    assert ollama_fixture.hosts_seen[1:] == ["10.0.0.2:11434"] * 7
+
+
+def test_a_dead_host_at_the_start_is_left_out_while_another_answers(ollama_fixture) -> None:  # type: ignore[no-untyped-def]
+    import httpx
+
+    real = ollama_fixture.handler
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "10.0.0.9":
+            raise httpx.ConnectError("refused", request=request)
+        return real(request)
+
+    t = OllamaTeacher(
+        ["10.0.0.9", "10.0.0.2"], "fixture:1b", transport=httpx.MockTransport(handler)
+    )
+    info = t.describe()
+    assert "not answering at the start: http://10.0.0.9:11434" in info.description
+    for _ in range(3):
+        t.ask(PROMPT, {})
+    assert ollama_fixture.hosts_seen == ["10.0.0.2:11434"] * 3
+
+
+def test_an_answer_past_the_size_cap_is_cut_and_not_read_to_its_end(ollama_fixture) -> None:  # type: ignore[no-untyped-def]
+    ollama_fixture.answer = lambda body: "x" * 50_000
+    ollama_fixture.chunks = 50
+    t = OllamaTeacher(
+        ["h"], "fixture:1b", max_answer_chars=4_000, transport=ollama_fixture.transport
+    )
+    answer = t.ask(PROMPT, {})
+    assert answer.cut and 4_000 < len(answer.content) <= 5_000

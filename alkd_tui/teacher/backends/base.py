@@ -9,7 +9,12 @@ from alkd_tui.teacher.prompts import Prompt
 
 
 class TransientTeacherError(Exception):
-    """Worth retrying: connection refused or reset, timeout, 5xx, an error mid-stream."""
+    """Worth retrying: connection refused or reset, timeout, 5xx, an error mid-stream.
+    `retry_after`: the seconds the server asked to wait (HTTP Retry-After), if it did."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class PermanentTeacherError(Exception):
@@ -39,6 +44,8 @@ class Answer:
     latency_s: float = 0.0
     host: str | None = None
     logprobs: list[dict[str, Any]] | None = None
+    cut: bool = False
+    """The answer grew past the size cap and was not read to its end."""
 
 
 class Teacher(Protocol):

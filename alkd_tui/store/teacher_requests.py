@@ -1,0 +1,196 @@
+"""Teacher requests in the store: registered before they are sent, claimed by one labelling
+job at a time, answered once.
+
+A job claims a request before it asks it (`claim`), renews its claims while it lives
+(`renew_claims`) and releases them as each request ends. Another job skips what is claimed;
+it takes over a claim whose process is gone, or whose lease ran out. Every change is one
+short write transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from alkd_tui.store.db import Store
+from alkd_tui.store.models import sql_timestamp, utcnow
+from alkd_tui.store.owners import is_alive
+
+#: How long a claim lasts unless its job renews it (a job renews every third of it).
+LEASE_S = 60.0
+
+#: Link a session to the request that answers it, or mark an existing link used now. The link
+#: keeps the selection that made it (or takes this one, where that selection was deleted).
+_USE = (
+    "INSERT INTO request_use (request_id, session_id, selection_id, created_at, used_at) "
+    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (request_id, session_id) DO UPDATE SET "
+    "used_at = excluded.used_at, selection_id = COALESCE(request_use.selection_id, excluded.selection_id)"
+)
+_INSERT = (
+    "INSERT INTO teacher_request (session_id, selection_id, run_id, backend, model_name, model_digest, "
+    "server_version, template_version, prompt_hash, prompt, candidates, options, status, attempts, "
+    "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?)"
+)
+
+
+@dataclass
+class NewRequest:
+    """A question to store before it is asked (one per session; identical ones share a row)."""
+
+    session_id: int
+    prompt_hash: str
+    template: str
+    prompt: str
+    candidates: list[int] | None
+
+
+@dataclass
+class Registered:
+    """A registered question: its request, and whether an answer is already stored."""
+
+    request_id: int
+    answered: bool
+    first: bool  # the first question of this call with this request (later ones share it)
+
+
+def register(
+    store: Store,
+    questions: Sequence[NewRequest],
+    *,
+    backend: str,
+    model: str,
+    digest: str | None,
+    server_version: str | None,
+    selection_id: int | None,
+    run_id: int | None,
+    options: dict[str, Any],
+    link_sessions: bool = True,
+) -> list[Registered]:
+    """Store every question that has no request yet and link each session to its request,
+    in one write transaction (two jobs registering at once wait for each other: neither
+    stores a question twice). A link made before is marked used now."""
+    now = sql_timestamp(utcnow())
+    found: list[Registered] = []
+    seen: set[int] = set()
+    with store.write() as conn:
+        for q in questions:
+            row = conn.exec_driver_sql(
+                "SELECT id, status FROM teacher_request WHERE model_name = ? AND prompt_hash = ?",
+                (model, q.prompt_hash),
+            ).first()
+            if row is None:
+                cursor = conn.exec_driver_sql(
+                    _INSERT,
+                    (
+                        q.session_id, selection_id, run_id, backend, model, digest, server_version,
+                        q.template, q.prompt_hash, q.prompt,
+                        None if q.candidates is None else json.dumps(q.candidates), json.dumps(options), now,
+                    ),
+                )  # fmt: skip
+                request_id, status = int(cursor.lastrowid), "pending"  # type: ignore[arg-type]
+            else:
+                request_id, status = int(row[0]), str(row[1])
+            if link_sessions:
+                conn.exec_driver_sql(_USE, (request_id, q.session_id, selection_id, now, now))
+            found.append(Registered(request_id, status == "answered", request_id not in seen))
+            seen.add(request_id)
+    return found
+
+
+ClaimOutcome = Literal["claimed", "answered", "busy"]
+
+
+def claim(store: Store, request_id: int, owner: str, lease_s: float = LEASE_S) -> ClaimOutcome:
+    """Claim a request for the job `owner`: "claimed"; "answered" when an answer is stored
+    (by another job, since this one registered it); "busy" when a live job holds it."""
+    now = time.time()
+    with store.write() as conn:
+        row = conn.exec_driver_sql(
+            "SELECT status, claimed_by, claimed_until FROM teacher_request WHERE id = ?",
+            (request_id,),
+        ).first()
+        if row is None or row[0] == "answered":
+            return "answered"
+        holder, until = row[1], row[2]
+        if holder and holder != owner:
+            alive = is_alive(holder)  # on this host: known at once; elsewhere: the lease tells
+            if alive or (alive is None and (until or 0) > now):
+                return "busy"
+        conn.exec_driver_sql(
+            "UPDATE teacher_request SET claimed_by = ?, claimed_until = ? WHERE id = ?",
+            (owner, now + lease_s, request_id),
+        )
+    return "claimed"
+
+
+def renew_claims(store: Store, owner: str, lease_s: float = LEASE_S) -> int:
+    """Extend every claim `owner` holds; returns how many it holds."""
+    with store.write() as conn:
+        cursor = conn.exec_driver_sql(
+            "UPDATE teacher_request SET claimed_until = ? WHERE claimed_by = ?",
+            (time.time() + lease_s, owner),
+        )
+        return int(cursor.rowcount or 0)
+
+
+def release_claims(store: Store, owner: str) -> None:
+    """Give up every claim `owner` holds (its requests in flight stay `sent`: asked again,
+    once, by the next job)."""
+    with store.write() as conn:
+        conn.exec_driver_sql(
+            "UPDATE teacher_request SET claimed_by = NULL, claimed_until = NULL WHERE claimed_by = ?",
+            (owner,),
+        )
+
+
+def mark_sent(store: Store, request_id: int) -> None:
+    """Record an attempt going out (status `sent` until it is answered or fails)."""
+    with store.write() as conn:
+        conn.exec_driver_sql(
+            "UPDATE teacher_request SET status = 'sent', attempts = attempts + 1, sent_at = ?, "
+            "error = NULL WHERE id = ?",
+            (sql_timestamp(utcnow()), request_id),
+        )
+
+
+@dataclass
+class StoredAnswer:
+    """What an answered request keeps: the answer as received, how it parsed, its cost."""
+
+    raw_response: str
+    ranking: list[int] | None
+    scores: list[float | None] | None
+    parse_status: str
+    parse_notes: list[str]
+    latency_s: float | None
+    prompt_tokens: int | None
+    output_tokens: int | None
+
+
+def store_answer(store: Store, request_id: int, answer: StoredAnswer) -> None:
+    """Store a request's answer and release its claim."""
+    with store.write() as conn:
+        conn.exec_driver_sql(
+            "UPDATE teacher_request SET status = 'answered', raw_response = ?, ranking = ?, scores = ?, "
+            "parse_status = ?, parse_notes = ?, latency_s = ?, prompt_tokens = ?, output_tokens = ?, "
+            "answered_at = ?, error = NULL, claimed_by = NULL, claimed_until = NULL WHERE id = ?",
+            (
+                answer.raw_response, None if answer.ranking is None else json.dumps(answer.ranking),
+                None if answer.scores is None else json.dumps(answer.scores), answer.parse_status,
+                json.dumps(answer.parse_notes), answer.latency_s, answer.prompt_tokens,
+                answer.output_tokens, sql_timestamp(utcnow()), request_id,
+            ),
+        )  # fmt: skip
+
+
+def mark_failed(store: Store, request_id: int, error: str) -> None:
+    """Record that a request failed (a later job asks it again) and release its claim."""
+    with store.write() as conn:
+        conn.exec_driver_sql(
+            "UPDATE teacher_request SET status = 'failed', error = ?, claimed_by = NULL, "
+            "claimed_until = NULL WHERE id = ?",
+            (error, request_id),
+        )
