@@ -20,13 +20,26 @@ class ExitCode(IntEnum):
     INTERRUPTED = 130
 
 
+#: The longest an error line gets (a value quoted from a damaged file can be megabytes).
+MAX_MESSAGE = 1000
+
+
+def shown(value: object, limit: int = 60) -> str:
+    """`repr(value)` for a message, cut to `limit` characters (with an ellipsis)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 class AlkdError(Exception):
     """Base of every error a user can cause or meet; `str(err)` is one line."""
 
     exit_code: ExitCode = ExitCode.FAILED
 
     def __init__(self, message: str) -> None:
-        super().__init__(" ".join(message.split()))  # always one line
+        line = " ".join(message.split())  # always one line
+        if len(line) > MAX_MESSAGE:
+            line = line[: MAX_MESSAGE - 1] + "…"
+        super().__init__(line)
 
     @property
     def message(self) -> str:

@@ -27,6 +27,7 @@ from alkd_tui.cli.state import CliState, current_db_path, set_current
 from alkd_tui.cli.teacher import teacher_app
 from alkd_tui.errors import AlkdError, ExitCode
 from alkd_tui.paths import DB_ENV, default_db_path
+from alkd_tui.terminal_text import clean
 
 app = typer.Typer(
     name="alkd",
@@ -84,7 +85,7 @@ def _global_options(
 
 
 def _fail(message: str, code: int) -> int:
-    print(f"alkd: error: {message}", file=sys.stderr, flush=True)
+    print(f"alkd: error: {clean(message)}", file=sys.stderr, flush=True)
     return code
 
 
@@ -106,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         if show is not None:
             show()
         else:
-            print(f"alkd: error: {exc}", file=sys.stderr)
+            print(f"alkd: error: {clean(str(exc))}", file=sys.stderr)
         return int(getattr(exc, "exit_code", ExitCode.BAD_INPUT))
     except BrokenPipeError:
         # Output piped into a command that stopped reading (e.g. `| head`): not an error.

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from rich.console import Console
+from rich.console import Console, ConsoleOptions, RenderableType
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -20,12 +20,29 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from rich.segment import Segment
 
 from alkd_tui.cli import interrupts
 from alkd_tui.progress import ProgressEvent, Reporter
+from alkd_tui.terminal_text import clean, is_clean
 
-err = Console(stderr=True, highlight=False)
-out = Console(highlight=False)
+
+class CleanConsole(Console):
+    """A rich console that removes control characters from the text it prints (data: titles,
+    names, answers, paths), keeping its own styling and cursor codes (`terminal_text.clean`)."""
+
+    def render(
+        self, renderable: RenderableType, options: ConsoleOptions | None = None
+    ) -> Iterable[Segment]:
+        for segment in super().render(renderable, options):
+            if segment.control or is_clean(segment.text):
+                yield segment
+            else:
+                yield Segment(clean(segment.text), segment.style, segment.control)
+
+
+err = CleanConsole(stderr=True, highlight=False)
+out = CleanConsole(highlight=False)
 
 
 def emit_json(data: Any) -> None:
@@ -88,7 +105,7 @@ class _RichReporter:
 
 def _stderr_log(event: ProgressEvent) -> None:
     if event.kind == "log":
-        print(f"{event.task}: {event.message}", file=sys.stderr, flush=True)
+        print(clean(f"{event.task}: {event.message}"), file=sys.stderr, flush=True)
 
 
 def _guarded(report: Reporter) -> Reporter:

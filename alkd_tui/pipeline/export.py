@@ -11,13 +11,17 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import math
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator
 from sqlmodel import select
 
-from alkd_tui.errors import BadInputError, InputFileError
+from alkd_tui.data.readers import text_file
+from alkd_tui.errors import BadInputError, InputFileError, shown
 from alkd_tui.pipeline.history import show_run
 from alkd_tui.pipeline.labels import answers_where
 from alkd_tui.pipeline.review import review_states
@@ -181,7 +185,10 @@ def _run_table_rows(path: Path) -> list[tuple[int, Any]]:
     if path.suffix.lower() == ".csv":
         with path.open(encoding="utf-8", newline="") as fh:
             reader = csv.DictReader(fh)
-            raw = [(reader.line_num, dict(row)) for row in reader]
+            try:
+                raw = [(reader.line_num, dict(row)) for row in reader]
+            except csv.Error as exc:
+                raise InputFileError(path, f"cannot be read as CSV: {exc}", reader.line_num) from None
     else:
         try:
             import pyarrow.parquet as pq
@@ -213,6 +220,7 @@ def _run_table_rows(path: Path) -> list[tuple[int, Any]]:
 
 
 def _jsonl_rows(path: Path) -> list[tuple[int, Any]]:
+    text_file(path, "utf-8")
     rows = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
@@ -224,22 +232,76 @@ def _jsonl_rows(path: Path) -> list[tuple[int, Any]]:
     return rows
 
 
+class MetricRecord(BaseModel):
+    """One figure of an imported run."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    step: str = ""
+    split: str = ""
+    name: str = Field(min_length=1)
+    value: float
+
+    @field_validator("value")
+    @classmethod
+    def _finite(cls, value: float) -> float:
+        if not math.isfinite(value):
+            raise ValueError("not a finite number")
+        return value
+
+
+class RunRecord(BaseModel):
+    """One run of an export file (`alkd export runs`), checked before anything is stored."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    run: StrictInt | None = None
+    kind: str = Field(min_length=1, max_length=100)
+    name: str | None = ""
+    status: str | None = "done"
+    config: dict[str, Any]
+    env: dict[str, Any] | None = None
+    seed: StrictInt | None = None
+    error: str | None = None
+    steps: dict[str, Any] | None = None
+    parent: StrictInt | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    metrics: list[MetricRecord] = Field(default_factory=list)
+
+    @field_validator("started_at", "finished_at", mode="before")
+    @classmethod
+    def _empty_time(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+
 def _read_run_records(path: Path) -> list[dict[str, Any]]:
     if not path.is_file():
         raise InputFileError(path, "no such file")
     table = path.suffix.lower() in (".csv", ".parquet")
+    if not table or path.suffix.lower() == ".csv":
+        text_file(path, "utf-8")
     records = []
-    for number, record in _run_table_rows(path) if table else _jsonl_rows(path):
-        if not isinstance(record, dict) or "kind" not in record or "config" not in record:
-            raise InputFileError(path, "expected a run with kind and config", number)
+    for number, raw in _run_table_rows(path) if table else _jsonl_rows(path):
         try:
-            record["_started"] = _moment(record.get("started_at"))
-            record["_finished"] = _moment(record.get("finished_at"))
-        except (TypeError, ValueError):
-            raise InputFileError(
-                path, "started_at or finished_at is not an ISO time", number
-            ) from None
-        records.append(record)
+            record = RunRecord.model_validate(raw)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            field = ".".join(str(p) for p in err.get("loc", ()))
+            missing = err.get("type") in ("missing", "model_type", "dict_type") and field in ("", "kind", "config")
+            what = "expected a run with kind and config" if missing else f"{field}: {err['msg']}"
+            if field in ("started_at", "finished_at"):
+                what = f"{field} {shown(err.get('input'))} is not an ISO time"
+            raise InputFileError(path, what, number) from None
+        seen = Counter((m.step, m.split, m.name) for m in record.metrics)
+        twice = next((k for k, n in seen.items() if n > 1), None)
+        if twice is not None:
+            raise InputFileError(path, f"metric {'.'.join(p for p in twice if p)} is given twice", number)
+        data = record.model_dump()
+        data["_started"] = _moment(record.started_at)
+        data["_finished"] = _moment(record.finished_at)
+        data["metrics"] = [m.model_dump() for m in record.metrics]
+        records.append(data)
     return records
 
 

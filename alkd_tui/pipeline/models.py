@@ -6,6 +6,7 @@ models stays quick (the TUI opens its screens with them)."""
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -111,9 +112,12 @@ def load_trained(store: Store, row: RecModel) -> SessionRecommender:
 
 
 def _unique_name(store: Store, base: str, digest: str) -> str:
+    """`base`, or where a model has that name `base-DIGEST6`, then `base-DIGEST6-2`, ...: a
+    free name (a model trained again with --force gets one too)."""
     with store.reading() as orm:
-        taken = orm.exec(select(RecModel).where(RecModel.name == base)).first()
-    return base if taken is None else f"{base}-{digest[:6]}"
+        taken = set(orm.exec(select(RecModel.name).where(RecModel.name.startswith(base))))  # type: ignore[attr-defined]
+    candidates = itertools.chain([base, f"{base}-{digest[:6]}"], (f"{base}-{digest[:6]}-{n}" for n in itertools.count(2)))
+    return next(name for name in candidates if name not in taken)
 
 
 @dataclass

@@ -15,13 +15,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Literal, cast
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import Connection
 
-from alkd_tui.errors import BadInputError, InputFileError, NotFoundError
+from alkd_tui.data.readers import text_file
+from alkd_tui.errors import BadInputError, InputFileError, NotFoundError, shown
 from alkd_tui.pipeline.label_use import selection_labels_sql
-from alkd_tui.store import ReviewEvent, Store
+from alkd_tui.store import ReviewEvent, Store, teacher_requests
 
 ACTIONS = ("accept", "reject", "edit", "skip", "flag", "undo")
 STATUS_OF = {
@@ -177,13 +179,14 @@ def record_review(
         raise BadInputError(f"review action {action!r}: use {', '.join(ACTIONS)}")
     if action == "edit" and not (after and isinstance(after.get("ranking"), list)):
         raise BadInputError("an edit needs the new ranking")
-    with store.engine.connect() as conn:
-        found = conn.exec_driver_sql(
-            "SELECT ranking FROM teacher_request WHERE id = ?", (request_id,)
-        ).first()
+    found = teacher_requests.rankings_and_catalogues(store, [request_id]).get(request_id)
     if found is None:
         raise NotFoundError(f"no teacher request {request_id} in {store.path}")
-    before = {"ranking": json.loads(found[0]) if found[0] else None}
+    if action == "edit" and after is not None:
+        problem = ranking_problem(after["ranking"], found[1])
+        if problem:
+            raise BadInputError(f"the edited ranking of request {request_id}: {problem}")
+    before = {"ranking": found[0]}
     with store.session() as orm:
         event = ReviewEvent(
             request_id=request_id, action=action, before=before, after=after, note=note,
@@ -193,6 +196,21 @@ def record_review(
         orm.flush()
         assert event.id is not None
         return event.id
+
+
+def ranking_problem(ranking: Any, n_items: int) -> str:
+    """What is wrong with a reviewed ranking (empty when nothing): it must be a list of
+    distinct item indices of the dataset (0 to n_items - 1)."""
+    if not isinstance(ranking, list) or not ranking:
+        return "expected a non-empty list of item indices"
+    for value in ranking:
+        if isinstance(value, bool) or not isinstance(value, int):
+            return f"{shown(value)} is not an item index"
+        if not 0 <= value < n_items:
+            return f"item {value} is not an item of the dataset (it has {n_items} items: 0 to {n_items - 1})"
+    if len(set(ranking)) != len(ranking):
+        return "an item is listed twice"
+    return ""
 
 
 def confidence(label: Label) -> float | None:
@@ -268,37 +286,60 @@ def _moment(value: Any) -> datetime | None:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
+class Decision(BaseModel):
+    """One review decision of an import file (`alkd export reviews` writes them)."""
+
+    model_config = ConfigDict(extra="ignore", strict=True)
+
+    request: int = Field(gt=0)
+    action: Literal["accept", "reject", "edit", "skip", "flag", "undo"]
+    ranking: list[Any] | None = None
+    note: str | None = ""
+    reviewer: str | None = None
+    created_at: str | None = None
+
+
 def read_decisions(path: Path) -> list[dict[str, Any]]:
     """The decisions of a JSONL file (`alkd export reviews` writes one): request (an id),
-    action, ranking (item indices, for an edit), and optional note, reviewer, created_at."""
-    if not path.is_file():
-        raise InputFileError(path, "no such file")
+    action, ranking (item indices, for an edit), and optional note, reviewer, created_at.
+    Every line is checked before any is used: a wrong one is one line naming it."""
+    text_file(path, "utf-8")
     decisions = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
             continue
         try:
-            d = json.loads(line)
+            raw = json.loads(line)
         except ValueError:
             raise InputFileError(path, "not a JSON object", number) from None
-        if (
-            not isinstance(d, dict)
-            or not isinstance(d.get("request"), int)
-            or d.get("action") not in ACTIONS
-        ):
-            raise InputFileError(
-                path, f"expected request (an id) and action ({', '.join(ACTIONS)})", number
-            )
+        try:
+            decision = Decision.model_validate(raw)
+        except ValidationError as exc:
+            raise InputFileError(path, _decision_problem(exc), number) from None
+        d = decision.model_dump()
         if d["action"] == "edit" and not isinstance(d.get("ranking"), list):
             raise InputFileError(path, "an edit needs a ranking (item indices)", number)
         try:
             d["at"] = _moment(d.get("created_at"))
         except (TypeError, ValueError):
             raise InputFileError(
-                path, f"created_at {d['created_at']!r}: not an ISO time", number
+                path, f"created_at {shown(d['created_at'])}: not an ISO time", number
             ) from None
+        d["line"] = number
         decisions.append(d)
     return decisions
+
+
+def _decision_problem(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    field = ".".join(str(p) for p in err.get("loc", ()))
+    if err.get("type") == "model_type":
+        return f"expected an object with request (an id) and action ({', '.join(ACTIONS)})"
+    if field == "action":
+        return f"action {shown(err.get('input'))}: use {', '.join(ACTIONS)}"
+    if field == "request":
+        return f"request {shown(err.get('input'))}: expected a request id (a whole number above 0)"
+    return f"{field}: {err['msg']}"
 
 
 def import_decisions(store: Store, path: Path) -> dict[str, int]:
@@ -312,24 +353,16 @@ def import_decisions(store: Store, path: Path) -> dict[str, int]:
     """
     decisions = read_decisions(path)
     requests = sorted({d["request"] for d in decisions})
-    rankings: dict[int, Any] = {}
-    existing: list[tuple[Any, ...]] = []
-    with store.engine.connect() as conn:
-        for start in range(0, len(requests), 900):
-            chunk = tuple(requests[start : start + 900])
-            marks = ",".join("?" * len(chunk))
-            for request_id, ranking in conn.exec_driver_sql(
-                f"SELECT id, ranking FROM teacher_request WHERE id IN ({marks})", chunk
-            ):
-                rankings[int(request_id)] = json.loads(ranking) if ranking else None
-            existing += conn.exec_driver_sql(
-                "SELECT request_id, action, after, note, reviewer, created_at FROM review_event "
-                f"WHERE request_id IN ({marks})",
-                chunk,
-            ).all()
-    missing = [r for r in requests if r not in rankings]
-    if missing:
-        raise BadInputError(f"{path}: request {missing[0]} does not exist")
+    found = teacher_requests.rankings_and_catalogues(store, requests)
+    for d in decisions:  # every line checked before anything is stored
+        if d["request"] not in found:
+            raise InputFileError(path, f"request {d['request']} does not exist in {store.path}", d["line"])
+        if d["action"] == "edit":
+            problem = ranking_problem(d["ranking"], found[d["request"]][1])
+            if problem:
+                raise InputFileError(path, f"the edited ranking: {problem}", d["line"])
+    rankings = {request_id: ranking for request_id, (ranking, _) in found.items()}
+    existing = teacher_requests.review_events_of(store, requests)
 
     def key(
         request_id: int, action: str, ranking: Any, note: str, reviewer: str

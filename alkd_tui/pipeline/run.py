@@ -12,6 +12,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -19,6 +20,7 @@ from pydantic import ValidationError
 from alkd_tui.errors import (
     AlkdError,
     BadInputError,
+    InputFileError,
     NotFoundError,
     StepFailedError,
     TeacherUnavailableError,
@@ -410,6 +412,60 @@ def _brief(result: dict[str, Any]) -> dict[str, Any]:
     return keep
 
 
+def check_config(store: Store, cfg: RunConfig) -> None:
+    """Refuse, before a run is recorded, a configuration a step would refuse later: a dataset
+    that is neither stored nor importable, an unknown architecture, metric or strategy, bad
+    ratios, files that are not there. A refused configuration stores nothing."""
+    from alkd_tui.active.strategies import get_strategy
+    from alkd_tui.data.formats import get_format
+    from alkd_tui.pipeline.datasets import get_dataset
+    from alkd_tui.pipeline.selection import get_selection, parse_ratios
+    from alkd_tui.rec.loop import check_metric
+    from alkd_tui.rec.trainer import known_architectures
+
+    def file(key: str, value: str | None) -> None:
+        if value is not None and not Path(value).expanduser().exists():
+            raise InputFileError(value, f"no such file (from {key})")
+
+    step = cfg.dataset
+    try:
+        get_dataset(store, step.name)
+    except NotFoundError:
+        if step.format and step.path:
+            get_format(step.format)
+            file("dataset.path", step.path)
+        elif step.name != EXAMPLE_DATASET:
+            raise BadInputError(
+                f"dataset {step.name!r} is not in {store.path}: import it, or give dataset.format "
+                "and dataset.path"
+            ) from None
+    for key, rec in (("teacher_recommender", cfg.teacher_recommender), ("student", cfg.student)):
+        if rec.architecture.lower().replace("-", "").replace("_", "") not in known_architectures():
+            raise BadInputError(
+                f"{key}.architecture {rec.architecture!r}: known are {', '.join(known_architectures())}"
+            )
+        check_metric(rec.metric)
+    check_metric(cfg.distill.metric)
+    select = cfg.select
+    if select.from_file:
+        file("select.from_file", select.from_file)
+    else:
+        get_strategy(select.strategy)
+        if select.ratios.startswith("from:"):
+            get_selection(store, select.ratios.removeprefix("from:"))
+        else:
+            parse_ratios(select.ratios)
+    if select.pool is not None:
+        kind, sep, where = select.pool.partition(":")
+        if kind not in ("replay", "ids") or not sep or not where:
+            raise BadInputError(f"select.pool {select.pool!r}: use replay:FILE or ids:FILE")
+        file("select.pool", where)
+    if cfg.label.teacher == "replay":
+        if not cfg.label.file:
+            raise BadInputError("label.teacher = 'replay' needs label.file (recorded answers)")
+        file("label.file", cfg.label.file)
+
+
 def start_pipeline_run(store: Store, cfg: RunConfig) -> int:
     with store.session() as orm:
         run = Run(
@@ -450,6 +506,7 @@ def run_pipeline(
         run_id = int(row.id)  # type: ignore[arg-type]
     else:
         assert cfg is not None
+        check_config(store, cfg)
         run_id = start_pipeline_run(store, cfg)
     pipeline = Pipeline(store, cfg, run_id, report)
     if resume is not None:

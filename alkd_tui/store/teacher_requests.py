@@ -194,3 +194,41 @@ def mark_failed(store: Store, request_id: int, error: str) -> None:
             "claimed_until = NULL WHERE id = ?",
             (error, request_id),
         )
+
+
+def rankings_and_catalogues(store: Store, request_ids: Sequence[int]) -> dict[int, tuple[list[int] | None, int]]:
+    """For each request that exists: its answer's ranking and the number of items in its
+    session's dataset (what a reviewed ranking may hold: item indices below it)."""
+    found: dict[int, tuple[list[int] | None, int]] = {}
+    ids = sorted(set(request_ids))
+    with store.read() as conn:
+        for start in range(0, len(ids), 900):  # SQLite's limit on bound parameters
+            chunk = ids[start : start + 900]
+            marks = ",".join("?" * len(chunk))
+            for request_id, ranking, n_items in conn.exec_driver_sql(
+                "SELECT r.id, r.ranking, d.n_items FROM teacher_request r JOIN session s ON s.id = r.session_id "
+                f"JOIN dataset d ON d.id = s.dataset_id WHERE r.id IN ({marks})",
+                tuple(chunk),
+            ):
+                found[int(request_id)] = (json.loads(ranking) if ranking else None, int(n_items))
+    return found
+
+
+def review_events_of(store: Store, request_ids: Sequence[int]) -> list[tuple[Any, ...]]:
+    """(request, action, after, note, reviewer, created_at) of every review event of these
+    requests."""
+    events: list[tuple[Any, ...]] = []
+    ids = sorted(set(request_ids))
+    with store.read() as conn:
+        for start in range(0, len(ids), 900):
+            chunk = ids[start : start + 900]
+            marks = ",".join("?" * len(chunk))
+            events += [
+                tuple(row)
+                for row in conn.exec_driver_sql(
+                    "SELECT request_id, action, after, note, reviewer, created_at FROM review_event "
+                    f"WHERE request_id IN ({marks})",
+                    tuple(chunk),
+                )
+            ]
+    return events

@@ -14,12 +14,14 @@ import sys
 import time
 import tomllib
 import traceback
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import events, work
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.filter import LineFilter
 from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.reactive import var
@@ -34,6 +36,8 @@ from alkd_tui.pipeline.teacher_server import (
     teacher_host,
 )
 from alkd_tui.pipeline.views import database_failure, open_database, train_choices
+from alkd_tui.terminal_text import clean
+from alkd_tui.tui.clean_filter import CleanText
 from alkd_tui.tui.commands import AlkdCommands
 from alkd_tui.tui.heap import SETTLE_S, HeapKeeper
 from alkd_tui.tui.screens.audit import AuditScreen
@@ -71,6 +75,9 @@ def _area_binding(number: int, area: str, title: str) -> Binding:
     )  # fmt: skip
 
 
+_CLEAN_TEXT = CleanText()
+
+
 class AlkdApp(App[None]):
     """alkd's terminal UI."""
 
@@ -103,6 +110,11 @@ class AlkdApp(App[None]):
     """The selection the areas default to (the last one created or chosen)."""
     models_changed: var[int] = var(0)
     """Counts the models trained here: the areas that offer models read them again."""
+
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        """Textual's filters, then `CleanText`: no control character from data reaches the
+        terminal."""
+        return [*super().get_line_filters(), _CLEAN_TEXT]
 
     def __init__(
         self,
@@ -262,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
         keymap = read_keymap(keymap_path) if keymap_path else None
         store = open_database(args.db or default_db_path())
     except AlkdError as exc:
-        print(f"alkd-tui: error: {exc}", file=sys.stderr)
+        print(f"alkd-tui: error: {clean(str(exc))}", file=sys.stderr)
         return int(exc.exit_code)
     with store:
         AlkdApp(store, keymap=keymap).run()

@@ -302,7 +302,7 @@ def test_review_decisions_export_and_import_once(alkd, replayed, tmp_path: Path)
     assert missing.code == 2 and "request 999 does not exist" in missing.err
     hand.write_text('{"request": 1, "action": "approve"}\n')
     bad = alkd("review", "import", hand, db=db)
-    assert bad.code == 2 and "line 1: expected request (an id) and action" in bad.err
+    assert bad.code == 2 and "line 1: action 'approve': use accept" in bad.err
 
 
 def test_accept_by_minimum_confidence_from_the_command_line(alkd, replayed) -> None:  # type: ignore[no-untyped-def]
@@ -389,5 +389,5 @@ def test_importing_runs_twice_adds_them_once(alkd, two_label_runs: Store, tmp_pa
     bad_time.write_text(json.dumps({**records[0], "started_at": "yesterday"}) + "\n")
     refused = alkd("runs", "import", bad_time, db=other)
     assert (
-        refused.code == 2 and "line 1: started_at or finished_at is not an ISO time" in refused.err
+        refused.code == 2 and "line 1: started_at 'yesterday' is not an ISO time" in refused.err
     )

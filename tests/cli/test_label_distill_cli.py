@@ -72,6 +72,27 @@ def test_replay_review_and_distill(alkd, labelling_store: Store, tmp_path: Path)
         ).out
     )
     assert again["model"] == model["model"] and again["reused"] is True
+    forced = [  # each forced run is a new model under a free name (no UNIQUE violation)
+        json.loads(alkd("distill", "--student", "teacher-rec", "--selection", "sel", "--epochs", "2",
+                        "--force", "--json", db=db).out)["name"]
+        for _ in range(3)
+    ]  # fmt: skip
+    assert len({model["name"], *forced}) == 4
+
+    bad_edits = tmp_path / "edits.jsonl"  # review import: every row checked before any lands
+    for ranking, problem in (
+        ([99999999], "item 99999999 is not an item of the dataset"),
+        (["x", None], "'x' is not an item index"),
+        ([1, 1], "an item is listed twice"),
+        ([True], "True is not an item index"),
+    ):
+        bad_edits.write_text(
+            json.dumps({"request": 1, "action": "accept"}) + "\n"
+            + json.dumps({"request": 2, "action": "edit", "ranking": ranking}) + "\n"
+        )
+        refused = alkd("review", "import", bad_edits, db=db)
+        assert refused.code == 2 and f"line 2: the edited ranking: {problem}" in refused.err, refused.err
+    assert json.loads(alkd("review", "list", "sel", "--json", db=db).out)["counts"] == {"accepted": 10}
 
 
 def test_label_bad_options(alkd, labelling_store: Store) -> None:  # type: ignore[no-untyped-def]

@@ -110,6 +110,32 @@ def test_bad_configs_are_one_line_with_the_right_code(tmp_path: Path) -> None:
         assert message in lines[-1] and lines[-1].startswith("alkd: error: "), (args, result.stderr)
 
 
+def test_a_refused_configuration_stores_nothing(tmp_path: Path) -> None:
+    """What a step would refuse later is refused before the run is recorded: no run, no
+    dataset, no model lands for a configuration that cannot run."""
+    db = tmp_path / "alkd.db"
+    cases = [
+        (("--set", "student.architecture=bert4rec"), "student.architecture 'bert4rec': known are"),
+        (("--set", "teacher_recommender.metric=recall@99"), "--metric 'recall@99'"),
+        (("--set", "select.strategy=oracle"), "--strategy 'oracle': known are"),
+        (("--set", "select.ratios=a:b:c"), "--ratios 'a:b:c'"),
+        (("--set", "select.ratios=from:nosuch"), "no selection 'nosuch'"),
+        (("--set", "select.pool=replay:/nonexistent.jsonl"), "/nonexistent.jsonl: no such file (from select.pool)"),
+        (("--set", "select.from_file=/nonexistent.txt"), "/nonexistent.txt: no such file"),
+        (("--set", "label.teacher=replay"), "label.teacher = 'replay' needs label.file"),
+        (("--set", "dataset.format=csv", "--set", "dataset.path=/nonexistent.csv", "--set", "dataset.name=x"),
+         "/nonexistent.csv: no such file (from dataset.path)"),
+        (("--set", "distill.metric=hits@10"), "--metric 'hits@10'"),
+    ]  # fmt: skip
+    for args, message in cases:
+        result = alkd(db, "run", *args)
+        assert result.returncode == 2, (args, result.stderr)
+        assert message in result.stderr.strip().splitlines()[-1], (args, result.stderr)
+    con = sqlite3.connect(db)
+    assert [con.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in ("run", "dataset", "model")] == [0, 0, 0]
+    con.close()
+
+
 QUICK = ["--set", "teacher_recommender.epochs=1", "--set", "student.epochs=1", "--set", "select.budget=5"]  # fmt: skip
 
 

@@ -125,7 +125,8 @@ def test_root_version_tags_show_pull(url: str, client: ollama.Client) -> None:
     assert shown.modelinfo["llama.context_length"] == 8192
     assert shown.modelinfo["general.parameter_count"] > 100_000_000
     assert "Apache" in (shown.license or "")
-    assert "FROM " in (shown.modelfile or "")
+    assert f"FROM {MODEL_PATH.name}\n" in (shown.modelfile or "")
+    assert str(MODEL_PATH.parent) not in httpx.post(url + "/api/show", json={"model": MODEL}).text
     assert shown.capabilities == ["completion"]
 
     assert [p.status for p in client.pull(MODEL, stream=True)] == ["success"]
@@ -370,6 +371,27 @@ def test_concurrent_requests_all_complete(client: ollama.Client) -> None:
 
 
 # -- binding ----------------------------------------------------------------------------
+
+
+def test_requests_from_web_pages_and_rebound_names_are_refused(url: str) -> None:
+    """No authentication, so only local clients: a browser page (any Origin that is not
+    local) and a DNS-rebinding page (a Host that is not a loopback name) get 403."""
+    chat = {"model": MODEL, "messages": HI, "stream": False, "options": {"num_predict": 2}}
+    for headers in (
+        {"Origin": "http://evil.example"},
+        {"Origin": "null"},
+        {"Host": "evil.example:11434"},
+        {"Host": "rebind.127.0.0.1.nip.io"},
+    ):
+        for method, path, body in (("POST", "/api/chat", chat), ("POST", "/api/show", {"model": MODEL}),
+                                   ("GET", "/api/tags", None)):  # fmt: skip
+            response = httpx.request(method, url + path, json=body, headers=headers)
+            assert response.status_code == 403, (headers, path, response.text)
+            assert "refused" in response.json()["error"] or "loopback" in response.json()["error"]
+    port = url.rsplit(":", 1)[1]
+    for headers in ({"Origin": f"http://localhost:{port}"}, {"Host": f"localhost:{port}"},
+                    {"Host": f"[::1]:{port}"}, {}):  # fmt: skip
+        assert httpx.get(url + "/api/tags", headers=headers).status_code == 200, headers
 
 
 def test_binding_rules(url: str, model: LocalModel) -> None:

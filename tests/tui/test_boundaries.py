@@ -8,7 +8,7 @@ those inside functions and `if TYPE_CHECKING:` blocks):
   `pandas`, `scipy`), and nothing of alkd's lower layers (`alkd_tui.store`, `.rec`,
   `.teacher`, `.active`, `.distill`, `.data`, `.config`);
 - of alkd, only `alkd_tui.pipeline.*`, `alkd_tui.errors`, `alkd_tui.progress`,
-  `alkd_tui.paths` and the TUI's own modules;
+  `alkd_tui.paths`, `alkd_tui.terminal_text` and the TUI's own modules;
 - every name taken from the pipeline exists there and is public, and a function is the
   pipeline's own (defined in `alkd_tui.pipeline`, or offered in a pipeline module's
   `__all__`), not a lower layer's reached through a pipeline module's imports.
@@ -31,6 +31,7 @@ ALLOWED = (
     "alkd_tui.errors",
     "alkd_tui.progress",
     "alkd_tui.paths",
+    "alkd_tui.terminal_text",
     "alkd_tui.tui",
 )
 FORBIDDEN_LIBRARIES = ("sqlmodel", "sqlalchemy", "sqlite3", "torch", "numpy", "pandas", "scipy")

@@ -11,7 +11,7 @@ import pyarrow.compute as pc
 from alkd_tui.data.canonical import ClickLog
 from alkd_tui.data.preprocess import sessionize_by_gap
 from alkd_tui.data.readers import factorize, to_seconds
-from alkd_tui.errors import InputFileError
+from alkd_tui.errors import InputFileError, shown
 
 
 def click_log(
@@ -23,14 +23,16 @@ def click_log(
     item: str,
     time: str | None,
     time_unit: float = 1.0,
+    rows: np.ndarray | None = None,
 ) -> ClickLog:
-    """A `ClickLog` from the session, item and (optional) time columns of one file."""
+    """A `ClickLog` from the session, item and (optional) time columns of one file (`rows`:
+    the file row of each value, where the columns were filtered)."""
     session_codes, session_keys = factorize(columns[session], path, session, header_lines)
     item_codes, item_keys = factorize(columns[item], path, item, header_lines)
     if time is None:
         seconds = np.arange(len(session_codes), dtype=np.float64)
     else:
-        seconds = to_seconds(columns[time], path, time, header_lines, unit=time_unit)
+        seconds = to_seconds(columns[time], path, time, header_lines, unit=time_unit, rows=rows)
     return ClickLog(
         source=str(path),
         session=session_codes,
@@ -86,7 +88,7 @@ def lookup(
         at = int(pc.index(pc.is_null(found), True).as_py())
         row = int(line_of[at]) if line_of is not None else at
         raise InputFileError(
-            path, f"column {column!r}: unknown item {values[at].as_py()!r}", row + 1 + header_lines
+            path, f"column {column!r}: unknown item {shown(values[at].as_py())}", row + 1 + header_lines
         )
     return found.to_numpy(zero_copy_only=False).astype(np.int32)
 

@@ -13,7 +13,7 @@ from alkd_tui.data.canonical import SPLIT_NAMES, SessionDataset
 from alkd_tui.data.formats._common import lookup, split_tokens
 from alkd_tui.data.formats.options import ReaderOptions
 from alkd_tui.data.readers import find_file, read_columns
-from alkd_tui.errors import InputFileError
+from alkd_tui.errors import InputFileError, shown
 
 
 def load(path: Path, opts: ReaderOptions) -> SessionDataset:
@@ -35,7 +35,7 @@ def load(path: Path, opts: ReaderOptions) -> SessionDataset:
         first = repeated[0].as_py()
         rows = np.flatnonzero(pc.equal(item_ids, first).to_numpy(zero_copy_only=False))
         raise InputFileError(
-            items_path, f"item {first!r} is listed twice", int(rows[1]) + 1 + item_header
+            items_path, f"item {shown(first)} is listed twice", int(rows[1]) + 1 + item_header
         )
 
     cols, header = read_columns(

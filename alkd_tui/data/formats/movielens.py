@@ -13,7 +13,7 @@ import pyarrow as pa
 from alkd_tui.data.canonical import ClickLog
 from alkd_tui.data.formats._common import click_log, split_by_gap
 from alkd_tui.data.formats.options import ReaderOptions
-from alkd_tui.data.readers import read_columns, require_file
+from alkd_tui.data.readers import read_columns, require_file, text_file
 from alkd_tui.errors import InputFileError
 
 DEFAULT_GAP = 3600.0
@@ -43,17 +43,15 @@ def _read_catalogue(
 ) -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
     titles: dict[str, str] = {}
     attributes: dict[str, dict[str, Any]] = {}
-    try:
-        with path.open(encoding=encoding, newline="") as fh:
-            for number, line in enumerate(fh, start=1):
-                parsed = parse(line.rstrip("\r\n"), number)
-                if parsed is None:
-                    continue
-                item, title, attrs = parsed
-                titles[item] = title
-                attributes[item] = attrs
-    except UnicodeDecodeError:
-        raise InputFileError(path, f"not valid {encoding} text (pass --encoding)") from None
+    text_file(path, encoding)  # decodes, no NUL, no lone CR, no overlong line
+    with path.open(encoding=encoding, newline="") as fh:
+        for number, line in enumerate(fh, start=1):
+            parsed = parse(line.rstrip("\r\n"), number)
+            if parsed is None:
+                continue
+            item, title, attrs = parsed
+            titles[item] = title
+            attributes[item] = attrs
     return titles, attributes
 
 
@@ -92,13 +90,17 @@ def _catalogue(
         path = folder / "movies.csv"
         titles: dict[str, str] = {}
         attributes: dict[str, dict[str, Any]] = {}
+        text_file(path, encoding or "utf-8")
         with path.open(encoding=encoding or "utf-8", newline="") as fh:
             reader = csv.DictReader(fh)
-            if not reader.fieldnames or not {"movieId", "title"} <= set(reader.fieldnames):
-                raise InputFileError(path, "expected columns movieId, title, genres", 1)
-            for row in reader:
-                titles[row["movieId"]] = row["title"]
-                attributes[row["movieId"]] = {"genres": (row.get("genres") or "").split("|")}
+            try:
+                if not reader.fieldnames or not {"movieId", "title"} <= set(reader.fieldnames):
+                    raise InputFileError(path, "expected columns movieId, title, genres", 1)
+                for row in reader:
+                    titles[row["movieId"]] = row["title"]
+                    attributes[row["movieId"]] = {"genres": (row.get("genres") or "").split("|")}
+            except csv.Error as exc:
+                raise InputFileError(path, f"cannot be read as CSV: {exc}", reader.line_num) from None
         return titles, attributes
     return None
 

@@ -14,7 +14,7 @@ import pyarrow as pa
 from alkd_tui.data.canonical import SPLIT_NAMES, ClickLog, SessionDataset
 from alkd_tui.data.formats._common import click_log, lookup, split_by_gap, split_tokens
 from alkd_tui.data.formats.options import ReaderOptions
-from alkd_tui.data.readers import read_columns, read_header, require_file
+from alkd_tui.data.readers import read_columns, read_header, require_file, text_file
 from alkd_tui.errors import InputFileError
 
 DEFAULT_GAP = 3600.0
@@ -61,27 +61,38 @@ def _item_file(inter: Path) -> Path | None:
 def _catalogue(path: Path, encoding: str) -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
     titles: dict[str, str] = {}
     attributes: dict[str, dict[str, Any]] = {}
+    text_file(path, encoding)
     with path.open(encoding=encoding, newline="") as fh:
         reader = csv.reader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
-        header = [name.split(":", 1)[0] for name in next(reader)]
-        if "item_id" not in header:
-            raise InputFileError(path, "no field 'item_id'", 1)
-        key = header.index("item_id")
-        title_pos = next((i for i, n in enumerate(header) if "title" in n or n == "name"), None)
-        for row in reader:
-            if len(row) <= key:
-                continue
-            item = row[key]
-            if title_pos is not None and title_pos < len(row) and row[title_pos]:
-                titles[item] = row[title_pos]
-            attrs = {
-                n: row[i]
-                for i, n in enumerate(header)
-                if i not in (key, title_pos) and i < len(row) and row[i]
-            }
-            if attrs:
-                attributes[item] = attrs
+        try:
+            _read_catalogue_rows(path, reader, titles, attributes)
+        except csv.Error as exc:
+            raise InputFileError(path, f"cannot be read as tab-separated text: {exc}", reader.line_num) from None
     return titles, attributes
+
+
+def _read_catalogue_rows(
+    path: Path, reader: Any, titles: dict[str, str], attributes: dict[str, dict[str, Any]]
+) -> None:
+    header = [name.split(":", 1)[0] for name in next(reader, [])]
+    if "item_id" not in header:
+        raise InputFileError(path, "no field 'item_id'", 1)
+    key = header.index("item_id")
+    title_pos = next((i for i, n in enumerate(header) if "title" in n or n == "name"), None)
+    for row in reader:
+        if len(row) <= key:
+            continue
+        item = row[key]
+        if title_pos is not None and title_pos < len(row) and row[title_pos]:
+            titles[item] = row[title_pos]
+        attrs = {
+            n: row[i]
+            for i, n in enumerate(header)
+            if i not in (key, title_pos) and i < len(row) and row[i]
+        }
+        if attrs:
+            attributes[item] = attrs
+
 
 
 def _presplit(files: list[Path], encoding: str) -> SessionDataset:

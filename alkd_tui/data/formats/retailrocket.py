@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -31,8 +32,10 @@ def load(path: Path, opts: ReaderOptions, session_gap: float | None = None) -> C
     views = pc.equal(cols["event"], "view")
     if not pc.any(views).as_py():
         raise InputFileError(path, "no 'view' events")
+    rows = np.flatnonzero(views.to_numpy(zero_copy_only=False))
     cols = {name: col.filter(views) for name, col in cols.items()}
     log = click_log(
-        path, cols, header, session="visitorid", item="itemid", time="timestamp", time_unit=0.001
-    )
+        path, cols, header, session="visitorid", item="itemid", time="timestamp", time_unit=0.001,
+        rows=rows,
+    )  # fmt: skip
     return split_by_gap(log, session_gap or DEFAULT_GAP)

@@ -83,6 +83,42 @@ def is_loopback(host: str) -> bool:
     )
 
 
+def _host_name(value: str) -> str:
+    """The host of a Host header or an origin's authority ("[::1]:11434" -> "::1")."""
+    value = value.strip().lower()
+    if value.startswith("["):
+        return value[1 : value.find("]")] if "]" in value else value
+    return value.rsplit(":", 1)[0] if value.count(":") == 1 else value
+
+
+def is_loopback_name(host: str) -> bool:
+    """Whether a name seen in a request is loopback, without resolving it (a name that
+    resolves to 127.0.0.1 is how DNS rebinding reaches a local server): `localhost` or a
+    loopback address literal."""
+    if host.rstrip(".") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def refusal(host_header: str | None, origin: str | None, allow_remote: bool) -> str:
+    """Why a request is refused (empty when it is not): the server has no authentication,
+    so it answers only requests addressed to a loopback name (a web page using DNS
+    rebinding is not) and no request that a web page on another origin sends from a
+    browser (a text/plain POST needs no preflight). With `allow_remote`, any Host."""
+    if not allow_remote and host_header is not None and not is_loopback_name(_host_name(host_header)):
+        return f"Host {host_header[:80]!r} is not a loopback name: this server answers local clients only"
+    if origin is not None and origin != "null":
+        scheme, _, authority = origin.partition("://")
+        if scheme not in ("http", "https") or not is_loopback_name(_host_name(authority)):
+            return f"requests from the web page {origin[:80]!r} are refused (Origin not local)"
+    elif origin == "null":
+        return "requests from a sandboxed or local-file web page are refused (Origin null)"
+    return ""
+
+
 class CompatServer(ThreadingHTTPServer):
     """A `ThreadingHTTPServer` serving one `LocalModel` with Ollama's API."""
 
@@ -96,10 +132,12 @@ class CompatServer(ThreadingHTTPServer):
         *,
         family: socket.AddressFamily = socket.AF_INET,
         test_hooks: bool = False,
+        allow_remote: bool = False,
     ) -> None:
         self.address_family = family
         self.model = model
         self.test_hooks = test_hooks
+        self.allow_remote = allow_remote
         super().__init__(address, _Handler)
 
     @property
@@ -139,7 +177,9 @@ def create_server(
         raise BadInputError(f"cannot resolve host {host!r}: {exc.strerror or exc}") from None
     family, _, _, _, sockaddr = infos[0]
     try:
-        return CompatServer(sockaddr[:2], model, family=family, test_hooks=test_hooks)
+        return CompatServer(
+            sockaddr[:2], model, family=family, test_hooks=test_hooks, allow_remote=allow_remote
+        )
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             raise TeacherUnavailableError(
@@ -380,6 +420,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self, routes: dict[str, Callable[[], None]]) -> None:
         path = self.path.split("?", 1)[0].rstrip("/") or "/"
+        refused = refusal(
+            self.headers.get("Host"), self.headers.get("Origin"), self.server.allow_remote
+        )
+        if refused:
+            self._drain()
+            self.close_connection = True
+            self._send_json(403, {"error": refused})
+            return
         try:
             route = routes.get(path)
             if route is not None:
@@ -496,7 +544,7 @@ class _Handler(BaseHTTPRequestHandler):
         modelfile = (
             f"# Modelfile of the {SERVER_NAME}\n"
             f"# (the chat template is the GGUF's Jinja template, not an Ollama Go template)\n"
-            f"FROM {model.path}\n"
+            f"FROM {model.path.name}\n"  # the file's name: a local path is no client's business
             + "".join(f"PARAMETER {line}\n" for line in parameters.splitlines())
         )
         self._send_json(
