@@ -6,6 +6,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -14,6 +15,7 @@ from alkd_tui.cli.main import main as alkd_main
 from alkd_tui.data.canonical import SessionDataset
 from alkd_tui.pipeline.datasets import import_dataset
 from alkd_tui.pipeline.models import train_recommender
+from alkd_tui.rec.settings import TrainSettings
 from alkd_tui.store import Store, open_store
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -89,6 +91,12 @@ def successor_dataset(n_items: int = 30, n_sessions: int = 600, seed: int = 0) -
     )
 
 
+def train_settings(**fields: Any) -> TrainSettings:
+    """Resolved training settings for a test: cross-entropy, validation Recall@10 (what these
+    tests were written for), the rest from `fields` or the student's recipe."""
+    return TrainSettings(**{"loss": "ce", "negatives": "sampled", "metric": "recall@10", **fields}).resolved("student")
+
+
 @pytest.fixture
 def successor() -> SessionDataset:
     return successor_dataset()
@@ -106,11 +114,11 @@ def labelling_store(store: Store, tmp_path: Path) -> Store:
     import_dataset(
         store, "csv", clicks, "games", preprocess={"min_item_support": 1}, reader={"titles": items}
     )
-    train_recommender(
+    train_recommender(  # one epoch of full softmax: a weak recommender, as the tests want
         store,
         "games",
         "teacher",
-        {"architecture": "fpmc", "dim": 8, "epochs": 1},
+        {"architecture": "fpmc", "dim": 8, "epochs": 1, "loss": "ce", "lr": 1e-3, "batch_size": 512},
         name="teacher-rec",
     )
     with store.engine.begin() as conn:

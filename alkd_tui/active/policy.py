@@ -51,10 +51,9 @@ from typing import Literal
 
 import numpy as np
 
+from alkd_tui.active.registry import FORMS, PAPER_MU, PAPER_RATIOS
+
 Form = Literal["paper", "exact", "two-class"]
-FORMS: tuple[str, ...] = ("paper", "exact", "two-class")
-PAPER_RATIOS = (1.0, 5.0, 4.0)
-PAPER_MU = 10.0
 
 
 @dataclass(frozen=True)

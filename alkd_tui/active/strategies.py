@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from alkd_tui.active.policy import PAPER_MU, PAPER_RATIOS, Form, difficulty_order
+from alkd_tui.active.registry import STRATEGY_ENTRIES
 from alkd_tui.active.sampling import as_generator, draw_policy
 from alkd_tui.data.canonical import SPLIT_NAMES, TRAIN
 from alkd_tui.errors import BadInputError
@@ -119,15 +120,15 @@ def _policy(request: SelectionRequest, form: Form) -> SelectionOutcome:
     )
 
 
-def _alkd(request: SelectionRequest) -> SelectionOutcome:
+def choose_alkd(request: SelectionRequest) -> SelectionOutcome:
     return _policy(request, request.form)
 
 
-def _rad_bc(request: SelectionRequest) -> SelectionOutcome:
+def choose_rad_bc(request: SelectionRequest) -> SelectionOutcome:
     return _policy(request, "two-class")
 
 
-def _random(request: SelectionRequest) -> SelectionOutcome:
+def choose_random(request: SelectionRequest) -> SelectionOutcome:
     pool = request.pool
     pos = as_generator(request.seed).choice(len(pool), size=request.budget, replace=False)
     rows = pool[pos]
@@ -138,10 +139,20 @@ def _random(request: SelectionRequest) -> SelectionOutcome:
     )
 
 
-def _tr(request: SelectionRequest) -> SelectionOutcome:
-    outcome = _random(request)
+def choose_tr(request: SelectionRequest) -> SelectionOutcome:
+    outcome = choose_random(request)
     outcome.info["labeller"] = "teacher recommender (no LLM)"
     return outcome
+
+
+def choose_easiest(request: SelectionRequest) -> SelectionOutcome:
+    """The least difficult sessions first."""
+    return _by_difficulty(request, False)
+
+
+def choose_hardest(request: SelectionRequest) -> SelectionOutcome:
+    """The most difficult sessions first."""
+    return _by_difficulty(request, True)
 
 
 def _by_difficulty(request: SelectionRequest, hardest_first: bool) -> SelectionOutcome:
@@ -152,7 +163,7 @@ def _by_difficulty(request: SelectionRequest, hardest_first: bool) -> SelectionO
     return SelectionOutcome(rows=request.pool[pos], difficulty=difficulty[pos])
 
 
-def _uncertainty(request: SelectionRequest) -> SelectionOutcome:
+def choose_uncertain(request: SelectionRequest) -> SelectionOutcome:
     assert request.entropy is not None
     entropy = request.entropy(request.pool)
     pos = difficulty_order(entropy)[: request.budget]
@@ -166,17 +177,9 @@ def _uncertainty(request: SelectionRequest) -> SelectionOutcome:
 
 
 STRATEGIES: dict[str, Strategy] = {
-    s.name: s
-    for s in (
-        Strategy("alkd", "the paper's max-min policy over difficulty ranks", ("difficulty",), _alkd),
-        Strategy("random", "uniformly at random", (), _random),
-        Strategy("easiest", "least difficult first", ("difficulty",), lambda r: _by_difficulty(r, False)),
-        Strategy("hardest", "most difficult first", ("difficulty",), lambda r: _by_difficulty(r, True)),
-        Strategy("rad-bc", "two-class (correct/incorrect) max-min policy", ("difficulty",), _rad_bc),
-        Strategy("uncertainty", "highest predictive entropy of the student first", ("entropy",), _uncertainty),
-        Strategy("tr", "random sessions, labelled by the teacher recommender (no LLM)", (), _tr),
-    )
-}  # fmt: skip
+    entry.name: Strategy(entry.name, entry.summary, entry.needs, entry.load())
+    for entry in STRATEGY_ENTRIES.values()
+}
 
 
 def get_strategy(name: str) -> Strategy:

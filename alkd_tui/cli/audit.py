@@ -9,7 +9,9 @@ from rich.table import Table
 
 from alkd_tui.cli.options import JsonOpt
 from alkd_tui.cli.output import OutputMode, out
+from alkd_tui.cli.settings import settings_options
 from alkd_tui.cli.state import state
+from alkd_tui.pipeline.settings import AuditSettings
 
 
 def _fmt(value: Any) -> str:
@@ -28,8 +30,10 @@ def _assumed(data: dict[str, Any], key: str) -> str:
     return f" (assumed {_fmt(assumed[key])})"
 
 
+@settings_options(AuditSettings)
 def audit(
     ctx: typer.Context,
+    settings: AuditSettings,
     selection: Annotated[
         str | None, typer.Option("--selection", help="Only this selection's sessions.")
     ] = None,
@@ -48,11 +52,6 @@ def audit(
             "--student", help="Compare with this student: effective / similar / incorrect shares."
         ),
     ] = None,
-    n: Annotated[int, typer.Option("--n", help="Answer length the classes compare.")] = 25,
-    overlap: Annotated[
-        float,
-        typer.Option("--overlap", help="Share of common items that makes an answer 'similar'."),
-    ] = 0.5,
     save_ratios: Annotated[
         bool,
         typer.Option(
@@ -69,7 +68,7 @@ def audit(
     from alkd_tui.pipeline.audit import audit as run_audit
 
     data = run_audit(state(ctx).store(), selection=selection, teacher=teacher, dataset=dataset, strategy=strategy,
-                     student=student, n=n, overlap_threshold=overlap, save_ratios=save_ratios)  # fmt: skip
+                     student=student, settings=settings, save_ratios=save_ratios)  # fmt: skip
 
     def human() -> None:
         table = Table(show_header=False, box=None, title="teacher answers", title_justify="left")

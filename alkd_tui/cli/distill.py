@@ -9,12 +9,12 @@ import typer
 from alkd_tui.cli.models import metrics_table
 from alkd_tui.cli.options import JsonlOpt, JsonOpt
 from alkd_tui.cli.output import OutputMode, err, out, reporter
+from alkd_tui.cli.settings import settings_options
 from alkd_tui.cli.state import state
-
-LOSS = "Loss"
-OPT = "Optimisation"
+from alkd_tui.pipeline.settings import DistillSettings
 
 
+@settings_options(DistillSettings)
 def distill(
     ctx: typer.Context,
     student: Annotated[
@@ -26,54 +26,13 @@ def distill(
             "--selection", help="The labelled selection (name or id).", show_default=False
         ),
     ],
+    settings: DistillSettings,
     teacher: Annotated[
         str | None,
         typer.Option(
             "--teacher", help="Whose labels, when several teachers answered (model name)."
         ),
     ] = None,
-    weighting: Annotated[
-        str,
-        typer.Option(
-            help="Position weights: paper (3/2/1), dllm2rec or uniform.", rich_help_panel=LOSS
-        ),
-    ] = "paper",
-    negatives: Annotated[
-        str, typer.Option(help="in-batch (the authors' code) or sampled.", rich_help_panel=LOSS)
-    ] = "in-batch",
-    n_negatives: Annotated[
-        int, typer.Option(help="Negatives per ranked item.", rich_help_panel=LOSS)
-    ] = 1,
-    soft: Annotated[
-        bool,
-        typer.Option(
-            "--soft",
-            help="Use the teacher's probabilities where it gave them.",
-            rich_help_panel=LOSS,
-        ),
-    ] = False,
-    gt_weight: Annotated[
-        float,
-        typer.Option(
-            help="Weight of the ground-truth loss mixed in [0: none].", rich_help_panel=LOSS
-        ),
-    ] = 0.0,
-    epochs: Annotated[
-        int, typer.Option(help="At most this many epochs.", rich_help_panel=OPT)
-    ] = 20,
-    batch_size: Annotated[
-        int, typer.Option(help="Labelled sessions per batch.", rich_help_panel=OPT)
-    ] = 64,
-    lr: Annotated[float, typer.Option(help="Adam learning rate.", rich_help_panel=OPT)] = 1e-3,
-    patience: Annotated[
-        int, typer.Option(help="Early stopping patience (epochs).", rich_help_panel=OPT)
-    ] = 3,
-    metric: Annotated[
-        str, typer.Option(help="Validation metric for early stopping.", rich_help_panel=OPT)
-    ] = "recall@10",
-    seed: Annotated[
-        int, typer.Option(help="Seed of shuffling and negatives.", rich_help_panel=OPT)
-    ] = 0,
     name: Annotated[str | None, typer.Option("--name", help="Name of the distilled model.")] = None,
     force: Annotated[
         bool, typer.Option("--force", help="Distil again even if this exact job finished.")
@@ -84,18 +43,13 @@ def distill(
     """Distil a selection's accepted teacher labels into a copy of a trained student."""
     from alkd_tui.pipeline.distill import distill_student
 
-    config = {
-        "weighting": weighting, "negatives": negatives, "n_negatives": n_negatives, "soft": soft,
-        "gt_weight": gt_weight, "epochs": epochs, "batch_size": batch_size, "lr": lr, "patience": patience,
-        "metric": metric, "seed": seed,
-    }  # fmt: skip
     mode = OutputMode(json=json, jsonl=jsonl)
     with reporter(mode) as report:
         result = distill_student(
             state(ctx).store(),
             student,
             selection,
-            config,
+            settings,
             teacher=teacher,
             name=name,
             force=force,

@@ -9,12 +9,13 @@ from rich.table import Table
 
 from alkd_tui.cli.options import JsonlOpt, JsonOpt
 from alkd_tui.cli.output import OutputMode, err, out, reporter
+from alkd_tui.cli.settings import settings_options
 from alkd_tui.cli.state import state
+from alkd_tui.pipeline.settings import TrainSettings
 
 models_app = typer.Typer(help="Trained recommenders: list and show.", no_args_is_help=True)
 
 METRICS = ("recall@5", "recall@10", "recall@20", "ndcg@5", "ndcg@10", "ndcg@20", "mrr@10")
-OPT = "Optimisation"
 
 
 def metrics_table(metrics: dict[str, dict[str, Any]], title: str) -> Table:
@@ -26,63 +27,18 @@ def metrics_table(metrics: dict[str, dict[str, Any]], title: str) -> Table:
     return table
 
 
+@settings_options(TrainSettings)
 def train(
     ctx: typer.Context,
     dataset: Annotated[
         str, typer.Option("--dataset", help="Dataset name or id.", show_default=False)
     ],
-    model: Annotated[
+    settings: TrainSettings,
+    role: Annotated[
         str,
-        typer.Option(
-            "--model",
-            help="Architecture: fpmc, stamp, gru4rec, narm, sasrec, srgnn, attenmixer; baselines pop, sknn.",
-            show_default=False,
-        ),
-    ],
-    dim: Annotated[
-        int, typer.Option("--dim", help="Embedding size (paper: teacher 100, student 10).")
-    ] = 10,
-    role: Annotated[str, typer.Option("--role", help="teacher, student or baseline.")] = "student",
-    seed: Annotated[
-        int, typer.Option("--seed", help="Seed of initialisation, shuffling and sampling.")
-    ] = 0,
-    loss: Annotated[
-        str, typer.Option(help="ce (full softmax) or bpr.", rich_help_panel=OPT)
-    ] = "ce",
-    negatives: Annotated[
-        str, typer.Option(help="BPR negatives: sampled or in-batch.", rich_help_panel=OPT)
-    ] = "sampled",
-    epochs: Annotated[
-        int, typer.Option(help="At most this many epochs.", rich_help_panel=OPT)
-    ] = 30,
-    batch_size: Annotated[int, typer.Option(help="Sessions per batch.", rich_help_panel=OPT)] = 512,
-    lr: Annotated[float, typer.Option(help="Adam learning rate.", rich_help_panel=OPT)] = 1e-3,
-    weight_decay: Annotated[
-        float, typer.Option(help="Adam weight decay.", rich_help_panel=OPT)
-    ] = 0.0,
-    patience: Annotated[
-        int,
-        typer.Option(
-            help="Early stopping: epochs without a better validation metric.", rich_help_panel=OPT
-        ),
-    ] = 3,
-    metric: Annotated[
-        str, typer.Option(help="Validation metric for early stopping.", rich_help_panel=OPT)
-    ] = "recall@10",
-    max_len: Annotated[
-        int, typer.Option(help="Use the last N input items of each session.", rich_help_panel=OPT)
-    ] = 10,
-    hparam: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--hparam",
-            help="Architecture hyper-parameter KEY=VALUE (repeatable).",
-            rich_help_panel=OPT,
-        ),
-    ] = None,
-    threads: Annotated[
-        int | None, typer.Option(help="torch CPU threads [torch's default].", rich_help_panel=OPT)
-    ] = None,
+        typer.Option("--role", help="teacher, student or baseline: picks the recipe's defaults."),
+    ] = "student",
+    threads: Annotated[int | None, typer.Option(help="torch CPU threads [torch's default].")] = None,
     name: Annotated[
         str | None, typer.Option("--name", help="Model name [dataset-arch-role-dDIM-sSEED].")
     ] = None,
@@ -92,27 +48,16 @@ def train(
     json: JsonOpt = False,
     jsonl: JsonlOpt = False,
 ) -> None:
-    """Train a session recommender; resumes an interrupted run, reuses a finished identical one."""
-    from alkd_tui.cli.parsing import parse_assignments
+    """Train a session recommender with the recipe for its architecture and role (or the
+    settings given); resumes an interrupted run, reuses a finished identical one."""
     from alkd_tui.pipeline.models import train_recommender
 
-    config = {
-        "architecture": model, "dim": dim, "max_len": max_len, "loss": loss, "negatives": negatives,
-        "batch_size": batch_size, "epochs": epochs, "lr": lr, "weight_decay": weight_decay,
-        "patience": patience, "metric": metric, "seed": seed, "hparams": parse_assignments(hparam or [], "--hparam"),
-    }  # fmt: skip
     mode = OutputMode(json=json, jsonl=jsonl)
     with reporter(mode) as report:
         result = train_recommender(
-            state(ctx).store(),
-            dataset,
-            role,
-            config,
-            name=name,
-            force=force,
-            threads=threads,
+            state(ctx).store(), dataset, role, settings, name=name, force=force, threads=threads,
             report=report,
-        )
+        )  # fmt: skip
 
     def human() -> None:
         verb = "reused" if result.get("reused") else "trained"

@@ -10,8 +10,10 @@ from rich.table import Table
 
 from alkd_tui.cli.options import JsonOpt
 from alkd_tui.cli.output import OutputMode, err, out
+from alkd_tui.cli.settings import settings_options
 from alkd_tui.cli.state import state
 from alkd_tui.errors import BadInputError
+from alkd_tui.pipeline.settings import ReviewSettings
 
 review_app = typer.Typer(
     help="Review teacher labels: list, accept, reject, undo, import decisions.",
@@ -92,26 +94,12 @@ def _decide(
 
 
 @review_app.command("accept")
+@settings_options(ReviewSettings, exclude={"policy"})
 def accept(
     ctx: typer.Context,
     selection: SelectionArg,
+    settings: ReviewSettings,
     ids: IdsOpt = None,
-    rule: Annotated[
-        str | None,
-        typer.Option(
-            "--rule",
-            help="Accept every pending label that is: parsed (non-empty), ok (parsed cleanly), full (ok or repaired).",
-        ),
-    ] = None,
-    min_confidence: Annotated[
-        float | None,
-        typer.Option(
-            "--min-confidence",
-            help="Accept only pending labels whose top choice the teacher scored at least this "
-            "(a probability, e.g. 0.8; soft labels have one); labels without scores never pass. "
-            "With --rule, both must hold (the rule is parsed when not given).",
-        ),
-    ] = None,
     teacher: TeacherOpt = None,
     note: NoteOpt = "",
     reviewer: ReviewerOpt = None,
@@ -120,13 +108,13 @@ def accept(
     """Accept labels by id, or every pending label that meets a rule (and a minimum confidence)."""
     from alkd_tui.pipeline.review import accept_by_rule
 
-    by_rule = bool(rule) or min_confidence is not None
+    by_rule = bool(settings.model_fields_set & {"rule", "min_confidence"})
     if bool(ids) == by_rule:
         raise BadInputError("give --id (one or more) or --rule / --min-confidence, not both")
     sel, labels = _labels(ctx, selection, teacher)
     if by_rule:
         result: dict[str, Any] = accept_by_rule(
-            state(ctx).store(), sel.id, rule or "parsed", min_confidence=min_confidence,
+            state(ctx).store(), sel.id, settings.rule, min_confidence=settings.min_confidence,
             model_name=teacher, reviewer=reviewer, note=note,
         )  # fmt: skip
     else:

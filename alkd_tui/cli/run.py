@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -51,15 +52,25 @@ def run(
     resume: Annotated[
         str | None, typer.Option("--resume", help="Continue run RUN (its stored configuration).")
     ] = None,
+    print_config: Annotated[
+        bool,
+        typer.Option(
+            "--print-config",
+            help="Print the embedded default configuration (every setting, its default and help) as TOML, and run nothing.",
+        ),
+    ] = False,
     json: JsonOpt = False,
     jsonl: JsonlOpt = False,
 ) -> None:
     """Run the method end to end: dataset, teacher recommender, student, select, (hints, with
     label.hints = true,) label, review, distill, evaluate. Steps already done with the same
     settings are reused, so a re-run resumes."""
-    from alkd_tui.pipeline.config import load_config
+    from alkd_tui.pipeline.config import default_toml, load_config
     from alkd_tui.pipeline.run import run_pipeline
 
+    if print_config:
+        sys.stdout.write(default_toml())
+        return
     if resume is not None and (config is not None or set_):
         raise BadInputError(
             "--resume continues a run with its stored configuration: give no CONFIG or --set"

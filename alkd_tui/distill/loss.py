@@ -15,10 +15,9 @@ from collections.abc import Sequence
 import torch
 import torch.nn.functional as F
 
+from alkd_tui.distill.settings import PAPER_ALPHA
 from alkd_tui.rec.batch import SessionBatch
 from alkd_tui.rec.models.base import SessionRecommender
-
-PAPER_ALPHA = ((5, 3.0), (15, 2.0), (25, 1.0))
 
 
 def position_weights(

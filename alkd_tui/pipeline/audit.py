@@ -21,6 +21,7 @@ import torch
 
 from alkd_tui.data import load_dataset
 from alkd_tui.errors import BadInputError
+from alkd_tui.pipeline.audit_settings import AuditSettings
 from alkd_tui.pipeline.labels import answers_where
 from alkd_tui.pipeline.models import dataset_name, get_model, load_trained
 from alkd_tui.pipeline.review import plain_rows, review_states
@@ -245,8 +246,9 @@ def audit(
     dataset: str | None = None,
     strategy: str | None = None,
     student: str | None = None,
-    n: int = 25,
-    overlap_threshold: float = 0.5,
+    settings: AuditSettings | None = None,
+    n: int | None = None,
+    overlap_threshold: float | None = None,
     save_ratios: bool = False,
 ) -> dict[str, Any]:
     """The audit of the teacher answers that match the filters (all of them by default);
@@ -257,6 +259,9 @@ def audit(
     and a student), the measured effective : similar : incorrect ratios are kept with the
     selection, for `alkd select --ratios from:SELECTION`.
     """
+    given = {"n": n, "overlap": overlap_threshold}
+    settings = settings or AuditSettings.model_validate({k: v for k, v in given.items() if v is not None})
+    n, overlap_threshold = settings.n, settings.overlap
     rows, dataset_id = _requests(store, selection, teacher, dataset, strategy)
     catalogue = None
     rereads: dict[bytes, tuple[int, int]] = {}

@@ -3,167 +3,155 @@
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from alkd_tui.errors import BadInputError, InputFileError
+from alkd_tui.active.settings import SelectSettings
+from alkd_tui.distill.settings import DistillSettings
+from alkd_tui.errors import BadInputError, InputFileError, shown
+from alkd_tui.paths import EXAMPLE_DATASET
+from alkd_tui.pipeline.review import ReviewSettings
+from alkd_tui.rec.settings import TrainSettings
+from alkd_tui.teacher.registry import BACKENDS, llm_backends
+from alkd_tui.teacher.settings import HintSettings, LabelSettings, TeacherChoice
 
 
 class _Step(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
 
 class DatasetStep(_Step):
     """Which dataset: reused when the database has it, else imported (or the bundled example)."""
 
-    name: str = "synthetic-games"
+    name: str = EXAMPLE_DATASET
+    """The dataset's name in the database (the bundled example when it is missing)."""
     format: str | None = None
     """Import from `path` in this format when the dataset is missing."""
     path: str | None = None
+    """The file or folder to import (relative to the config file)."""
     preprocess: dict[str, Any] = Field(default_factory=dict)
+    """Preprocessing options of the import (`alkd data import --help`)."""
     reader: dict[str, Any] = Field(default_factory=dict)
+    """Reader options of the import (delimiter, encoding, columns...)."""
 
 
-class RecommenderStep(_Step):
-    """A recommender to train (its seed is the run's)."""
-
-    architecture: str = "fpmc"
-    dim: int = 10
-    loss: Literal["ce", "bpr"] = "ce"
-    negatives: Literal["sampled", "in-batch"] = "sampled"
-    epochs: int = 10
-    batch_size: int = 256
-    lr: float = 1e-3
-    patience: int = 3
-    metric: str = "recall@10"
-    max_len: int = 10
-    hparams: dict[str, Any] = Field(default_factory=dict)
+class LabelStep(LabelSettings, TeacherChoice):
+    """Who answers the run's questions (`TeacherChoice`) and how they are asked (`LabelSettings`)."""
 
 
-class TeacherRecommenderStep(RecommenderStep):
-    """The large recommender that scores difficulty and proposes the candidates (the paper: dim 100)."""
-
-    dim: int = 100
-
-
-class SelectStep(_Step):
-    """Which sessions the teacher is asked about."""
-
-    strategy: str = "alkd"
-    budget: int = 20
-    ratios: str = "1:5:4"
-    mu: float = 10.0
-    pool: str | None = None
-    """None (every training session) or replay:FILE (only sessions with recorded answers)."""
-    from_file: str | None = None
-    """Instead of a strategy: the session ids of a file, in order (the paper's lists)."""
-    sequential: bool = False
-
-
-class LabelStep(_Step):
-    """Who answers and how it is asked."""
-
-    teacher: Literal["auto", "ollama", "local", "replay", "tr"] = "auto"
-    """auto: Ollama at OLLAMA_HOST if it answers with the model, else the local compatibility
-    server; local: always the local compatibility server (not Ollama)."""
-    model: str = "smollm2:135m"
-    hosts: list[str] = Field(default_factory=list)
-    file: str | None = None
-    kappa: int = 20
-    n: int = 10
-    soft: bool = False
-    hints: bool = False
-    """Include hints in the prompts: the run first asks the LLM teacher for them (the `hints`
-    step, set up by `[hints]`); needs an LLM teacher (auto, ollama or local)."""
-    force_target: bool = False
-    temperature: float = 0.0
-    num_ctx: int = 4096
-    num_predict: int | None = None
-    concurrency: int = 1
-    max_requests: int | None = None
-    max_tokens: int | None = None
-    retries: int = 3
-    timeout: float = 300.0
-    keep_alive: str | int | float | None = "10m"
-    """Ollama: how long the server keeps the model loaded after a request."""
-
-
-class HintsStep(_Step):
-    """With `label.hints = true`: before labelling, the LLM teacher (label.model, with label's
-    temperature, retries, timeout and keep_alive) reads the teacher recommender's top items for
-    a few training sessions, sampled with the run's seed, and writes short hints (the paper's
-    Module 1) that every ranking prompt then includes. Asked once: a re-run reuses them."""
-
-    sessions: int = Field(20, ge=1, le=200)
-    """Training sessions shown to the LLM."""
-    top_k: int = Field(10, ge=1, le=50)
-    """The teacher recommender's top items shown for each session."""
-    max_hints: int = Field(5, ge=1, le=20)
-    """Hints asked for (at most)."""
-    num_ctx: int = Field(8192, ge=256)
-    """The hints prompt's context window (it shows `sessions` sessions at once)."""
-    num_predict: int = Field(512, ge=1)
-    """Output token cap of the hints answer."""
-
-
-class ReviewStep(_Step):
-    """auto: accept labels by rule; manual: stop until a person has reviewed them."""
-
-    policy: Literal["auto", "manual"] = "auto"
-    rule: Literal["parsed", "ok", "full"] = "parsed"
-    """parsed: a non-empty ranking; ok: parsed cleanly; full: parsed cleanly or repaired."""
-    min_confidence: float | None = Field(default=None, ge=0.0, le=1.0)
-    """auto: also require the teacher's score for its top choice to be at least this (soft
-    labels give a probability); labels without scores are then left pending."""
-
-
-class DistillStep(_Step):
-    """How the student learns from the accepted labels."""
-
-    weighting: Literal["paper", "dllm2rec", "uniform"] = "paper"
-    negatives: Literal["in-batch", "sampled"] = "in-batch"
-    n_negatives: int = 1
-    soft: bool = False
-    gt_weight: float = 0.0
-    epochs: int = 20
-    batch_size: int = 64
-    lr: float = 1e-3
-    patience: int = 3
-    metric: str = "recall@10"
+#: The steps whose settings have a seed: the run's seed is theirs.
+SEEDED = ("teacher_recommender", "student", "select", "label", "distill")
 
 
 class RunConfig(_Step):
-    """The whole pipeline: dataset, teacher recommender, student, select, label, review, distill."""
+    """The whole pipeline: dataset, teacher recommender, student, select, (hints,) label,
+    review, distill. Every section is a step's own settings model; a setting a section does
+    not give takes that model's default (for the recommenders: the recipe for the role)."""
 
     name: str = "default"
+    """The run's name (runs are told apart by id; names need not be unique)."""
     seed: int = 0
+    """The seed of every step: recommenders, draws, generation, distillation."""
     dataset: DatasetStep = Field(default_factory=DatasetStep)
-    teacher_recommender: TeacherRecommenderStep = Field(default_factory=TeacherRecommenderStep)
-    student: RecommenderStep = Field(default_factory=RecommenderStep)
-    select: SelectStep = Field(default_factory=SelectStep)
+    teacher_recommender: TrainSettings = Field(default_factory=TrainSettings)
+    """The large recommender that scores difficulty and proposes the candidates (role teacher)."""
+    student: TrainSettings = Field(default_factory=TrainSettings)
+    """The small recommender that is distilled (role student)."""
+    select: SelectSettings = Field(default_factory=SelectSettings)
     label: LabelStep = Field(default_factory=LabelStep)
-    hints: HintsStep = Field(default_factory=HintsStep)
-    review: ReviewStep = Field(default_factory=ReviewStep)
-    distill: DistillStep = Field(default_factory=DistillStep)
+    hints: HintSettings = Field(default_factory=HintSettings)
+    """With label.hints = true: the LLM's hints, asked first (with label's generation settings)."""
+    review: ReviewSettings = Field(default_factory=ReviewSettings)
+    distill: DistillSettings = Field(default_factory=DistillSettings)
 
     @model_validator(mode="after")
     def _hints_need_an_llm(self) -> RunConfig:
-        if self.label.hints and self.label.teacher in ("replay", "tr"):
-            what = (
-                "recorded answers are rankings, not text"
-                if self.label.teacher == "replay"
-                else "the teacher recommender is not an LLM"
-            )
+        teacher = self.label.teacher
+        if self.label.hints and teacher in BACKENDS and not BACKENDS[teacher].is_llm:
             raise ValueError(
                 f"label.hints = true needs an LLM to write the hints, and label.teacher = "
-                f"{self.label.teacher!r} cannot ({what}): use label.teacher = 'auto', 'ollama' "
-                "or 'local', or set label.hints = false"
+                f"{teacher!r} cannot (it answers with {BACKENDS[teacher].summary}): use "
+                f"label.teacher = 'auto', 'local' or {', '.join(repr(b) for b in llm_backends())}, "
+                "or set label.hints = false"
             )
         return self
+
+    @model_validator(mode="after")
+    def _one_seed(self) -> RunConfig:
+        for section in SEEDED:
+            step = getattr(self, section)
+            if "seed" in step.model_fields_set and step.seed != self.seed:
+                raise ValueError(
+                    f"{section}.seed: the run's seed is every step's; set `seed` at the top "
+                    "(or --set seed=N)"
+                )
+        return self
+
+    def dump(self) -> dict[str, Any]:
+        """The configuration as a run records it (JSON; the steps' seeds are the run's)."""
+        return self.model_dump(mode="json", exclude={section: {"seed"} for section in SEEDED})
+
+    def seeded(self, section: str) -> Any:
+        """A section's settings with the run's seed."""
+        return getattr(self, section).model_copy(update={"seed": self.seed})
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise TypeError(f"no TOML for {value!r}")
+
+
+def _first_sentence(text: str) -> str:
+    text = " ".join(text.split())
+    end = re.search(r"(?<!e\.g)(?<!i\.e)\.\s(?=[A-Z`])", text)
+    return text if end is None else text[: end.start() + 1]
+
+
+def default_toml() -> str:
+    """The embedded default of `alkd run` (what runs with no config), written out as TOML from
+    the settings models, every setting with the first sentence of its help; a setting whose
+    default is "unset" (a recipe's value, or none) is shown commented out."""
+    lines = [
+        "# The embedded default of `alkd run` (what runs with no config), written out.",
+        "# Generated from the settings models: `alkd run --print-config > configs/default.toml`.",
+        "# Paths in a config file are relative to the file's folder.",
+    ]
+    defaults = RunConfig()
+    for name, info in RunConfig.model_fields.items():
+        value = getattr(defaults, name)
+        if not isinstance(value, BaseModel):
+            lines.append(f"{name} = {_toml_value(value)}  # {_first_sentence(info.description or '')}")
+    for name, info in RunConfig.model_fields.items():
+        section = getattr(defaults, name)
+        if not isinstance(section, BaseModel):
+            continue
+        lines += ["", f"[{name}]" + (f"  # {_first_sentence(info.description)}" if info.description else "")]
+        notes = getattr(type(section), "default_note", None)
+        for key, field in type(section).model_fields.items():
+            if key == "seed" and name in SEEDED:
+                continue
+            value = getattr(section, key)
+            help_text = _first_sentence(field.description or "")
+            if value is None:
+                note = notes(key) if notes else None
+                lines.append(f"# {key} =   # {note or 'unset'}: {help_text}")
+            else:
+                lines.append(f"{key} = {_toml_value(value)}  # {help_text}")
+    return "\n".join(lines) + "\n"
 
 
 def config_message(exc: ValidationError, where: str) -> str:
@@ -174,6 +162,8 @@ def config_message(exc: ValidationError, where: str) -> str:
         return f"{where}: unknown key {key!r}"
     if not key and err.get("type") == "value_error":  # a rule across settings: its own words
         return f"{where}: {err.get('ctx', {}).get('error', err['msg'])}"
+    if err.get("type") == "literal_error":
+        return f"{where}: {key} {shown(err.get('input'))}: use {err.get('ctx', {}).get('expected', '')}"
     return f"{where}: {key}: {err['msg']}"
 
 

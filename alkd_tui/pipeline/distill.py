@@ -10,7 +10,8 @@ import torch
 
 from alkd_tui.config import build
 from alkd_tui.data.canonical import SessionDataset
-from alkd_tui.distill.finetune import DistillConfig, TeacherLabels, distill
+from alkd_tui.distill.finetune import TeacherLabels, distill
+from alkd_tui.distill.settings import DistillSettings
 from alkd_tui.errors import BadInputError
 from alkd_tui.pipeline.models import ModelJob, get_model, load_trained, produce_model
 from alkd_tui.pipeline.review import selection_labels
@@ -48,7 +49,7 @@ def distill_student(
     store: Store,
     student: str,
     selection: str,
-    config: dict[str, Any] | None = None,
+    settings: DistillSettings | dict[str, Any] | None = None,
     *,
     teacher: str | None = None,
     name: str | None = None,
@@ -57,7 +58,7 @@ def distill_student(
 ) -> dict[str, Any]:
     """Distil the accepted labels of `selection` into a copy of `student`; returns the new model's
     summary (the same shape as training), reusing an identical finished job unless `force`."""
-    cfg = build(DistillConfig, config or {})
+    cfg = settings if isinstance(settings, DistillSettings) else build(DistillSettings, settings or {})
     student_row = get_model(store, student)
     if student_row.role == "baseline":
         raise BadInputError(f"model {student_row.name!r} is a baseline; distil into a student")

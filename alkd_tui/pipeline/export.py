@@ -20,7 +20,6 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator
 from sqlmodel import select
 
-from alkd_tui.data.readers import text_file
 from alkd_tui.errors import BadInputError, InputFileError, shown
 from alkd_tui.pipeline.history import show_run
 from alkd_tui.pipeline.labels import answers_where
@@ -220,6 +219,8 @@ def _run_table_rows(path: Path) -> list[tuple[int, Any]]:
 
 
 def _jsonl_rows(path: Path) -> list[tuple[int, Any]]:
+    from alkd_tui.data.readers import text_file
+
     text_file(path, "utf-8")
     rows = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
@@ -279,7 +280,9 @@ def _read_run_records(path: Path) -> list[dict[str, Any]]:
     if not path.is_file():
         raise InputFileError(path, "no such file")
     table = path.suffix.lower() in (".csv", ".parquet")
-    if not table or path.suffix.lower() == ".csv":
+    if path.suffix.lower() == ".csv":
+        from alkd_tui.data.readers import text_file
+
         text_file(path, "utf-8")
     records = []
     for number, raw in _run_table_rows(path) if table else _jsonl_rows(path):

@@ -14,7 +14,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import select
 
 from alkd_tui.config import build
@@ -22,56 +21,30 @@ from alkd_tui.data import load_dataset
 from alkd_tui.errors import BadInputError, StepFailedError
 from alkd_tui.pipeline import labels
 from alkd_tui.pipeline.datasets import get_dataset
+from alkd_tui.pipeline.endpoint import teacher_endpoint
 from alkd_tui.pipeline.models import get_model, load_trained
 from alkd_tui.pipeline.runs import finish_run, start_run
 from alkd_tui.progress import ProgressEvent, Reporter, silent
 from alkd_tui.store import Hint, Store
 from alkd_tui.teacher.candidates import top_candidates
-from alkd_tui.teacher.jobs import LabelOptions, Question, register_requests, run_requests
+from alkd_tui.teacher.jobs import Question, register_requests, run_requests
 from alkd_tui.teacher.parsing import parse_hints
 from alkd_tui.teacher.prompts import hints_prompt
-
-
-class HintOptions(BaseModel):
-    """How the hints are asked for: which sessions, how much of the ranking, generation."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    sessions: int = Field(20, ge=1, le=200)
-    """Training sessions shown to the LLM (sampled with `seed`)."""
-    top_k: int = Field(10, ge=1, le=50)
-    """The teacher recommender's top items shown for each session."""
-    max_hints: int = Field(5, ge=1, le=20)
-    """Hints asked for (at most)."""
-    seed: int = 0
-    """Seeds the sampling of sessions and the generation."""
-    temperature: float = Field(0.0, ge=0)
-    num_ctx: int = Field(8192, ge=256)
-    num_predict: int = Field(512, ge=1)
-    retries: int = Field(3, ge=0)
-    backoff: float = Field(1.0, ge=0)
-    timeout: float = Field(300.0, gt=0)
-    keep_alive: str | int | float | None = "10m"
-
-    def label_options(self) -> LabelOptions:
-        """The labelling job's options for the one hints request."""
-        values = self.model_dump(exclude={"sessions", "top_k", "max_hints"})
-        return build(LabelOptions, {**values, "n": self.max_hints})
+from alkd_tui.teacher.registry import get_backend, llm_backends
+from alkd_tui.teacher.settings import GenerationSettings, HintSettings, TeacherChoice
 
 
 def _refuse(backend: str) -> None:
-    if backend == "replay":
+    """Hints need an LLM (`alkd_tui.teacher.registry`; auto and local are LLMs): recorded
+    answers and the teacher recommender cannot write them."""
+    if backend in ("auto", "local"):
+        return
+    entry = get_backend(backend)
+    if not entry.is_llm:
         raise BadInputError(
-            "--teacher replay cannot write hints: recorded answers are rankings, not text; use "
-            "--teacher ollama (an Ollama server or the local compatibility server)"
+            f"--teacher {backend} cannot write hints: it answers with {entry.summary}; use "
+            f"--teacher {' or '.join(llm_backends())}"
         )
-    if backend == "tr":
-        raise BadInputError(
-            "--teacher tr is the teacher recommender, not an LLM: it cannot write hints; use "
-            "--teacher ollama (an Ollama server or the local compatibility server)"
-        )
-    if backend != "ollama":
-        raise BadInputError(f"--teacher {backend!r}: hints need an LLM; use --teacher ollama")
 
 
 def sample_sessions(
@@ -127,18 +100,33 @@ def make_hints(
     store: Store,
     dataset: str,
     teacher_model: str,
-    backend: str = "ollama",
+    teacher: TeacherChoice | str | None = None,
     *,
     model: str | None = None,
     hosts: list[str] | None = None,
+    settings: HintSettings | None = None,
+    generation: GenerationSettings | None = None,
     options: dict[str, Any] | None = None,
     report: Reporter = silent,
 ) -> dict[str, Any]:
     """Ask an LLM for hints about `dataset` from the teacher recommender's rankings of sampled
-    training sessions; store the request and the hints. Asked once per prompt and model."""
-    _refuse(backend)
-    opts = build(HintOptions, options or {})
-    label_opts = opts.label_options()
+    training sessions; store the request and the hints. Asked once per prompt and model.
+    `teacher`: who answers (or the backend's name, with `model` and `hosts`); `settings`: what
+    the question shows; `generation`: how it is sent (its seed also samples the sessions);
+    `options` may give either's fields instead."""
+    if isinstance(teacher, TeacherChoice):
+        choice = teacher
+    else:
+        given = {"model": model, "hosts": list(hosts or [])}
+        choice = build(TeacherChoice, {**given, **({"teacher": teacher} if teacher else {})})
+    _refuse(choice.teacher)
+    given = dict(options or {})
+    hint_keys = set(HintSettings.model_fields)
+    if settings is None:
+        settings = build(HintSettings, {k: v for k, v in given.items() if k in hint_keys})
+    if generation is None:
+        generation = build(GenerationSettings, {k: v for k, v in given.items() if k not in hint_keys})
+    opts = settings
     ds_row = get_dataset(store, dataset)
     rec_row = get_model(store, teacher_model)
     if rec_row.dataset_id != ds_row.id:
@@ -146,13 +134,26 @@ def make_hints(
             f"--teacher-model {rec_row.name!r} was trained on another dataset than {ds_row.name!r}"
         )
     assert ds_row.id is not None
-    members = sample_sessions(store, ds_row.id, opts.sessions, opts.seed)
+    members = sample_sessions(store, ds_row.id, opts.sessions, generation.seed)
     if not members:
         raise BadInputError(f"dataset {ds_row.name!r} has no training sessions to show")
-    teacher = labels.make_teacher(
-        backend, model=model, file=None, hosts=hosts, timeout=label_opts.timeout,
-        keep_alive=label_opts.keep_alive,
-    )  # fmt: skip
+    with teacher_endpoint(choice, seed=generation.seed, report=report, task="hints") as endpoint:
+        return _ask_hints(store, ds_row, rec_row, members, endpoint.choice, settings, generation, report)
+
+
+def _ask_hints(
+    store: Store,
+    ds_row: Any,
+    rec_row: Any,
+    members: list[tuple[int, int, str]],
+    choice: TeacherChoice,
+    opts: HintSettings,
+    generation: GenerationSettings,
+    report: Reporter,
+) -> dict[str, Any]:
+    label_opts = opts.label_settings(generation)
+    backend = choice.teacher
+    teacher = labels.make_teacher(choice, label_opts)
     info = teacher.describe()
     ds = load_dataset(store, ds_row.name)
     rec = load_trained(store, rec_row)
@@ -163,18 +164,19 @@ def make_hints(
         for (_, idx, _), cands in zip(members, top, strict=True)
     ]
     prompt = hints_prompt(examples, opts.max_hints)
-    generation = label_opts.generation()
+    asked = label_opts.generation()
     question = Question(
-        members[0][0], "", prompt, prompt.hash({**generation, "model_digest": info.digest}), {}
+        members[0][0], "", prompt, prompt.hash({**asked, "model_digest": info.digest}), {}
     )
     config = {
         "dataset": ds_row.name, "teacher_model": rec_row.name, "backend": backend,
         "model": info.model, "hosts": info.hosts, **opts.model_dump(mode="json"),
+        **generation.model_dump(mode="json"),
     }  # fmt: skip
-    run_id = start_run(store, "hints", ds_row.name, config, opts.seed)
+    run_id = start_run(store, "hints", ds_row.name, config, generation.seed)
     try:
         todo, cached = register_requests(
-            store, [question], info, selection_id=None, run_id=run_id, options=generation,
+            store, [question], info, selection_id=None, run_id=run_id, options=asked,
             link_sessions=False,
         )  # fmt: skip
         if cached:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +12,7 @@ from alkd_tui.config import build
 from alkd_tui.data import load_dataset
 from alkd_tui.data.canonical import SessionDataset
 from alkd_tui.errors import BadInputError
+from alkd_tui.pipeline.endpoint import teacher_endpoint
 from alkd_tui.pipeline.label_use import SELECTION_USES  # the label rule; also read from here
 from alkd_tui.pipeline.models import get_model, load_trained
 from alkd_tui.pipeline.runs import finish_run, start_run
@@ -21,10 +21,10 @@ from alkd_tui.progress import ProgressEvent, Reporter, silent
 from alkd_tui.store import Dataset, Hint, Store
 from alkd_tui.teacher.backends.base import Teacher, TeacherInfo
 from alkd_tui.teacher.candidates import top_candidates
-from alkd_tui.teacher.jobs import LabelOptions, Question, register_requests, run_requests
+from alkd_tui.teacher.jobs import Question, register_requests, run_requests
 from alkd_tui.teacher.prompts import ItemRef, Prompt, ranking_prompt, soft_label_prompt
-
-BACKENDS = ("ollama", "replay", "tr")
+from alkd_tui.teacher.registry import get_backend
+from alkd_tui.teacher.settings import LabelSettings, TeacherChoice
 
 
 def selection_sessions(store: Store, selection_id: int) -> list[tuple[int, int, str]]:
@@ -69,46 +69,11 @@ def _hints(
 
 
 def make_teacher(
-    backend: str,
-    *,
-    model: str | None,
-    file: str | Path | None,
-    hosts: list[str] | None,
-    timeout: float,
-    tr_model: str | None = None,
-    keep_alive: str | int | float | None = "10m",
-    max_answer_chars: int | None = None,
+    choice: TeacherChoice, settings: LabelSettings, recommender: str | None = None
 ) -> Teacher:
-    """The teacher backend the options describe (nothing is contacted yet)."""
-    if backend == "ollama":
-        from alkd_tui.teacher.backends.ollama_backend import DEFAULT_HOST, OllamaTeacher
-
-        if not model:
-            raise BadInputError(
-                "--model is required with --teacher ollama (e.g. --model smollm2:135m)"
-            )
-        env_hosts = os.environ.get("OLLAMA_HOST")
-        return OllamaTeacher(
-            hosts or ([env_hosts] if env_hosts else [DEFAULT_HOST]),
-            model,
-            timeout=timeout,
-            keep_alive=keep_alive,
-            max_answer_chars=max_answer_chars,
-        )
-    if backend == "replay":
-        from alkd_tui.teacher.backends.replay import ReplayTeacher
-
-        if file is None:
-            raise BadInputError(
-                "--file is required with --teacher replay (recorded answers: JSONL, CSV or Parquet)"
-            )
-        return ReplayTeacher(file)
-    if backend == "tr":
-        from alkd_tui.teacher.backends.tr import RecommenderTeacher
-
-        assert tr_model is not None
-        return RecommenderTeacher(tr_model)
-    raise BadInputError(f"--teacher {backend!r}: use {', '.join(BACKENDS)}")
+    """The teacher backend the choice names (`alkd_tui.teacher.registry`); nothing is
+    contacted yet. `recommender`: the teacher recommender (the candidates; tr's answers)."""
+    return get_backend(choice.teacher).load().create(choice, settings, recommender)  # type: ignore[no-any-return]
 
 
 def build_questions(
@@ -117,7 +82,7 @@ def build_questions(
     members: list[tuple[int, int, str]],
     teacher: Teacher,
     info: TeacherInfo,
-    opts: LabelOptions,
+    opts: LabelSettings,
     candidates_model: str | None,
     dataset_id: int,
     hints_request: int | None = None,
@@ -126,7 +91,7 @@ def build_questions(
     show the teacher recommender's candidates (and, with `opts.hints`, the model's latest
     hints, or those of `hints_request`)."""
     options = opts.generation()
-    if teacher.backend == "replay":
+    if get_backend(teacher.backend).needs == "file":  # recorded answers, keyed by session
         catalogue = {item: k for k, item in enumerate(ds.item_ids)}
         questions = []
         for session_id, _, key in members:
@@ -172,7 +137,8 @@ def build_questions(
 def label_selection(
     store: Store,
     selection: str,
-    backend: str,
+    teacher: TeacherChoice | str,
+    settings: LabelSettings | dict[str, Any] | None = None,
     *,
     model: str | None = None,
     file: str | Path | None = None,
@@ -182,45 +148,58 @@ def label_selection(
     hints_request: int | None = None,
     report: Reporter = silent,
 ) -> dict[str, Any]:
-    """Label the sessions of `selection` with a teacher; returns the job's figures. With the
-    `hints` option, the prompts include the teacher model's latest hints for the dataset, or
-    the hints of request `hints_request` (what `alkd run` made for this run).
+    """Label the sessions of `selection` with a teacher; returns the job's figures. `teacher`
+    is who answers (or just the backend's name, with `model`, `file`, `hosts`); `settings`
+    (or `options`) how it is asked. With `settings.hints`, the prompts include the teacher
+    model's latest hints for the dataset, or the hints of request `hints_request` (what
+    `alkd run` made for this run).
 
     Resumable: what was answered before (by this or an earlier job) is not asked again.
     """
-    opts = build(LabelOptions, options or {})
-    if backend not in BACKENDS:
-        raise BadInputError(f"--teacher {backend!r}: use {', '.join(BACKENDS)}")
+    if isinstance(teacher, str):
+        choice = build(TeacherChoice, {"teacher": teacher, "model": model, "hosts": list(hosts or []),
+                                       "file": None if file is None else str(file)})  # fmt: skip
+    else:
+        choice = teacher
+    opts = settings if isinstance(settings, LabelSettings) else build(LabelSettings, {**(settings or {}), **(options or {})})
+    with teacher_endpoint(choice, seed=opts.seed, report=report) as endpoint:
+        return _label(store, selection, endpoint.choice, opts, candidates_from, hints_request, report)
+
+
+def _label(
+    store: Store,
+    selection: str,
+    choice: TeacherChoice,
+    opts: LabelSettings,
+    candidates_from: str | None,
+    hints_request: int | None,
+    report: Reporter,
+) -> dict[str, Any]:
+    entry = get_backend(choice.teacher)
+    backend = entry.name
     sel = get_selection(store, selection)
     assert sel.id is not None
     with store.reading() as orm:
         ds_row = orm.get(Dataset, sel.dataset_id)
     assert ds_row is not None and ds_row.id is not None
-    if candidates_from is None and sel.teacher_model_id is not None and backend != "replay":
+    if candidates_from is None and sel.teacher_model_id is not None and entry.needs != "file":
         candidates_from = str(sel.teacher_model_id)
-    tr_name = (
-        get_model(store, candidates_from).name if backend == "tr" and candidates_from else None
-    )
-    if backend == "tr" and tr_name is None:
-        raise BadInputError("--teacher tr needs --candidates-from MODEL (the teacher recommender)")
-    teacher = make_teacher(
-        backend, model=model, file=file, hosts=hosts, timeout=opts.timeout, tr_model=tr_name,
-        keep_alive=opts.keep_alive, max_answer_chars=opts.max_answer_chars,
-    )  # fmt: skip
-    info = teacher.describe()
+    recommender = get_model(store, candidates_from).name if candidates_from else None
+    answering = make_teacher(choice, opts, recommender if entry.needs == "recommender" else None)
+    info = answering.describe()
     members = selection_sessions(store, sel.id)
     unanswerable = 0
-    if backend == "replay":
-        answerable = [m for m in members if teacher.has(m[2])]  # type: ignore[attr-defined]
+    if entry.needs == "file":  # recorded answers: only the sessions they have
+        answerable = [m for m in members if answering.has(m[2])]  # type: ignore[attr-defined]
         unanswerable = len(members) - len(answerable)
         members = answerable
     ds = load_dataset(store, ds_row.name)
     questions = build_questions(
-        store, ds, members, teacher, info, opts, candidates_from, ds_row.id, hints_request
+        store, ds, members, answering, info, opts, candidates_from, ds_row.id, hints_request
     )
     config = {
         "selection": sel.name, "backend": backend, "model": info.model, "candidates_from": candidates_from,
-        "file": str(file) if file else None, "hosts": info.hosts, **opts.model_dump(mode="json"),
+        "file": choice.file, "hosts": info.hosts, **opts.model_dump(mode="json"),
     }  # fmt: skip
     if hints_request is not None:
         config["hints_request"] = hints_request
@@ -236,7 +215,7 @@ def label_selection(
                 message=f"{len(questions)} requests: {cached} answered before, {len(todo)} to ask",
             )
         )
-        state = run_requests(store, todo, teacher, opts, report=report)
+        state = run_requests(store, todo, answering, opts, report=report)
     except KeyboardInterrupt:
         finish_run(store, run_id, "interrupted")
         raise

@@ -21,6 +21,7 @@ from alkd_tui.errors import BadInputError, NotFoundError, StepFailedError
 from alkd_tui.pipeline.datasets import get_dataset
 from alkd_tui.pipeline.runs import finish_run, shown_status, start_run
 from alkd_tui.progress import Reporter, silent
+from alkd_tui.rec.settings import ROLES, TrainSettings
 from alkd_tui.store import Dataset, RecModel, Run, Store, utcnow
 from alkd_tui.store.failures import describe as describe_failure
 
@@ -31,7 +32,6 @@ if TYPE_CHECKING:
 
     Fit = Callable[[SessionDataset, TrainState | None, Callable[[TrainState], None]], TrainResult]
 
-ROLES = ("teacher", "student", "baseline")
 SPLITS = ("train", "valid", "test")
 
 
@@ -253,30 +253,28 @@ def train_recommender(
     store: Store,
     dataset: str,
     role: str,
-    config: dict[str, Any],
+    settings: TrainSettings | dict[str, Any],
     *,
     name: str | None = None,
     force: bool = False,
     threads: int | None = None,
     report: Reporter = silent,
 ) -> dict[str, Any]:
-    """Train (or resume, or reuse) a recommender on `dataset`; returns its summary.
+    """Train (or resume, or reuse) a recommender on `dataset`; returns its summary. Settings
+    left unset take the recipe's value for the architecture and `role`.
 
-    A model with the same dataset, role and config is reused when done (unless `force`) and
-    resumed from its last epoch when an earlier run was interrupted.
+    A model with the same dataset, role and resolved settings is reused when done (unless
+    `force`) and resumed from its last epoch when an earlier run was interrupted.
     """
     import torch
 
-    from alkd_tui.rec.trainer import TrainConfig, known_architectures, train_model
+    from alkd_tui.rec.trainer import train_model
 
     if role not in ROLES:
         raise BadInputError(f"--role {role!r}: use {', '.join(ROLES)}")
-    cfg = build(TrainConfig, config)
+    given = settings if isinstance(settings, TrainSettings) else build(TrainSettings, settings)
+    cfg = given.resolved(role)
     arch = cfg.canonical_architecture()
-    if arch not in known_architectures():
-        raise BadInputError(
-            f"--model {cfg.architecture!r}: known are {', '.join(known_architectures())}"
-        )
     if threads:
         torch.set_num_threads(threads)
     ds_row = get_dataset(store, dataset)

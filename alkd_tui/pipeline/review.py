@@ -20,7 +20,6 @@ from typing import Any, Literal, cast
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import Connection
 
-from alkd_tui.data.readers import text_file
 from alkd_tui.errors import BadInputError, InputFileError, NotFoundError, shown
 from alkd_tui.pipeline.label_use import selection_labels_sql
 from alkd_tui.store import ReviewEvent, Store, teacher_requests
@@ -34,6 +33,28 @@ STATUS_OF = {
     "flag": "flagged",
 }
 RULES = ("parsed", "ok", "full")
+#: What each rule accepts, in words (for lists of the rules).
+RULE_MEANING = {
+    "parsed": "every pending label with a non-empty ranking",
+    "ok": "pending labels parsed cleanly (exactly N known ids)",
+    "full": "pending labels parsed cleanly or repaired to the asked length",
+}
+
+
+class ReviewSettings(BaseModel):
+    """Who decides the labels: a rule, or a person; `alkd review accept`, the TUI's accept by
+    rule and `alkd run`'s [review] section."""
+
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+    policy: Literal["auto", "manual"] = "auto"
+    """auto: accept the labels that meet the rule; manual: stop until a person has reviewed
+    them (alkd-tui, `alkd review`)."""
+    rule: Literal[RULES] = "parsed"  # type: ignore[valid-type]
+    """parsed: a non-empty ranking; ok: parsed cleanly; full: parsed cleanly or repaired."""
+    min_confidence: float | None = Field(default=None, ge=0.0, le=1.0)
+    """Also require the teacher's score for its top choice to be at least this (soft labels
+    give a probability); labels without a score are then left pending."""
 
 
 @dataclass
@@ -226,13 +247,15 @@ def confidence(label: Label) -> float | None:
 
 
 def accept_by_rule(
-    store: Store, selection_id: int, rule: str = "parsed", *, min_confidence: float | None = None,
+    store: Store, selection_id: int, rule: str | None = None, *, min_confidence: float | None = None,
     model_name: str | None = None, reviewer: str | None = None, note: str = "",
 ) -> dict[str, int]:  # fmt: skip
     """Accept every pending label that meets `rule` (`parsed`: any non-empty ranking; `ok`:
     parsed cleanly; `full`: a ranking of the asked length or parsed cleanly or repaired) and,
     with `min_confidence`, whose `confidence` is at least that (a label without one never
-    passes a confidence threshold; the result counts them as `without_confidence`)."""
+    passes a confidence threshold; the result counts them as `without_confidence`). Without
+    `rule`, `ReviewSettings`' default."""
+    rule = rule or ReviewSettings().rule
     if rule not in RULES:
         raise BadInputError(f"rule {rule!r}: use {', '.join(RULES)}")
     if min_confidence is not None and not (
@@ -303,6 +326,8 @@ def read_decisions(path: Path) -> list[dict[str, Any]]:
     """The decisions of a JSONL file (`alkd export reviews` writes one): request (an id),
     action, ranking (item indices, for an edit), and optional note, reviewer, created_at.
     Every line is checked before any is used: a wrong one is one line naming it."""
+    from alkd_tui.data.readers import text_file
+
     text_file(path, "utf-8")
     decisions = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):

@@ -10,8 +10,8 @@ import json
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -23,14 +23,15 @@ from alkd_tui.errors import (
     InputFileError,
     NotFoundError,
     StepFailedError,
-    TeacherUnavailableError,
 )
 from alkd_tui.paths import EXAMPLE_DATASET, example_db_path
 from alkd_tui.pipeline.config import RunConfig, config_message
+from alkd_tui.pipeline.endpoint import Endpoint, teacher_endpoint
 from alkd_tui.pipeline.runs import environment, parent_run, shown_status
 from alkd_tui.progress import ProgressEvent, Reporter, silent
 from alkd_tui.store import Run, Store, utcnow
 from alkd_tui.store.owners import this_process
+from alkd_tui.teacher.settings import GenerationSettings, LabelSettings, TeacherChoice
 
 STEPS = (
     "dataset",
@@ -43,14 +44,11 @@ STEPS = (
     "distill",
     "evaluate",
 )
-LOCAL_SERVER = "local compatibility server (not Ollama)"
-#: The settings that decide which hints the `hints` step asks for (the others only change how).
-HINT_KEYS = ("sessions", "top_k", "max_hints", "num_ctx", "num_predict")
 
 
 def config_digest(cfg: RunConfig) -> str:
     return hashlib.sha256(
-        json.dumps(cfg.model_dump(mode="json"), sort_keys=True).encode()
+        json.dumps(cfg.dump(), sort_keys=True).encode()
     ).hexdigest()[:12]
 
 
@@ -102,66 +100,6 @@ def copy_example_dataset(store: Store, report: Reporter = silent) -> dict[str, A
     return show_dataset(store, EXAMPLE_DATASET)
 
 
-def _ollama_has(hosts: list[str], model: str) -> bool:
-    """Whether an Ollama server answers at the first host and has `model` (quick check)."""
-    import httpx
-
-    from alkd_tui.teacher.backends.ollama_backend import normalize_host
-
-    try:
-        response = httpx.get(normalize_host(hosts[0]) + "/api/tags", timeout=2.0)
-        names = {m.get("model") or m.get("name") for m in response.json().get("models", [])}
-    except (httpx.HTTPError, ValueError):
-        return False
-    return model in names or f"{model}:latest" in names
-
-
-@contextmanager
-def teacher_endpoint(cfg: RunConfig, report: Reporter) -> Iterator[dict[str, Any]]:
-    """Where `hints` and `label` send their questions: the backend and hosts, with the local
-    compatibility server started for them (and stopped after) where that is the teacher."""
-    import os
-
-    step = cfg.label
-    if step.teacher in ("replay", "tr"):
-        yield {"backend": step.teacher, "hosts": None, "description": step.teacher}
-        return
-    hosts = step.hosts or [os.environ.get("OLLAMA_HOST", "127.0.0.1:11434")]
-    if step.teacher == "ollama" or (step.teacher == "auto" and _ollama_has(hosts, step.model)):
-        yield {
-            "backend": "ollama",
-            "hosts": hosts,
-            "description": f"Ollama server at {', '.join(hosts)}",
-        }
-        return
-    from alkd_tui.teacher.server import DEFAULT_MODEL_NAME, INSTALL_HINT
-
-    try:
-        from alkd_tui.teacher.server import serve_in_thread
-        from alkd_tui.teacher.server.model import find_model_path, require_llama_cpp
-
-        require_llama_cpp()
-        find_model_path()
-    except TeacherUnavailableError:
-        where = (
-            ""
-            if step.teacher == "local"
-            else f"no Ollama answers at {hosts[0]} with {step.model}, and "
-        )
-        raise TeacherUnavailableError(
-            f"{where}the local compatibility server is not installed: {INSTALL_HINT}; or start Ollama "
-            f"(`ollama serve`, `ollama pull {step.model}`) and set OLLAMA_HOST"
-        ) from None
-    if step.model != DEFAULT_MODEL_NAME:
-        raise BadInputError(
-            f"the {LOCAL_SERVER} serves only {DEFAULT_MODEL_NAME}; set label.model to it"
-        )
-    with serve_in_thread(port=0, seed=cfg.seed) as url:
-        report(ProgressEvent("log", "label", message=f"started the {LOCAL_SERVER} at {url}"))
-        yield {"backend": "ollama", "hosts": [url], "description": f"{LOCAL_SERVER} at {url}"}
-    report(ProgressEvent("log", "label", message=f"stopped the {LOCAL_SERVER}"))
-
-
 class Pipeline:
     """One `alkd run`: executes the steps in order and keeps the run record up to date."""
 
@@ -171,15 +109,16 @@ class Pipeline:
         self.made: dict[str, Any] = {}
         self.resumed: dict[str, Any] = {}
         """The steps as a resumed run had recorded them (a step's record is replaced as it starts)."""
-        self._teacher: dict[str, Any] | None = None
+        self._teacher: Endpoint | None = None
         self._teacher_stack = ExitStack()
 
-    def endpoint(self) -> dict[str, Any]:
+    def endpoint(self) -> Endpoint:
         """The teacher endpoint, opened at its first use (the local compatibility server starts
         once for the hints and the labels) and kept until `close_endpoint`."""
         if self._teacher is None:
+            choice = TeacherChoice.model_validate(self.cfg.label.model_dump(include=set(TeacherChoice.model_fields)))
             self._teacher = self._teacher_stack.enter_context(
-                teacher_endpoint(self.cfg, self.report)
+                teacher_endpoint(choice, seed=self.cfg.seed, report=self.report)
             )
         return self._teacher
 
@@ -238,26 +177,25 @@ class Pipeline:
         cfg, store = self.cfg, self.store
         self.step("dataset", lambda: ensure_dataset(store, cfg, self.report))
         teacher = self.step("teacher_recommender", lambda: train_recommender(
-            store, cfg.dataset.name, "teacher", {**cfg.teacher_recommender.model_dump(), "seed": cfg.seed}, report=self.report))  # fmt: skip
+            store, cfg.dataset.name, "teacher", cfg.seeded("teacher_recommender"), report=self.report))  # fmt: skip
         student = self.step("student", lambda: train_recommender(
-            store, cfg.dataset.name, "student", {**cfg.student.model_dump(), "seed": cfg.seed}, report=self.report))  # fmt: skip
+            store, cfg.dataset.name, "student", cfg.seeded("student"), report=self.report))  # fmt: skip
         selection = self.step("select", lambda: self._select(teacher["name"], student["name"]))
         hints = (
             self.step("hints", lambda: self._hints(teacher["name"])) if cfg.label.hints else None
         )
 
         def do_label() -> dict[str, Any]:
-            step = cfg.label
-            options = step.model_dump(exclude={"teacher", "model", "hosts", "file"})
-            options["seed"] = cfg.seed
+            settings = LabelSettings.model_validate(
+                cfg.seeded("label").model_dump(include=set(LabelSettings.model_fields))
+            )
             endpoint = self.endpoint()
             result = label_selection(
-                store, selection["name"], endpoint["backend"], model=step.model, file=step.file,
-                hosts=endpoint["hosts"], candidates_from=teacher["name"], options=options,
+                store, selection["name"], endpoint.choice, settings, candidates_from=teacher["name"],
                 hints_request=hints["request"] if hints else None, report=self.report,
             )  # fmt: skip
-            if endpoint["backend"] == "ollama":
-                result["teacher"]["description"] = f"{step.model} via the {endpoint['description']}"
+            if endpoint.choice.teacher == "ollama":
+                result["teacher"]["description"] = f"{endpoint.choice.model} via the {endpoint.description}"
             return result
 
         labelled = self.step("label", do_label)
@@ -278,7 +216,7 @@ class Pipeline:
         if review["policy"] == "manual" and review["pending"] > 0:
             return "awaiting-review"
         distilled = self.step("distill", lambda: distill_student(
-            store, student["name"], selection["name"], {**cfg.distill.model_dump(), "seed": cfg.seed},
+            store, student["name"], selection["name"], cfg.seeded("distill"),
             teacher=model_name, report=self.report))  # fmt: skip
         self.step("evaluate", lambda: {"results": {
             "teacher_recommender": _test_metrics(teacher), "student": _test_metrics(student),
@@ -292,7 +230,7 @@ class Pipeline:
         what = {
             "dataset": cfg.dataset.name, "teacher_recommender": teacher, "teacher": cfg.label.teacher,
             "model": cfg.label.model, "hosts": cfg.label.hosts, "temperature": cfg.label.temperature,
-            "seed": cfg.seed, **{k: getattr(cfg.hints, k) for k in HINT_KEYS},
+            "seed": cfg.seed, **cfg.hints.model_dump(),
         }  # fmt: skip
         return hashlib.sha256(json.dumps(what, sort_keys=True).encode()).hexdigest()[:12]
 
@@ -339,14 +277,12 @@ class Pipeline:
             )
             return {**previous, "reused": True}
         endpoint = self.endpoint()
-        options = {
-            **{k: getattr(cfg.hints, k) for k in HINT_KEYS}, "seed": cfg.seed,
-            "temperature": cfg.label.temperature, "retries": cfg.label.retries,
-            "timeout": cfg.label.timeout, "keep_alive": cfg.label.keep_alive,
-        }  # fmt: skip
+        generation = GenerationSettings.model_validate(
+            cfg.seeded("label").model_dump(include=set(GenerationSettings.model_fields))
+        )
         made = make_hints(
-            self.store, cfg.dataset.name, teacher, endpoint["backend"], model=cfg.label.model,
-            hosts=endpoint["hosts"], options=options, report=self.report,
+            self.store, cfg.dataset.name, teacher, endpoint.choice, settings=cfg.hints,
+            generation=generation, report=self.report,
         )  # fmt: skip
         if not made["hints"]:
             raise StepFailedError(
@@ -356,8 +292,8 @@ class Pipeline:
             )
         keep = ("dataset", "teacher_model", "teacher", "request", "cached", "sessions",
                 "parse_status", "parse_notes", "hints", "tokens", "latency_s", "run")  # fmt: skip
-        if endpoint["backend"] == "ollama":
-            made["teacher"]["description"] = f"{cfg.label.model} via the {endpoint['description']}"
+        if endpoint.choice.teacher == "ollama":
+            made["teacher"]["description"] = f"{endpoint.choice.model} via the {endpoint.description}"
         return {**{k: made[k] for k in keep}, "key": key}
 
     def _select(self, teacher: str, student: str) -> dict[str, Any]:
@@ -368,7 +304,7 @@ class Pipeline:
             show_selection,
         )
 
-        step = self.cfg.select
+        step = self.cfg.seeded("select")
         digest = hashlib.sha256(
             json.dumps(
                 [step.model_dump(mode="json"), teacher, student, self.cfg.seed], sort_keys=True
@@ -386,9 +322,8 @@ class Pipeline:
                 self.store, self.cfg.dataset.name, step.from_file, name, limit=step.budget
             )
         return create_selection(
-            self.store, self.cfg.dataset.name, step.strategy, step.budget, teacher_model=teacher,
-            student_model=student, ratios=step.ratios, mu=step.mu, seed=self.cfg.seed, name=name,
-            pool=step.pool, sequential=step.sequential, report=self.report,
+            self.store, self.cfg.dataset.name, step, teacher_model=teacher, student_model=student,
+            name=name, report=self.report,
         )  # fmt: skip
 
 
@@ -414,14 +349,12 @@ def _brief(result: dict[str, Any]) -> dict[str, Any]:
 
 def check_config(store: Store, cfg: RunConfig) -> None:
     """Refuse, before a run is recorded, a configuration a step would refuse later: a dataset
-    that is neither stored nor importable, an unknown architecture, metric or strategy, bad
-    ratios, files that are not there. A refused configuration stores nothing."""
-    from alkd_tui.active.strategies import get_strategy
+    that is neither stored nor importable, bad ratios, files that are not there (names the
+    settings models know, such as architectures and strategies, they check as they load). A
+    refused configuration stores nothing."""
     from alkd_tui.data.formats import get_format
     from alkd_tui.pipeline.datasets import get_dataset
     from alkd_tui.pipeline.selection import get_selection, parse_ratios
-    from alkd_tui.rec.loop import check_metric
-    from alkd_tui.rec.trainer import known_architectures
 
     def file(key: str, value: str | None) -> None:
         if value is not None and not Path(value).expanduser().exists():
@@ -439,18 +372,10 @@ def check_config(store: Store, cfg: RunConfig) -> None:
                 f"dataset {step.name!r} is not in {store.path}: import it, or give dataset.format "
                 "and dataset.path"
             ) from None
-    for key, rec in (("teacher_recommender", cfg.teacher_recommender), ("student", cfg.student)):
-        if rec.architecture.lower().replace("-", "").replace("_", "") not in known_architectures():
-            raise BadInputError(
-                f"{key}.architecture {rec.architecture!r}: known are {', '.join(known_architectures())}"
-            )
-        check_metric(rec.metric)
-    check_metric(cfg.distill.metric)
     select = cfg.select
     if select.from_file:
         file("select.from_file", select.from_file)
     else:
-        get_strategy(select.strategy)
         if select.ratios.startswith("from:"):
             get_selection(store, select.ratios.removeprefix("from:"))
         else:
@@ -471,7 +396,7 @@ def start_pipeline_run(store: Store, cfg: RunConfig) -> int:
         run = Run(
             kind="pipeline",
             name=cfg.name,
-            config=cfg.model_dump(mode="json"),
+            config=cfg.dump(),
             env=environment(),
             seed=cfg.seed,
             owner=this_process(),

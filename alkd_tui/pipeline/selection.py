@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 from sqlmodel import select
 
-from alkd_tui.active.policy import FORMS, PAPER_MU, PAPER_RATIOS, check_ratios, policy_by_rank
+from alkd_tui.active.policy import check_ratios, policy_by_rank
+from alkd_tui.active.settings import SelectSettings
 from alkd_tui.active.strategies import (
     STRATEGIES,
     SelectionOutcome,
@@ -27,6 +28,7 @@ from alkd_tui.active.strategies import (
     restrict_pool,
 )
 from alkd_tui.active.strategies import select as run_strategy
+from alkd_tui.config import build
 from alkd_tui.data.canonical import SPLIT_CODES
 from alkd_tui.errors import BadInputError, InputFileError, NotFoundError, StepFailedError
 from alkd_tui.pipeline.datasets import get_dataset
@@ -35,9 +37,10 @@ from alkd_tui.progress import Reporter, Task, silent
 from alkd_tui.store import Dataset, RecModel, Selection, Store
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
-DIFFICULTY_FROM = ("teacher", "student")
 STUDENT_ROLES = ("student", "distilled")
 PoolSpec = str | Sequence[str] | None
+#: Sessions scored at once for difficulty (memory, not results: any size gives the same ranks).
+SCORE_BATCH = 1024
 
 
 def parse_ratios(value: str | Sequence[float]) -> tuple[float, float, float]:
@@ -291,40 +294,42 @@ def _store_selection(
 def create_selection(
     store: Store,
     dataset: str,
-    strategy: str,
-    budget: int,
+    settings: SelectSettings | str,
+    budget: int | None = None,
     *,
     teacher_model: str | None = None,
     student_model: str | None = None,
-    ratios: str | Sequence[float] = PAPER_RATIOS,
-    mu: float = PAPER_MU,
-    seed: int = 0,
     name: str | None = None,
     pool: PoolSpec = None,
-    sequential: bool = False,
-    form: str = "paper",
-    difficulty_from: str = "teacher",
-    batch_size: int = 1024,
+    score_batch: int = SCORE_BATCH,
     report: Reporter = silent,
+    **given: Any,
 ) -> dict[str, Any]:
-    """Select `budget` training sessions of `dataset` with `strategy` and store them.
+    """Select training sessions of `dataset` as `settings` say and store them (`settings` may
+    instead be a strategy's name, with `budget` and any other settings as keywords).
 
-    `pool`: None (every training session), `"replay:PATH"` (the sessions of a file of recorded
-    answers, in any format the replay backend reads; non-training sessions are left out),
-    `"ids:PATH"` (a text file of session ids) or a list of session ids. `teacher_model`/`student_model` are
-    stored model names or ids. Returns the selection's summary (`show_selection` without
-    members).
+    `pool` (else the settings' pool): None (every training session), `"replay:PATH"` (the
+    sessions of a file of recorded answers, in any format the replay backend reads;
+    non-training sessions are left out), `"ids:PATH"` (a text file of session ids) or a list
+    of session ids. `teacher_model`/`student_model` are stored model names or ids. Returns
+    the selection's summary (`show_selection` without members).
     """
+    if isinstance(settings, str):
+        values = {"strategy": settings, **given, **({} if budget is None else {"budget": budget})}
+        if isinstance(values.get("ratios"), list | tuple):
+            values["ratios"] = ":".join(f"{float(r):g}" for r in values["ratios"])
+        settings = build(SelectSettings, values)
+    if pool is None:
+        pool = settings.pool
+    strategy, budget, seed = settings.strategy, settings.budget, settings.seed
+    ratios, mu, form = settings.ratios, settings.mu, settings.form
+    sequential, difficulty_from = settings.sequential, settings.difficulty_from
     chosen = get_strategy(strategy)
     ratio_values = parse_ratios(resolve_ratios(store, ratios))
-    if not (isinstance(mu, int | float) and math.isfinite(mu) and mu >= 0):
-        raise BadInputError(f"--mu {mu}: must be a number >= 0")
-    if form not in FORMS or form == "two-class":
-        raise BadInputError(f"--form {form!r}: use paper or exact")
-    if difficulty_from not in DIFFICULTY_FROM:
-        raise BadInputError(f"--difficulty-from {difficulty_from!r}: use teacher or student")
-    if budget < 1:
-        raise BadInputError(f"--budget {budget}: must be at least 1")
+    if not math.isfinite(mu):
+        raise BadInputError(f"--mu {mu}: must be a finite number >= 0")
+    if form == "two-class":
+        raise BadInputError("--form two-class is RAD-BC's: use --strategy rad-bc (or --form paper or exact)")
     ds_row = get_dataset(store, dataset)
     if name is not None:
         check_selection_name(name)
@@ -368,7 +373,7 @@ def create_selection(
     try:
         outcome = _run(
             store, chosen.name, sessions, pool_rows, budget, seed, ratio_values, float(mu), form,
-            sequential, difficulty_from, teacher_row, student_row, batch_size, report,
+            sequential, difficulty_from, teacher_row, student_row, score_batch, report,
         )  # fmt: skip
         info = {k: v for k, v in outcome.info.items() if k != "rank"}
         params["form"] = {"alkd": form, "rad-bc": "two-class"}.get(chosen.name)
@@ -410,7 +415,7 @@ def _run(
     difficulty_from: str,
     teacher: RecModel | None,
     student: RecModel | None,
-    batch_size: int,
+    score_batch: int,
     report: Reporter,
 ) -> SelectionOutcome:
     difficulty = entropy = None
@@ -430,7 +435,7 @@ def _run(
             difficulty = difficulty_scorer(
                 source,
                 ds,
-                batch_size=batch_size,
+                batch_size=score_batch,
                 report=report,
                 task=f"difficulty ({difficulty_from})",
             )
@@ -563,14 +568,10 @@ def show_selection(store: Store, name: str, *, limit: int | None = None) -> dict
 def preview_selection(
     store: Store,
     dataset: str,
-    strategy: str = "alkd",
+    settings: SelectSettings | str | None = None,
     *,
-    budget: int | None = None,
-    ratios: str | Sequence[float] = PAPER_RATIOS,
-    mu: float = PAPER_MU,
-    pool: PoolSpec = None,
-    form: str = "paper",
     points: int = 200,
+    **given: Any,
 ) -> dict[str, Any]:
     """What a selection would look like, without running a model or storing anything.
 
@@ -578,14 +579,26 @@ def preview_selection(
     session gets which rank): k*, Gamma(k*), p* by rank downsampled to about `points` ranks
     (always including 1, k* and the last), the class counts the policy assumes, and how the
     budget would split over the ranks the worst case gives each class (budget x p* mass: exact
-    for the first draw, first-order after).
+    for the first draw, first-order after). `settings` may instead be a strategy's name, with
+    other settings as keywords; a budget counts only where one is given.
     """
+    budget = given.get("budget") if not isinstance(settings, SelectSettings) else (
+        settings.budget if "budget" in settings.model_fields_set else None
+    )  # fmt: skip
+    if not isinstance(settings, SelectSettings):
+        values = {k: v for k, v in given.items() if v is not None}
+        if settings is not None:
+            values["strategy"] = settings
+        if isinstance(values.get("ratios"), list | tuple):
+            values["ratios"] = ":".join(f"{float(r):g}" for r in values["ratios"])
+        settings = build(SelectSettings, values)
+    strategy, ratios, mu, form, pool = settings.strategy, settings.ratios, settings.mu, settings.form, settings.pool
     chosen = get_strategy(strategy)
     ratio_values = parse_ratios(resolve_ratios(store, ratios))
-    if not (isinstance(mu, int | float) and math.isfinite(mu) and mu >= 0):
-        raise BadInputError(f"--mu {mu}: must be a number >= 0")
-    if form not in FORMS or form == "two-class":
-        raise BadInputError(f"--form {form!r}: use paper or exact")
+    if not math.isfinite(mu):
+        raise BadInputError(f"--mu {mu}: must be a finite number >= 0")
+    if form == "two-class":
+        raise BadInputError("--form two-class is RAD-BC's: use --strategy rad-bc (or --form paper or exact)")
     ds_row = get_dataset(store, dataset)
     if pool is None:
         with store.engine.connect() as conn:

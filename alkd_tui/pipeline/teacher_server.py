@@ -7,22 +7,19 @@ in `-alkd-local`, which is how a probe tells it from Ollama.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 import httpx
 
-from alkd_tui.teacher.backends.ollama_backend import normalize_host
+from alkd_tui.teacher.registry import LOCAL_VERSION_SUFFIX, normalize_host, server_hosts
 
 __all__ = ["ServerStatus", "normalize_host", "probe_server", "server_models", "teacher_host"]
 
-DEFAULT_HOST = "http://127.0.0.1:11434"
-LOCAL_VERSION_SUFFIX = "-alkd-local"
 
 
 def teacher_host() -> str:
     """The Ollama host the teacher is asked at: `$OLLAMA_HOST`, else 127.0.0.1:11434."""
-    return normalize_host(os.environ.get("OLLAMA_HOST") or DEFAULT_HOST)
+    return server_hosts()[0]
 
 
 @dataclass(frozen=True)
@@ -47,11 +44,16 @@ class ServerStatus:
         return "local compatibility server" if self.local else "Ollama"
 
 
-def probe_server(host: str, timeout: float = 2.0) -> ServerStatus:
+#: How long a probe of the server waits (seconds): it must not hold up a screen.
+PROBE_WAIT_S = 2.0
+LIST_WAIT_S = 5.0
+
+
+def probe_server(host: str, wait_s: float = PROBE_WAIT_S) -> ServerStatus:
     """`GET {host}/api/version`: reachable or not, and the version it reports."""
     url = normalize_host(host)
     try:
-        response = httpx.get(f"{url}/api/version", timeout=timeout)
+        response = httpx.get(f"{url}/api/version", timeout=wait_s)
         response.raise_for_status()
         version = str(response.json().get("version", "?"))
     except (httpx.HTTPError, ValueError, AttributeError) as exc:
@@ -59,10 +61,10 @@ def probe_server(host: str, timeout: float = 2.0) -> ServerStatus:
     return ServerStatus(url, True, version=version)
 
 
-def server_models(host: str, timeout: float = 5.0) -> list[str]:
+def server_models(host: str, wait_s: float = LIST_WAIT_S) -> list[str]:
     """The model names `GET {host}/api/tags` lists (empty when the server does not answer)."""
     try:
-        response = httpx.get(f"{normalize_host(host)}/api/tags", timeout=timeout)
+        response = httpx.get(f"{normalize_host(host)}/api/tags", timeout=wait_s)
         response.raise_for_status()
         listed = response.json().get("models", [])
     except (httpx.HTTPError, ValueError, AttributeError):

@@ -3,7 +3,7 @@ selection, one label in full, the latest answers of a labelling job, a student's
 one session, item look-ups, the import formats and what training a recommender offers.
 
 Nothing here decides anything: review decisions are `pipeline.review`'s, statuses come from
-its append-only history. torch loads only in `student_top_k` and `train_choices`.
+its append-only history. torch loads only in `student_top_k` and `load_model_code`.
 """
 
 from __future__ import annotations
@@ -67,31 +67,10 @@ def dataset_formats() -> list[dict[str, Any]]:
     ]
 
 
-def train_choices() -> dict[str, Any]:
-    """What a form that trains a recommender offers: the architectures, roles, losses and BPR
-    negatives `pipeline.models.train_recommender` takes, and per role the settings `alkd run`
-    trains its teacher recommender and its student with (the paper: dimension 100 and 10).
-    Loads the model code (torch)."""
-    from typing import get_args
-
-    from alkd_tui.pipeline.config import RecommenderStep, RunConfig
-    from alkd_tui.pipeline.models import ROLES
-    from alkd_tui.rec.trainer import known_architectures
-
-    cfg = RunConfig()
-    fields = RecommenderStep.model_fields
-    student = {**cfg.student.model_dump(), "seed": cfg.seed}
-    return {
-        "architectures": known_architectures(),
-        "roles": list(ROLES),
-        "losses": list(get_args(fields["loss"].annotation)),
-        "negatives": list(get_args(fields["negatives"].annotation)),
-        "defaults": {
-            "teacher": {**cfg.teacher_recommender.model_dump(), "seed": cfg.seed},
-            "student": student,
-            "baseline": student,
-        },
-    }
+def load_model_code() -> None:
+    """Import the recommenders and their training code (torch): a face may do it ahead of
+    time, so that the first dialog or ranking does not wait for it."""
+    import alkd_tui.rec.trainer  # noqa: F401
 
 
 @dataclass(frozen=True, slots=True)

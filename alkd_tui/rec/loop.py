@@ -5,8 +5,9 @@ resumable state handed out after every epoch."""
 from __future__ import annotations
 
 import copy
+import math
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -73,6 +74,19 @@ def check_metric(metric: str) -> None:
         )
 
 
+def checkpoint_epochs(epochs: int, first: int = 10, factor: float = 10**0.5) -> list[int]:
+    """Epochs spaced by `factor` from `first` (10, 30, 100, 300, 1000...), and the last."""
+    found: list[int] = []
+    at = float(first)
+    while round(at) < epochs:
+        scale = 10 ** math.floor(math.log10(at))
+        step = round(at / scale) * scale  # one significant digit: 10, 30, 100, 300
+        if not found or step > found[-1]:
+            found.append(step)
+        at *= factor
+    return [*found, epochs]
+
+
 def run_epochs(
     model: SessionRecommender,
     *,
@@ -90,14 +104,20 @@ def run_epochs(
     resume: TrainState | None = None,
     on_epoch: Callable[[TrainState], None] | None = None,
     name: str = "train",
+    checkpoints: Sequence[int] | None = None,
 ) -> TrainResult:
     """Optimise `loss` over `batches(epoch)` with Adam, keep the epoch best on `valid`.
 
     `batches(epoch)` yields the epoch's batches (shuffled from the seed and epoch); `loss`
     turns one into a scalar. Without validation sessions the lowest training loss decides.
+    Validation follows every epoch, stopping after `patience` epochs without a better one;
+    or, with `checkpoints` (epochs, e.g. 10, 30, 100, 300), it follows only those epochs and
+    stops after `patience` checkpoints without a better one (comparisons over many epochs,
+    where one epoch's change is smaller than the noise of the validation metric).
     Runs with torch's deterministic kernels (`deterministic_kernels`): a seed gives the same
     weights every time.
     """
+    check_at = set(checkpoints or ())
     check_metric(metric)
     with deterministic_kernels():
         started = time.perf_counter()
@@ -127,7 +147,8 @@ def run_epochs(
             task.end()
             seconds = time.perf_counter() - epoch_start
             mean_loss = total / max(steps, 1)
-            metrics = evaluate(model, valid) if len(valid) else {}
+            checking = not check_at or epoch + 1 in check_at
+            metrics = evaluate(model, valid) if len(valid) and checking else {}
             score = metrics.get(metric, -mean_loss)
             record = {
                 "epoch": epoch + 1,
@@ -136,15 +157,18 @@ def run_epochs(
                 "train_seconds": seconds,
             }
             state.history.append(record)
-            if score > state.best_value or not state.best_model:
+            if not checking:
+                pass  # between checkpoints: nothing is compared
+            elif score > state.best_value or not state.best_model:
                 state.best_value, state.best_epoch, state.bad_epochs = score, epoch + 1, 0
                 state.best_model = copy.deepcopy(model.state_dict())
             else:
-                state.bad_epochs += 1
+                state.bad_epochs += 1  # a check (an epoch, or a checkpoint) without a better one
             state.epoch = epoch + 1
             state.model = model.state_dict()
             state.optimizer = optimizer.state_dict()
-            progress.advance(1, loss=mean_loss, **{f"valid {metric}": metrics.get(metric, 0.0)})
+            shown = {f"valid {metric}": metrics[metric]} if metric in metrics else {}
+            progress.advance(1, loss=mean_loss, **shown)
             if on_epoch is not None:
                 on_epoch(state)
             if state.bad_epochs >= patience:

@@ -5,74 +5,41 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from pydantic import BaseModel, ConfigDict, Field
 
 from alkd_tui.data.canonical import SessionDataset
 from alkd_tui.errors import BadInputError
 from alkd_tui.progress import Reporter, Task, silent
-from alkd_tui.rec.baselines import FittedRecommender, MostPopular, SessionKNN
+from alkd_tui.rec.baselines import FittedRecommender
 from alkd_tui.rec.batch import SessionBatch
 from alkd_tui.rec.evaluate import evaluate
 from alkd_tui.rec.instances import Instances
 from alkd_tui.rec.loop import TrainResult, TrainState, run_epochs
-from alkd_tui.rec.models import ARCHITECTURES, build_model
+from alkd_tui.rec.models import build_model
 from alkd_tui.rec.models.base import SessionRecommender
+from alkd_tui.rec.registry import RECOMMENDERS, get_recommender
+from alkd_tui.rec.settings import TrainConfig
 
-BASELINES: dict[str, type[FittedRecommender]] = {"pop": MostPopular, "sknn": SessionKNN}
-
-
-class TrainConfig(BaseModel):
-    """How to train one recommender (stored with the model; its hash identifies the model)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    architecture: str
-    """fpmc, stamp, gru4rec, narm, sasrec, srgnn, attenmixer; or the baselines pop, sknn."""
-    dim: int = Field(ge=1)
-    """Embedding size (the paper: 100 for the teacher recommender, 10 for the student)."""
-    max_len: int = Field(10, ge=1)
-    """Only the last N input items of each session are used."""
-    loss: Literal["ce", "bpr"] = "ce"
-    """Full-softmax cross-entropy, or BPR (the paper's) with sampled or in-batch negatives."""
-    negatives: Literal["sampled", "in-batch"] = "sampled"
-    """BPR only: uniformly sampled negatives, or the other targets of the batch."""
-    n_negatives: int = Field(1, ge=1)
-    """BPR with sampled negatives: negatives per instance."""
-    batch_size: int = Field(512, ge=1)
-    epochs: int = Field(30, ge=1)
-    """At most this many epochs."""
-    lr: float = Field(1e-3, gt=0)
-    weight_decay: float = Field(0.0, ge=0)
-    patience: int = Field(3, ge=1)
-    """Stop after this many epochs without a better validation metric."""
-    metric: str = "recall@10"
-    """The validation metric for early stopping (recall@K, ndcg@K or mrr@K, K in 5, 10, 20)."""
-    seed: int = 0
-    hparams: dict[str, Any] = Field(default_factory=dict)
-    """Architecture hyper-parameters (e.g. {"layers": 2})."""
-
-    def canonical_architecture(self) -> str:
-        return self.architecture.lower().replace("-", "").replace("_", "")
-
+__all__ = ["TrainConfig", "batch_loss", "known_architectures", "make_recommender", "train_model"]
 
 def make_recommender(cfg: TrainConfig, n_items: int) -> SessionRecommender:
     """A fresh recommender for `cfg` (weights drawn from torch's RNG, seeded by the caller)."""
-    arch = cfg.canonical_architecture()
-    if arch in BASELINES:
+    entry = get_recommender(cfg.architecture)
+    if entry.baseline:
         try:
-            return BASELINES[arch](n_items, cfg.dim, cfg.max_len, **cfg.hparams)
-        except ValueError as exc:
-            raise BadInputError(f"{arch}: {exc}") from None
-    return build_model(arch, n_items, cfg.dim, cfg.max_len, **cfg.hparams)
+            return entry.load()(n_items, cfg.dim or 1, cfg.max_len, **cfg.hparams)  # type: ignore[no-any-return]
+        except (TypeError, ValueError) as exc:
+            raise BadInputError(f"{entry.name}: {exc}") from None
+    return build_model(entry.name, n_items, cfg.dim or 1, cfg.max_len, **cfg.hparams)
 
 
 def known_architectures() -> list[str]:
-    return [*ARCHITECTURES, *BASELINES]
+    """Every recommender name of the registry."""
+    return list(RECOMMENDERS)
 
 
 def bpr_loss(model: SessionRecommender, batch: SessionBatch, cfg: TrainConfig) -> torch.Tensor:
@@ -182,6 +149,8 @@ def train_model(
     `on_epoch` receives the resumable state after every epoch; pass it back as `resume` to
     continue. The same seed and data give the same model.
     """
+    if not cfg.is_resolved():
+        raise ValueError("train_model needs resolved settings (TrainSettings.resolved(role))")
     started = time.perf_counter()
     torch.manual_seed(cfg.seed)
     model = make_recommender(cfg, ds.n_items)

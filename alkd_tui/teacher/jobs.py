@@ -20,8 +20,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-
 from alkd_tui.progress import Reporter, Task, silent
 from alkd_tui.store import Store
 from alkd_tui.store import teacher_requests as requests
@@ -35,76 +33,10 @@ from alkd_tui.teacher.backends.base import (
 )
 from alkd_tui.teacher.parsing import ParsedRanking, normalize_id, parse_hints, parse_ranking
 from alkd_tui.teacher.prompts import HINTS_TEMPLATE, LETTERS, SOFT_TEMPLATE, Prompt
+from alkd_tui.teacher.settings import LabelSettings
 
-#: A Go duration as Ollama reads `keep_alive`: 10m, 1h30m, 300s, -1m.
-_DURATION = re.compile(r"-?(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+")
-_NUMBER = re.compile(r"-?\d+(\.\d+)?")
-
-
-class LabelOptions(BaseModel):
-    """How to ask: candidates, answer length, generation options, concurrency, budget, retries."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    kappa: int = Field(50, ge=1)
-    """Candidates shown: the teacher recommender's top kappa (soft labels: at most 20)."""
-    n: int = Field(25, ge=1)
-    """Items the teacher is asked to rank."""
-    soft: bool = False
-    """Ask for one lettered choice and read the answer token's logprobs (soft labels)."""
-    force_target: bool = False
-    """The paper's behaviour: put the true target into the candidates (optimistic answers)."""
-    hints: bool = False
-    """Include the dataset's stored hints in the prompts."""
-    temperature: float = Field(0.0, ge=0)
-    seed: int = 0
-    num_ctx: int = Field(4096, ge=256)
-    num_predict: int | None = Field(None, ge=1)
-    """Output token cap (default: enough for N ids)."""
-    concurrency: int = Field(1, ge=1, le=64)
-    max_requests: int | None = Field(None, ge=0)
-    """Send at most this many requests in this job (retries included); the rest stay pending."""
-    max_tokens: int | None = Field(None, ge=0)
-    """Stop sending once this job's prompt + output tokens reach this."""
-    retries: int = Field(3, ge=0)
-    backoff: float = Field(1.0, ge=0)
-    """Seconds before the first retry; doubled each time, with jitter."""
-    timeout: float = Field(300.0, gt=0)
-    """Seconds one request may take (the whole streamed answer)."""
-    keep_alive: str | int | float | None = "10m"
-    """Ollama: how long the model stays loaded after a request (a duration such as 10m or 1h,
-    or seconds; 0 unloads it at once, a negative value keeps it loaded; None: the server's
-    default). Not part of the prompt hash: it does not change answers."""
-    max_answer_chars: int = Field(65_536, ge=256)
-    """An answer longer than this is cut there and not read (parse status too_long): a
-    ranking of N ids needs a few hundred characters. Not part of the prompt hash."""
-
-    @field_validator("keep_alive")
-    @classmethod
-    def _keep_alive(cls, value: str | int | float | None) -> str | int | float | None:
-        if not isinstance(value, str):
-            return value
-        text = value.strip()
-        if _NUMBER.fullmatch(text):
-            number = float(text)
-            return int(number) if number.is_integer() else number
-        if not _DURATION.fullmatch(text):
-            raise ValueError(
-                f"{value!r} is not a duration (e.g. 10m, 1h30m, 300s) or a number of seconds"
-            )
-        return text
-
-    def generation(self) -> dict[str, Any]:
-        """The options sent with every request (part of the prompt hash)."""
-        options: dict[str, Any] = {
-            "temperature": self.temperature,
-            "seed": self.seed,
-            "num_ctx": self.num_ctx,
-            "num_predict": self.num_predict or (4 if self.soft else 16 * self.n + 32),
-        }
-        if self.soft:
-            options.update(logprobs=True, top_logprobs=len(LETTERS))
-        return options
+#: The settings of a labelling job (declared in `alkd_tui.teacher.settings`).
+LabelOptions = LabelSettings
 
 
 @dataclass

@@ -35,7 +35,7 @@ from alkd_tui.pipeline.teacher_server import (
     probe_server,
     teacher_host,
 )
-from alkd_tui.pipeline.views import database_failure, open_database, train_choices
+from alkd_tui.pipeline.views import database_failure, load_model_code, open_database
 from alkd_tui.terminal_text import clean
 from alkd_tui.tui.clean_filter import CleanText
 from alkd_tui.tui.commands import AlkdCommands
@@ -138,7 +138,6 @@ class AlkdApp(App[None]):
         self.last_error: BaseException | None = None
         self.sub_title = self.db_label
         self.heap = HeapKeeper()
-        self.train_options: dict[str, Any] | None = None  # what the Train dialog offers
         self.train_request: dict[str, Any] | None = None  # a Train dialog to open in Runs
 
     def on_mount(self) -> None:
@@ -165,8 +164,8 @@ class AlkdApp(App[None]):
     def warm_up(self) -> None:
         """Load torch and the model code in the background as the app starts (loading it
         holds the interpreter for a few tenths of a second: better now than when a dialog
-        opens or the first student ranks a session), and keep what the Train dialog offers."""
-        self.train_options = train_choices()
+        opens or the first student ranks a session)."""
+        load_model_code()
 
     def action_train(self, role: str = "", dataset: str = "") -> None:
         """Open the Train dialog of the Runs area (whose job panel follows the training)."""

@@ -323,7 +323,7 @@ def test_accept_by_minimum_confidence_from_the_command_line(alkd, replayed) -> N
         ).out
     )
     assert both["accepted"] == 12 - len(sure)
-    for args, message in ((["--min-confidence", "2"], "minimum confidence 2.0: a probability"),
+    for args, message in ((["--min-confidence", "2"], "--min-confidence 2.0: Input should be less than or equal to 1"),
                           (["--id", "1", "--min-confidence", "0.5"], "not both")):  # fmt: skip
         refused = alkd("review", "accept", "sel", *args, db=db)
         assert refused.code == 2 and message in refused.err, refused.err

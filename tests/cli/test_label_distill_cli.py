@@ -99,7 +99,7 @@ def test_label_bad_options(alkd, labelling_store: Store) -> None:  # type: ignor
     db = labelling_store.path
     cases = [
         (["--teacher", "gpt"], "--teacher 'gpt'"),
-        (["--teacher", "ollama"], "--model is required"),
+        (["--teacher", "chatgpt"], "--teacher 'chatgpt': use 'auto', 'local', 'ollama'"),
         (["--teacher", "replay"], "--file is required"),
     ]
     for args, message in cases:

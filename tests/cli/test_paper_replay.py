@@ -53,6 +53,8 @@ def test_the_papers_first_500_selections_replay(alkd, ml: Path) -> None:  # type
             "replay",
             "--file",
             ml / "teacher_gpt-4-turbo.jsonl",
+            "--n",  # the recorded answers rank 25 items
+            "25",
             "--json",
         ).out
     )
@@ -73,7 +75,7 @@ def test_audit_of_all_4992_recorded_answers(alkd, ml: Path) -> None:  # type: ig
                            "--name", "all", "--json").out)  # fmt: skip
     assert made["size"] == 4992
     assert (
-        json.loads(alkd("label", "all", "--teacher", "replay", "--file", answers, "--json").out)[
+        json.loads(alkd("label", "all", "--teacher", "replay", "--file", answers, "--n", "25", "--json").out)[
             "answered"
         ]
         == 4992

@@ -115,9 +115,9 @@ def test_a_refused_configuration_stores_nothing(tmp_path: Path) -> None:
     dataset, no model lands for a configuration that cannot run."""
     db = tmp_path / "alkd.db"
     cases = [
-        (("--set", "student.architecture=bert4rec"), "student.architecture 'bert4rec': known are"),
-        (("--set", "teacher_recommender.metric=recall@99"), "--metric 'recall@99'"),
-        (("--set", "select.strategy=oracle"), "--strategy 'oracle': known are"),
+        (("--set", "student.architecture=bert4rec"), "student.architecture 'bert4rec': use 'fpmc', 'stamp'"),
+        (("--set", "teacher_recommender.metric=recall@99"), "teacher_recommender.metric 'recall@99': use"),
+        (("--set", "select.strategy=oracle"), "select.strategy 'oracle': use 'alkd', 'random'"),
         (("--set", "select.ratios=a:b:c"), "--ratios 'a:b:c'"),
         (("--set", "select.ratios=from:nosuch"), "no selection 'nosuch'"),
         (("--set", "select.pool=replay:/nonexistent.jsonl"), "/nonexistent.jsonl: no such file (from select.pool)"),
@@ -125,7 +125,7 @@ def test_a_refused_configuration_stores_nothing(tmp_path: Path) -> None:
         (("--set", "label.teacher=replay"), "label.teacher = 'replay' needs label.file"),
         (("--set", "dataset.format=csv", "--set", "dataset.path=/nonexistent.csv", "--set", "dataset.name=x"),
          "/nonexistent.csv: no such file (from dataset.path)"),
-        (("--set", "distill.metric=hits@10"), "--metric 'hits@10'"),
+        (("--set", "distill.metric=hits@10"), "distill.metric 'hits@10': use 'recall@5'"),
     ]  # fmt: skip
     for args, message in cases:
         result = alkd(db, "run", *args)
@@ -157,7 +157,7 @@ def test_auto_teacher_with_neither_server_says_how_to_get_one(
     errors = [line for line in result.err.splitlines() if line.startswith("alkd: error: ")]
     assert len(errors) == 1 and errors[0] == result.err.strip().splitlines()[-1]
     line = errors[0]
-    assert f"no Ollama answers at 127.0.0.1:{port} with smollm2:135m" in line
+    assert f"no Ollama answers at http://127.0.0.1:{port} with smollm2:135m" in line
     assert "the local compatibility server is not installed" in line
     assert "pip install" in line and "ollama serve" in line and "OLLAMA_HOST" in line
     con = sqlite3.connect(db_path)

@@ -93,10 +93,9 @@ def test_bad_inputs_exit_2_with_one_line(alkd, toy: str, tmp_path: Path) -> None
         (["--strategy", "random", "--budget", "100000"], "more than the pool's"),
         (["--strategy", "alkd", "--budget", "5"], "needs --teacher"),
         (["--strategy", "alkd", "--budget", "5", "--teacher", "nope"], "no model 'nope'"),
-        (["--strategy", "alkd"], "--budget is missing"),
-        ([ "--budget", "5"], "give --strategy"),
+        (["--strategy", "alkd"], "--strategy alkd needs --teacher MODEL"),
         (["--from-file", ids], "--from-file needs --name"),
-        (["--from-file", ids, "--name", "x", "--budget", "3"], "drop --budget"),
+        (["--from-file", ids, "--name", "x", "--mu", "3"], "drop --mu"),
         (["--from-file", ids, "--name", "x"], "ids.txt line 1: session 'nope' is not in dataset walk"),
         (["--strategy", "random", "--budget", "5", "--pool", "replay:" + str(tmp_path / "missing.jsonl")], "no such file"),
     ]  # fmt: skip

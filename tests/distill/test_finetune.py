@@ -10,7 +10,8 @@ import torch
 from alkd_tui.data.canonical import SessionDataset
 from alkd_tui.distill.finetune import DistillConfig, TeacherLabels, distill
 from alkd_tui.rec.instances import Instances
-from alkd_tui.rec.trainer import TrainConfig, train_model
+from alkd_tui.rec.trainer import train_model
+from tests.conftest import train_settings
 
 
 def teacher_rank(model, ds: SessionDataset, rows: np.ndarray, wanted: np.ndarray) -> float:  # type: ignore[no-untyped-def]
@@ -31,7 +32,7 @@ def without_validation(ds: SessionDataset) -> SessionDataset:
 def test_distillation_moves_the_student_toward_the_teacher(successor: SessionDataset) -> None:
     successor = without_validation(successor)
     trained = train_model(
-        successor, TrainConfig(architecture="gru4rec", dim=16, epochs=4, batch_size=64, lr=0.01)
+        successor, train_settings(architecture="gru4rec", dim=16, epochs=4, batch_size=64, lr=0.01)
     )
     student = trained.model
     # The teacher disagrees with the data: for these sessions it ranks (last + 2) first, then (last + 3).
@@ -55,7 +56,7 @@ def test_distillation_moves_the_student_toward_the_teacher(successor: SessionDat
 def test_soft_labels_follow_the_teachers_probabilities(successor: SessionDataset) -> None:
     successor = without_validation(successor)
     trained = train_model(
-        successor, TrainConfig(architecture="fpmc", dim=16, epochs=3, batch_size=64, lr=0.01)
+        successor, train_settings(architecture="fpmc", dim=16, epochs=3, batch_size=64, lr=0.01)
     )
     rows = np.flatnonzero(successor.split == 0)[:100]
     last = np.array([successor.inputs(r)[-1] for r in rows])

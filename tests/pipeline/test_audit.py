@@ -48,7 +48,7 @@ def answered(labelling_store: Store, tmp_path: Path) -> tuple[Store, list[list[i
         targets.append(target)
     path = tmp_path / "answers.jsonl"
     path.write_text("\n".join(lines) + "\n")
-    label_selection(labelling_store, "sel", "replay", file=path)
+    label_selection(labelling_store, "sel", "replay", file=path, options={"n": 25})
     return labelling_store, rankings, targets
 
 

@@ -17,9 +17,13 @@ ALKD = str(Path(sys.executable).parent / "alkd")
 
 def test_a_cli_run_record_holds_the_torch_version(tmp_path: Path) -> None:
     db = tmp_path / "alkd.db"
-    # A run that stops at its first step, long before anything loads torch.
+    # A run that stops at its first step, long before anything loads torch: the dataset's
+    # file is there (the configuration passes its checks) but holds no clicks.
+    empty = tmp_path / "empty.csv"
+    empty.write_text("session_id,item_id,timestamp\n")
     done = subprocess.run(
-        [ALKD, "--db", str(db), "run", "--set", "dataset.name=nowhere"],
+        [ALKD, "--db", str(db), "run", "--set", "dataset.name=bad", "--set", "dataset.format=csv",
+         "--set", f"dataset.path={empty}"],
         capture_output=True, text=True, check=False, timeout=120,
         env={**os.environ, "OMP_WAIT_POLICY": "PASSIVE"},
     )  # fmt: skip

@@ -196,8 +196,8 @@ def test_teacher_server_probe(
     version_server["version"] = "0.1.0-alkd-local"
     assert probe_server(version_server["url"]).kind == "local compatibility server"
     assert server_models(version_server["url"]) == ["a:1", "b"]
-    down = probe_server("127.0.0.1:9", timeout=0.5)
-    assert not down.reachable and down.error and server_models("127.0.0.1:9", timeout=0.5) == []
+    down = probe_server("127.0.0.1:9", wait_s=0.5)
+    assert not down.reachable and down.error and server_models("127.0.0.1:9", wait_s=0.5) == []
     monkeypatch.setenv("OLLAMA_HOST", "example:1234")
     assert teacher_host() == "http://example:1234"
     monkeypatch.delenv("OLLAMA_HOST")

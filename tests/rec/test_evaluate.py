@@ -11,8 +11,8 @@ from alkd_tui.rec.instances import Instances
 from alkd_tui.rec.metrics import metrics_from_ranks, ranks_of_targets, summarize
 from alkd_tui.rec.models import build_model
 from alkd_tui.rec.models.base import SessionRecommender
-from alkd_tui.rec.trainer import TrainConfig, train_model
-from tests.conftest import successor_dataset
+from alkd_tui.rec.trainer import train_model
+from tests.conftest import successor_dataset, train_settings
 
 KS = (5, 10, 20)
 
@@ -36,7 +36,7 @@ def by_definition(
 def big() -> tuple[SessionRecommender, SessionRecommender, Instances]:
     ds = successor_dataset(n_items=300, n_sessions=900)
     trained = train_model(
-        ds, TrainConfig(architecture="gru4rec", dim=16, epochs=3, batch_size=64, lr=0.01)
+        ds, train_settings(architecture="gru4rec", dim=16, epochs=3, batch_size=64, lr=0.01)
     ).model
     torch.manual_seed(0)
     fresh = build_model("stamp", ds.n_items, 8, 10)

@@ -33,6 +33,10 @@ def test_every_architecture_trains_and_evaluates_on_alkdrec_ml(alkd, ml: str) ->
             "1",
             "--batch-size",
             "256",
+            "--loss",  # one epoch of full softmax beats chance for every architecture
+            "ce",
+            "--lr",
+            "1e-3",
             "--json",
         )
         assert result.code == 0, (arch, result.err)

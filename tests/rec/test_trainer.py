@@ -9,13 +9,14 @@ from alkd_tui.data.canonical import SessionDataset
 from alkd_tui.errors import BadInputError
 from alkd_tui.rec.evaluate import evaluate
 from alkd_tui.rec.instances import Instances
-from alkd_tui.rec.trainer import TrainConfig, TrainState, train_model
+from alkd_tui.rec.trainer import TrainState, train_model
+from tests.conftest import train_settings
 
 FAST = {"dim": 16, "epochs": 6, "batch_size": 64, "lr": 0.01, "patience": 10}
 
 
 def test_cross_entropy_learns_the_successor_rule(successor: SessionDataset) -> None:
-    result = train_model(successor, TrainConfig(architecture="gru4rec", **FAST))
+    result = train_model(successor, train_settings(architecture="gru4rec", **FAST))
     test = evaluate(result.model, Instances.of_split(successor, "test", 10))
     assert test["recall@5"] > 0.8  # chance is 5/30
     assert [h["epoch"] for h in result.history] == list(range(1, 7))
@@ -23,7 +24,7 @@ def test_cross_entropy_learns_the_successor_rule(successor: SessionDataset) -> N
 
 @pytest.mark.parametrize("negatives", ["sampled", "in-batch"])
 def test_bpr_learns_the_successor_rule(successor: SessionDataset, negatives: str) -> None:
-    cfg = TrainConfig(
+    cfg = train_settings(
         architecture="stamp",
         loss="bpr",
         negatives=negatives,
@@ -44,7 +45,7 @@ def test_the_same_seed_gives_identical_metrics_twice(successor: SessionDataset) 
     runs = []
     for _ in range(2):
         result = train_model(
-            successor, TrainConfig(architecture="narm", seed=7, **{**FAST, "epochs": 3})
+            successor, train_settings(architecture="narm", seed=7, **{**FAST, "epochs": 3})
         )
         runs.append(
             (
@@ -54,7 +55,7 @@ def test_the_same_seed_gives_identical_metrics_twice(successor: SessionDataset) 
         )
     assert runs[0] == runs[1]
     other = train_model(
-        successor, TrainConfig(architecture="narm", seed=8, **{**FAST, "epochs": 3})
+        successor, train_settings(architecture="narm", seed=8, **{**FAST, "epochs": 3})
     )
     assert _figures(other.history) != runs[0][0]
 
@@ -64,7 +65,7 @@ class Stop(Exception):
 
 
 def test_an_interrupted_run_resumes_to_the_same_model(successor: SessionDataset) -> None:
-    cfg = TrainConfig(architecture="sasrec", seed=3, **{**FAST, "epochs": 4})
+    cfg = train_settings(architecture="sasrec", seed=3, **{**FAST, "epochs": 4})
     straight = train_model(successor, cfg)
 
     saved: list[TrainState] = []
@@ -91,7 +92,7 @@ def test_an_interrupted_run_resumes_to_the_same_model(successor: SessionDataset)
 def test_early_stopping_keeps_the_best_epoch(successor: SessionDataset) -> None:
     # A learning rate this high makes validation worse after a while; the best epoch is kept.
     result = train_model(
-        successor, TrainConfig(architecture="fpmc", **{**FAST, "epochs": 30, "patience": 2})
+        successor, train_settings(architecture="fpmc", **{**FAST, "epochs": 30, "patience": 2})
     )
     best = max(h["valid"]["recall@10"] for h in result.history)
     assert result.history[result.best_epoch - 1]["valid"]["recall@10"] == best
@@ -101,17 +102,22 @@ def test_early_stopping_keeps_the_best_epoch(successor: SessionDataset) -> None:
 
 
 def test_baselines_fit_without_gradients(successor: SessionDataset) -> None:
-    pop = train_model(successor, TrainConfig(architecture="pop", dim=1))
-    knn = train_model(successor, TrainConfig(architecture="sknn", dim=1, hparams={"k": 20}))
+    pop = train_model(successor, train_settings(architecture="pop", dim=1))
+    knn = train_model(successor, train_settings(architecture="sknn", dim=1, hparams={"k": 20}))
     test = Instances.of_split(successor, "test", 10)
     assert evaluate(knn.model, test)["recall@5"] > evaluate(pop.model, test)["recall@5"]
 
 
 def test_bad_config_is_a_clear_error(successor: SessionDataset) -> None:
-    with pytest.raises(BadInputError, match="unknown architecture"):
-        train_model(successor, TrainConfig(architecture="transformerxl", dim=8))
-    with pytest.raises(BadInputError, match="--metric"):
-        train_model(successor, TrainConfig(architecture="fpmc", dim=8, metric="auc"))
+    from alkd_tui.config import build
+    from alkd_tui.rec.settings import TrainSettings
+
+    with pytest.raises(BadInputError, match="--model 'transformerxl': use 'fpmc'"):
+        build(TrainSettings, {"architecture": "transformerxl", "dim": 8})
+    with pytest.raises(BadInputError, match="--metric 'auc': use 'recall@5'"):
+        build(TrainSettings, {"architecture": "fpmc", "dim": 8, "metric": "auc"})
+    with pytest.raises(ValueError, match="resolved settings"):
+        train_model(successor, TrainSettings(architecture="fpmc", dim=8))
 
 
 @pytest.mark.parametrize("reuse_buffer", [False, True])
@@ -146,7 +152,7 @@ def test_the_same_seed_gives_identical_weights_with_two_threads() -> None:
     from alkd_tui.data.synthetic import synthetic_games
 
     ds = synthetic_games(seed=3, n_sessions=3_000)
-    cfg = TrainConfig(architecture="fpmc", dim=100, loss="bpr", negatives="in-batch",
+    cfg = train_settings(architecture="fpmc", dim=100, loss="bpr", negatives="in-batch",
                       batch_size=1024, lr=1e-2, epochs=2, patience=5, seed=1)  # fmt: skip
     threads = torch.get_num_threads()
     torch.set_num_threads(2)

@@ -136,16 +136,17 @@ def use_fixture(ollama_fixture: OllamaFixture, monkeypatch: pytest.MonkeyPatch) 
     """Route `--teacher ollama` to the HTTP fixture."""
     real = labels.make_teacher
 
-    def make(backend: str, **kwargs: Any):  # type: ignore[no-untyped-def]
-        if backend == "ollama":
+    def make(choice, settings, recommender=None):  # type: ignore[no-untyped-def]
+        if choice.teacher == "ollama":
             return OllamaTeacher(
-                kwargs["hosts"] or ["127.0.0.1:11434"],
-                kwargs["model"],
+                choice.hosts or ["127.0.0.1:11434"],
+                choice.model or "fixture:1b",
                 timeout=5,
-                keep_alive=kwargs.get("keep_alive", "10m"),
+                keep_alive=settings.keep_alive,
+                max_answer_chars=settings.max_answer_chars,
                 transport=ollama_fixture.transport,
             )
-        return real(backend, **kwargs)
+        return real(choice, settings, recommender)
 
     monkeypatch.setattr(labels, "make_teacher", make)
     return ollama_fixture

@@ -151,8 +151,8 @@ def test_a_failed_hints_request_is_stored_and_is_one_clear_line(
     ("backend", "message"),
     [
         ("replay", "--teacher replay cannot write hints"),
-        ("tr", "--teacher tr is the teacher recommender, not an LLM"),
-        ("gpt", "hints need an LLM"),
+        ("tr", r"--teacher tr cannot write hints: .*\(no LLM"),
+        ("gpt", "--teacher 'gpt': use 'auto', 'local', 'ollama', 'replay' or 'tr'"),
     ],
 )
 def test_only_an_llm_writes_hints(labelling_store: Store, backend: str, message: str) -> None:
@@ -215,7 +215,7 @@ def test_label_uses_the_models_latest_set_of_hints(labelling_store: Store, use_f
 
 
 def test_cli_makes_and_lists_hints(labelling_store: Store, use_fixture, alkd) -> None:  # type: ignore[no-untyped-def]
-    made = alkd("teacher", "hints", "--dataset", "games", "--teacher-model", "teacher-rec",
+    made = alkd("teacher", "hints", "--dataset", "games", "--teacher-model", "teacher-rec", "--teacher", "ollama",
                 "--model", "fixture:1b", "--sessions", "5", "--seed", "2", "--keep-alive", "2m", "--json")  # fmt: skip
     assert made.code == 0, made.err
     doc = json.loads(made.out)
@@ -234,7 +234,7 @@ def test_cli_makes_and_lists_hints(labelling_store: Store, use_fixture, alkd) ->
 
     refused = alkd("teacher", "hints", "--dataset", "games", "--teacher-model", "teacher-rec",
                    "--teacher", "tr")  # fmt: skip
-    assert refused.code == 2 and "not an LLM" in refused.err
+    assert refused.code == 2 and "no LLM" in refused.err
     assert len(refused.err.strip().splitlines()) == 1
     missing = alkd("teacher", "hints", "--dataset", "games", "--model", "fixture:1b")
     assert missing.code == 2 and "--teacher-model" in missing.err

@@ -409,7 +409,7 @@ def test_an_unforeseen_backend_error_fails_that_request_and_the_job_goes_on(
                 raise KeyError("surprise")
             return Answer(content=json.dumps({"ranking": prompt.candidates[: prompt.n]}))
 
-    monkeypatch.setattr(labels, "make_teacher", lambda backend, **kwargs: BrokenTeacherStub())
+    monkeypatch.setattr(labels, "make_teacher", lambda *args, **kwargs: BrokenTeacherStub())
     result = label(labelling_store)
     assert result["answered"] == 11 and result["failed"] == 1
     stored = final_states(labelling_store)
@@ -438,7 +438,7 @@ def test_keep_alive_reaches_every_request_and_does_not_change_the_question(
 def test_a_bad_keep_alive_is_one_clear_line(labelling_store: Store, use_fixture) -> None:  # type: ignore[no-untyped-def]
     from alkd_tui.errors import BadInputError
 
-    with pytest.raises(BadInputError, match=r"--keep-alive: .*'ten minutes' is not a duration"):
+    with pytest.raises(BadInputError, match=r"--keep-alive 'ten minutes': .*'ten minutes' is not a duration"):
         label(labelling_store, keep_alive="ten minutes")
     assert requests(labelling_store) == []
 

@@ -398,10 +398,10 @@ def test_binding_rules(url: str, model: LocalModel) -> None:
     assert is_loopback("127.0.0.1") and is_loopback("localhost") and is_loopback("::1")
     assert not is_loopback("0.0.0.0") and not is_loopback("8.8.8.8")
     with pytest.raises(BadInputError, match="--allow-remote"):
-        create_server("0.0.0.0", 0, model=model)
+        create_server(host="0.0.0.0", port=0, model=model)
     port = int(url.rsplit(":", 1)[1])
     with pytest.raises(TeacherUnavailableError, match="in use"):
-        create_server("127.0.0.1", port, model=model)
+        create_server(host="127.0.0.1", port=port, model=model)
 
 
 def test_cli_serve_starts_and_stops_on_ctrl_c() -> None:

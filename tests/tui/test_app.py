@@ -149,11 +149,15 @@ def test_main_refuses_a_bad_keymap(tmp_path: Path, capsys) -> None:  # type: ign
 def test_every_binding_has_an_id_and_a_tooltip() -> None:
     from textual.binding import Binding
 
-    from alkd_tui.tui.screens import audit, datasets, label, review, runs, select
+    from alkd_tui.tui.screens import audit, datasets, label, review, runs, select, train
     from alkd_tui.tui.widgets import dialogs
+    from alkd_tui.tui.widgets.review import ranking_editor, rule_dialog
+    from alkd_tui.tui.widgets.runs import dialogs as runs_dialogs
 
     classes = [AlkdApp]
-    for module in (audit, datasets, label, review, runs, select, dialogs):
+    modules = (audit, datasets, label, review, runs, select, train, dialogs, ranking_editor,
+               rule_dialog, runs_dialogs)  # fmt: skip
+    for module in modules:
         classes += [
             c
             for c in vars(module).values()

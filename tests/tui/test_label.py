@@ -97,7 +97,8 @@ async def test_pause_resume_and_reattach(
         )
         assert paused.outcome.state == "interrupted", paused.outcome
         answered = _answered(labelling_store)
-        assert 2 <= answered < 12 and fake_ollama.chats == answered
+        in_flight = fake_ollama.chats - answered  # abandoned at the pause: asked again, once
+        assert 2 <= answered < 12 and in_flight in (0, 1)
         await waiter(
             pilot,
             lambda: "paused" in str(screen.query_one("#lab-status", Static).render()),
@@ -113,7 +114,7 @@ async def test_pause_resume_and_reattach(
         )
         assert resumed.outcome.state == "done", resumed.outcome
         assert _answered(labelling_store) == 12
-        assert fake_ollama.chats == 12  # nothing answered was asked again
+        assert fake_ollama.chats == 12 + in_flight  # nothing answered was asked again
         assert resumed.progress.result["cached"] == answered
     jobs = list_jobs(labelling_store.path, "label")
     assert len(jobs) == 2 and jobs[0].args == jobs[1].args
@@ -179,7 +180,9 @@ async def test_label_by_replaying_recorded_answers(
             what="label job",
         )
         assert finished.outcome.state == "done", finished.outcome
-        assert finished.job.args[:6] == ["label", "sel", "--teacher", "replay", "--file", str(path)]
+        args = finished.job.args
+        assert args[:4] == ["label", "sel", "--teacher", "replay"]
+        assert args[args.index("--file") + 1] == str(path)
         assert finished.progress.result["answered"] == 8
         await waiter(
             pilot, lambda: _log_text(screen).count("✓ session") == 8, what="8 answers in the log"
@@ -253,7 +256,7 @@ async def test_label_with_the_local_compatibility_server_started_from_the_app(
                 what="its model listed",
             )
             await settled(app, pilot)
-            for field, value in (("n", "3"), ("kappa", "5"), ("budget", "2")):
+            for field, value in (("n", "3"), ("kappa", "5"), ("max_requests", "2")):
                 screen.query_one(f"#lab-{field}", Input).value = value
             await pilot.press("ctrl+s")
             finished = await waiter(

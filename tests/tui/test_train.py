@@ -57,15 +57,15 @@ async def test_train_a_teacher_recommender_and_select_with_it(
 
         await pilot.press("t")  # to the Runs area, its Train dialog open for a teacher
         dialog = await waiter(pilot, lambda: isinstance(app.screen, TrainDialog) and app.screen)
-        await waiter(pilot, lambda: dialog.choices is not None, what="the model code")
         await settled(app, pilot)
         assert dialog.query_one("#tr-dataset", FormSelect).value == "games"
         assert dialog.query_one("#tr-role", FormSelect).value == "teacher"
-        assert dialog.query_one("#tr-dim", Input).value == "100"  # the paper's teacher
+        dim = dialog.query_one("#tr-dim", Input)
+        assert dim.value == "" and dim.placeholder == "recipe: 100"  # the paper's teacher
         assert "fpmc" in _options(dialog.query_one("#tr-architecture", FormSelect))
         dialog.query_one("#tr-role", FormSelect).value = "student"
         await pilot.pause()
-        assert dialog.query_one("#tr-dim", Input).value == "10"  # the paper's student
+        assert dim.value == "" and dim.placeholder == "recipe: 10"  # the paper's student
         dialog.query_one("#tr-role", FormSelect).value = "teacher"
         await pilot.pause()
         dialog.query_one("#tr-dim", Input).value = "8"
@@ -80,12 +80,12 @@ async def test_train_a_teacher_recommender_and_select_with_it(
         assert isinstance(app.screen, RunsScreen)
         assert finished.outcome.state == "done", finished.outcome
         args = finished.job.args
-        assert args[:6] == ["train", "--dataset", "games", "--role", "teacher", "--model"]
+        assert args[:5] == ["train", "--dataset", "games", "--role", "teacher"]
         assert args[args.index("--dim") + 1] == "8" and args[args.index("--epochs") + 1] == "2"
         progress = finished.progress
         assert progress.tasks["train"].total == 2
         assert len(progress.series["train loss"]) == progress.tasks["train"].completed
-        assert "train valid recall@10" in progress.series
+        assert "train valid recall@20" in progress.series  # the teacher recipe's metric
         assert finished.progress.result["name"] == "big-teacher"
         (model,) = list_models(games_store)
         assert (model["name"], model["role"], model["dim"], model["status"]) == (
@@ -107,8 +107,7 @@ async def test_train_a_teacher_recommender_and_select_with_it(
         await settled(app, pilot)
         await pilot.press("t")  # the dataset has its teacher recommender: a student next
         dialog = await waiter(pilot, lambda: isinstance(app.screen, TrainDialog) and app.screen)
-        await waiter(pilot, lambda: dialog.choices is not None, what="the model code")
         await settled(app, pilot)
         assert dialog.query_one("#tr-role", FormSelect).value == "student"
-        assert dialog.query_one("#tr-dim", Input).value == "10"
+        assert dialog.query_one("#tr-dim", Input).placeholder == "recipe: 10"
         await pilot.press("escape")

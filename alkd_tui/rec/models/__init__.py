@@ -1,4 +1,4 @@
-"""The session recommenders, one module per architecture, and a registry to build them."""
+"""The session recommenders, one module per architecture (listed in `alkd_tui.rec.registry`)."""
 
 from __future__ import annotations
 
@@ -13,10 +13,11 @@ from alkd_tui.rec.models.narm import NARM
 from alkd_tui.rec.models.sasrec import SASRec
 from alkd_tui.rec.models.srgnn import SRGNN
 from alkd_tui.rec.models.stamp import STAMP
+from alkd_tui.rec.registry import RECOMMENDERS, canonical, neural
 
-#: Every architecture by its name (the `architecture` class attribute).
+#: Every neural architecture by its name, as the registry lists them.
 ARCHITECTURES: dict[str, type[SessionRecommender]] = {
-    cls.architecture: cls for cls in (FPMC, STAMP, GRU4Rec, NARM, SASRec, SRGNN, AttenMixer)
+    name: RECOMMENDERS[name].load() for name in neural()
 }
 
 
@@ -28,7 +29,7 @@ def build_model(
     Raises `BadInputError` for an unknown architecture, a bad size, or a bad or unknown
     hyper-parameter.
     """
-    key = architecture.lower().replace("-", "").replace("_", "")
+    key = canonical(architecture)
     cls = ARCHITECTURES.get(key)
     if cls is None:
         known = ", ".join(ARCHITECTURES)

@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import ollama
@@ -30,28 +30,26 @@ from alkd_tui.teacher.backends.base import (
     TransientTeacherError,
 )
 from alkd_tui.teacher.prompts import Prompt
+from alkd_tui.teacher.registry import (
+    DEFAULT_HOST,
+    LOCAL_MODEL,
+    LOCAL_VERSION_SUFFIX,
+    normalize_host,
+    server_hosts,
+)
 
-DEFAULT_HOST = "http://127.0.0.1:11434"
+if TYPE_CHECKING:
+    from alkd_tui.teacher.settings import LabelSettings, TeacherChoice
 
+__all__ = ["DEFAULT_HOST", "HostPool", "OllamaTeacher", "normalize_host"]
 
-def normalize_host(host: str) -> str:
-    """`localhost:11434` -> `http://localhost:11434` (what OLLAMA_HOST may hold)."""
-    host = host.strip().rstrip("/")
-    if not host.startswith(("http://", "https://")):
-        host = "http://" + host
-    if host.count(":") == 1:  # no port
-        host += ":11434"
-    return host
-
-
-LOCAL_SUFFIX = "-alkd-local"  # how alkd's local compatibility server signs its version
 
 
 def describe_server(model: str, hosts: Sequence[str], versions: Sequence[str]) -> str:
     """Who answers, in words: an Ollama model, or the local compatibility server (never
     called Ollama), told apart by the version each server reports."""
     where = ", ".join(hosts)
-    if versions and all(v.endswith(LOCAL_SUFFIX) for v in versions):
+    if versions and all(v.endswith(LOCAL_VERSION_SUFFIX) for v in versions):
         return f"{model} via the local compatibility server (not Ollama) at {where}"
     return f"Ollama model {model} at {where}"
 
@@ -139,6 +137,16 @@ class OllamaTeacher:
     """An Ollama model (or the local compatibility server, which speaks the same API)."""
 
     backend = "ollama"
+
+    @classmethod
+    def create(
+        cls, choice: TeacherChoice, settings: LabelSettings, recommender: str | None = None
+    ) -> OllamaTeacher:
+        """The teacher a job's choice names: its model at its hosts ($OLLAMA_HOST by default)."""
+        return cls(
+            server_hosts(choice.hosts), choice.model or LOCAL_MODEL, timeout=settings.timeout,
+            keep_alive=settings.keep_alive, max_answer_chars=settings.max_answer_chars,
+        )  # fmt: skip
 
     def __init__(
         self,

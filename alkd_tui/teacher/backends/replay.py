@@ -10,11 +10,14 @@ import hashlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alkd_tui.errors import InputFileError, TeacherUnavailableError
+from alkd_tui.errors import BadInputError, InputFileError, TeacherUnavailableError
 from alkd_tui.teacher.backends.base import Answer, PermanentTeacherError, TeacherInfo
 from alkd_tui.teacher.prompts import Prompt
+
+if TYPE_CHECKING:
+    from alkd_tui.teacher.settings import LabelSettings, TeacherChoice
 
 FORMATS = "JSONL (.jsonl), CSV (.csv) or Parquet (.parquet)"
 
@@ -125,6 +128,17 @@ class ReplayTeacher:
     """Answers sessions from a file of recorded answers."""
 
     backend = "replay"
+
+    @classmethod
+    def create(
+        cls, choice: TeacherChoice, settings: LabelSettings, recommender: str | None = None
+    ) -> ReplayTeacher:
+        """The recorded answers a job's choice names."""
+        if choice.file is None:
+            raise BadInputError(
+                "--file is required with --teacher replay (recorded answers: JSONL, CSV or Parquet)"
+            )
+        return cls(choice.file)
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path).expanduser()

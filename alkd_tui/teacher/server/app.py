@@ -17,11 +17,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 from alkd_tui import __version__
 from alkd_tui.errors import BadInputError, TeacherUnavailableError
+from alkd_tui.teacher.registry import LOCAL_VERSION_SUFFIX
 from alkd_tui.teacher.server.model import (
     MAX_TOP_LOGPROBS,
     MODEL_PACKAGE,
@@ -32,10 +32,11 @@ from alkd_tui.teacher.server.model import (
     LocalModel,
     require_llama_cpp,
 )
+from alkd_tui.teacher.server.settings import ServeSettings
 
 log = logging.getLogger("alkd_tui.teacher.server")
 
-SERVER_VERSION = f"{__version__}-alkd-local"
+SERVER_VERSION = f"{__version__}{LOCAL_VERSION_SUFFIX}"
 SERVER_NAME = "alkd local compatibility server (not Ollama)"
 MAX_BODY = 32 * 1024 * 1024
 # Test hook: fail after N generated tokens; honoured only by a server made with test_hooks=True.
@@ -149,28 +150,25 @@ class CompatServer(ThreadingHTTPServer):
 
 
 def create_server(
-    host: str = "127.0.0.1",
-    port: int = 11434,
+    settings: ServeSettings | None = None,
     *,
     model: LocalModel | None = None,
-    model_path: str | Path | None = None,
-    n_threads: int | None = None,
-    n_ctx: int = 2048,
-    seed: int | None = None,
-    allow_remote: bool = False,
     test_hooks: bool = False,
+    **given: Any,
 ) -> CompatServer:
-    """Bind a server (not yet serving). Raises `BadInputError` for a non-loopback host
-    without `allow_remote`, `TeacherUnavailableError` when llama-cpp-python or the model
-    is missing or the port cannot be bound."""
-    if not allow_remote and not is_loopback(host):
+    """Bind a server (not yet serving) as `settings` (or `given` fields of them) say. Raises
+    `BadInputError` for a non-loopback host without `allow_remote`, `TeacherUnavailableError`
+    when llama-cpp-python or the model is missing or the port cannot be bound."""
+    s = settings or ServeSettings.model_validate(given)
+    host, port = s.host, s.port
+    if not s.allow_remote and not is_loopback(host):
         raise BadInputError(
             f"refusing to listen on {host}: not a loopback address and the server has no "
             "authentication; pass --allow-remote to serve other machines"
         )
     require_llama_cpp()
     if model is None:
-        model = LocalModel(model_path, n_ctx=n_ctx, n_threads=n_threads, seed=seed)
+        model = LocalModel(s.model_path, n_ctx=s.num_ctx, n_threads=s.threads, seed=s.seed)
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except OSError as exc:
@@ -178,7 +176,7 @@ def create_server(
     family, _, _, _, sockaddr = infos[0]
     try:
         return CompatServer(
-            sockaddr[:2], model, family=family, test_hooks=test_hooks, allow_remote=allow_remote
+            sockaddr[:2], model, family=family, test_hooks=test_hooks, allow_remote=s.allow_remote
         )
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
@@ -193,30 +191,19 @@ def create_server(
 
 @contextmanager
 def serve_in_thread(
-    host: str = "127.0.0.1",
-    port: int = 0,
+    settings: ServeSettings | None = None,
     *,
     model: LocalModel | None = None,
-    model_path: str | Path | None = None,
-    n_threads: int | None = None,
-    n_ctx: int = 2048,
-    seed: int | None = None,
-    allow_remote: bool = False,
     test_hooks: bool = False,
     preload: bool = False,
+    **given: Any,
 ) -> Iterator[str]:
-    """Serve in a background thread (port 0: a free one); yields the base URL and stops the
-    server (and frees a model it created) on exit."""
+    """Serve in a background thread; yields the base URL and stops the server (and frees a
+    model it created) on exit. Without a port given, any free one."""
     own_model = model is None
     server = create_server(
-        host,
-        port,
+        settings or ServeSettings.model_validate({"port": 0, **given}),
         model=model,
-        model_path=model_path,
-        n_threads=n_threads,
-        n_ctx=n_ctx,
-        seed=seed,
-        allow_remote=allow_remote,
         test_hooks=test_hooks,
     )
     if preload:
@@ -239,26 +226,10 @@ def serve_in_thread(
 
 
 def serve_forever(
-    host: str = "127.0.0.1",
-    port: int = 11434,
-    *,
-    model_path: str | Path | None = None,
-    n_threads: int | None = None,
-    n_ctx: int = 2048,
-    seed: int | None = None,
-    allow_remote: bool = False,
-    on_ready: Callable[[CompatServer], None] | None = None,
+    settings: ServeSettings, *, on_ready: Callable[[CompatServer], None] | None = None
 ) -> None:
     """Serve until interrupted (KeyboardInterrupt propagates after a clean shutdown)."""
-    server = create_server(
-        host,
-        port,
-        model_path=model_path,
-        n_threads=n_threads,
-        n_ctx=n_ctx,
-        seed=seed,
-        allow_remote=allow_remote,
-    )
+    server = create_server(settings)
     try:
         if on_ready is not None:
             on_ready(server)

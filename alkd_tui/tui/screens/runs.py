@@ -8,17 +8,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
-from rich import box
 from rich.console import Group
-from rich.table import Table
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.message import Message
-from textual.screen import ModalScreen
-from textual.widgets import Button, Checkbox, DataTable, Input, Label, Select, Static
+from textual.widgets import DataTable, Label, Static
 
 from alkd_tui.pipeline.datasets import list_datasets
 from alkd_tui.pipeline.history import diff_runs, list_runs, show_run
@@ -26,367 +22,20 @@ from alkd_tui.pipeline.selection import list_selections
 from alkd_tui.tui.jobs import Job, interrupt, is_running, list_jobs, start_job
 from alkd_tui.tui.screens.base import AreaScreen, PaletteCommand
 from alkd_tui.tui.screens.train import TrainDialog
-from alkd_tui.tui.widgets.dialogs import FormDialog
-from alkd_tui.tui.widgets.form import Form, FormInput, FormSelect
 from alkd_tui.tui.widgets.job_panel import JobPanel
+from alkd_tui.tui.widgets.runs.describe import (
+    comparison,
+    describe_model,
+    describe_run,
+    model_row,
+    run_row,
+)
+from alkd_tui.tui.widgets.runs.dialogs import DiffScreen, DistillDialog, RunDialog
+from alkd_tui.tui.widgets.runs.messages import RunsDiffed, RunShown, RunsLoaded
 from alkd_tui.tui.widgets.windowed_table import WindowedTable
 
 METRICS = ("recall@5", "recall@10", "ndcg@5", "ndcg@10", "mrr@10")
 JOB_KINDS = ("train", "distill", "run")  # the jobs this area starts and follows
-
-
-def _m(value: Any) -> str:
-    return "-" if value is None else f"{value:.3f}"
-
-
-def comparison(rows: list[tuple[str, str, dict[str, Any]]], title: str) -> Group:
-    """Models side by side on the test split, (role, name, metrics) rows; the distilled
-    student's R@10 change against the student; the models' names below."""
-    table = Table(
-        "", *(m.replace("recall", "R").replace("ndcg", "N").replace("mrr", "MRR") for m in METRICS),
-        "R@10 excl.", "ΔR@10", title=title, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD,
-    )  # fmt: skip
-    table.columns[0].min_width = 9
-    table.columns[0].no_wrap = True
-    table.columns[-1].min_width = 6
-    table.columns[-1].no_wrap = True
-    base = None
-    names = []
-    for role, name, metrics in rows:
-        test = metrics.get("test", {}) or {}
-        own = metrics.get("test_excluding_own", {}) or {}
-        cells = [_m(test.get(m)) for m in METRICS]
-        delta = ""
-        if role == "student":
-            base = test
-        if role == "distilled" and base:
-            change = (test.get("recall@10") or 0) - (base.get("recall@10") or 0)
-            delta = Text(
-                f"{change:+.3f}", style="green" if change > 0 else "red" if change < 0 else ""
-            )
-        table.add_row(Text(role, style="bold"), *cells, _m(own.get("recall@10")), delta)
-        names.append(Text.assemble((f"{role}: ", "dim"), name))
-    note = Text(
-        "R@10 excl.: the session's own items excluded (the paper's protocol); "
-        "ΔR@10: the distilled student against the student",
-        style="dim",
-    )
-    return Group(table, *names, note)
-
-
-def model_row(m: dict[str, Any]) -> tuple[Any, ...]:
-    test = (m.get("metrics") or {}).get("test", {}) or {}
-    done = m["status"] == "done"
-    return (
-        Text(
-            m["name"] if done else f"{m['name']} ({m['status']})",
-            overflow="ellipsis",
-            no_wrap=True,
-            style="" if done else "dim",
-        ),
-        m["role"],
-        m["architecture"],
-        m["dim"],
-        _m(test.get("recall@10")),
-        _m(test.get("ndcg@10")),
-    )
-
-
-def run_row(r: dict[str, Any]) -> tuple[Any, ...]:
-    style = {"done": "green", "failed": "red", "interrupted": "yellow", "running": "cyan"}.get(
-        r["status"], ""
-    )
-    return (
-        r["run"], r["kind"], Text(r["name"], overflow="ellipsis", no_wrap=True), Text(r["status"], style=style),
-        "" if r["seconds"] is None else f"{r['seconds']:.1f}", r["parent"] or "",
-    )  # fmt: skip
-
-
-class RunsLoaded(Message):
-    """Runs, models, selections and datasets; `running` is a job of this area still running
-    (one an earlier app started, say)."""
-
-    def __init__(
-        self,
-        runs: list[dict[str, Any]],
-        models: list[dict[str, Any]],
-        selections: list[str],
-        datasets: dict[str, int],
-        running: Job | None = None,
-    ) -> None:
-        super().__init__()
-        self.runs = runs
-        self.models = models
-        self.selection_names = selections
-        self.datasets = datasets
-        self.running = running
-
-
-class RunShown(Message):
-    def __init__(self, run: dict[str, Any]) -> None:
-        super().__init__()
-        self.run = run
-
-
-class RunsDiffed(Message):
-    def __init__(self, diff: dict[str, Any]) -> None:
-        super().__init__()
-        self.diff = diff
-
-
-def describe_run(run: dict[str, Any], models: dict[str, dict[str, Any]]) -> Group:
-    """A run: status, steps, results side by side (pipeline) or its figures."""
-    parts: list[Any] = [
-        Text.assemble(
-            (f"run {run['run']} ", "bold"),
-            f"{run['kind']} · {run['name']} · ",
-            (run["status"], "bold"),
-        ),
-    ]
-    if run.get("error"):
-        parts.append(Text(f"error: {run['error']}", style="red"))
-    if run.get("steps"):
-        steps = Table(
-            "step",
-            "status",
-            "seconds",
-            box=None,
-            header_style="bold",
-            title="steps",
-            title_justify="left",
-        )
-        for name, step in run["steps"].items():
-            steps.add_row(name, step.get("status", ""), str(step.get("seconds", "")))
-        parts.append(steps)
-    results = run.get("results")
-    if results:
-        rows = []
-        for role, label in (
-            ("teacher_recommender", "teacher"),
-            ("student", "student"),
-            ("distilled", "distilled"),
-        ):
-            values = results.get(role)
-            if values:
-                rows.append((label, values.get("model") or "", values))
-        parts.append(comparison(rows, "test split: teacher recommender, student, distilled"))
-    elif run["kind"] in ("train", "distill") and (run.get("config") or {}).get("model") in models:
-        made = models[run["config"]["model"]]
-        rows = [
-            ("teacher", m["name"], m["metrics"])
-            for m in models.values()
-            if m["role"] == "teacher" and m["dataset_id"] == made["dataset_id"]
-            and m["status"] == "done" and m["name"] != made["name"]
-        ]  # fmt: skip
-        student = models.get(run["config"].get("student"))
-        if student is not None:
-            rows.append(("student", student["name"], student["metrics"]))
-        rows.append((made["role"], made["name"], made["metrics"]))
-        parts.append(comparison(rows, "test split, side by side"))
-    elif run.get("metrics"):
-        cells: dict[str, dict[str, float]] = {}
-        for m in run["metrics"]:
-            cells.setdefault(m["split"] or m["step"] or "-", {})[m["name"]] = m["value"]
-        names = list(dict.fromkeys(name for row in cells.values() for name in row))[:10]
-        if len(cells) == 1:  # one row of figures reads better as a column
-            ((split, row),) = cells.items()
-            metrics = Table("figure", split or "value", box=box.SIMPLE_HEAD, header_style="bold",
-                            title="figures", title_justify="left")  # fmt: skip
-            for name, value in row.items():
-                metrics.add_row(name.replace("_", " "), f"{value:.4g}")
-        else:
-            metrics = Table("", *names, box=box.SIMPLE_HEAD, header_style="bold", title="figures",
-                            title_justify="left")  # fmt: skip
-            for split, row in cells.items():
-                metrics.add_row(split, *(f"{row[n]:.4g}" if n in row else "" for n in names))
-        parts.append(metrics)
-    config = run.get("config") or {}
-    if config:
-        shown = ", ".join(
-            f"{k}={v}"
-            for k, v in list(config.items())[:12]
-            if not isinstance(v, dict | list) and not k.endswith(("sha256", "hash"))
-        )
-        shown = shown if len(shown) <= 240 else shown[:239] + "…"
-        parts.append(Text(f"config: {shown}", style="dim"))
-    return Group(*parts)
-
-
-def describe_model(model: dict[str, Any], models: list[dict[str, Any]]) -> Group:
-    """A model beside its relatives: the student it came from and the teacher recommenders."""
-    by_id = {m["model"]: m for m in models}
-    rows = [(t["role"], t["name"], t["metrics"]) for t in models
-            if t["role"] == "teacher" and t["dataset_id"] == model["dataset_id"] and t["status"] == "done"]  # fmt: skip
-    parent = by_id.get(model.get("parent"))
-    if model["role"] == "distilled" and parent is not None:
-        rows.append(("student", parent["name"], parent["metrics"]))
-    if model["role"] != "teacher":
-        rows.append((model["role"], model["name"], model["metrics"]))
-    training = (model.get("metrics") or {}).get("training", {})
-    return Group(
-        Text.assemble(
-            (model["name"], "bold"),
-            f"  {model['architecture']} d{model['dim']} · {model['role']} · {model['status']}",
-        ),
-        Text(f"training: {training}" if training else "", style="dim"),
-        comparison(rows, "test split, side by side"),
-    )
-
-
-def describe_diff(diff: dict[str, Any]) -> Group:
-    a, b = diff["runs"]
-    config = Table(
-        "setting",
-        f"run {a}",
-        f"run {b}",
-        title="settings that differ",
-        title_justify="left",
-        header_style="bold",
-    )
-    for key, (x, y) in diff["config"].items():
-        config.add_row(Text(key), Text(str(x)), Text(str(y)))
-    metrics = Table(
-        "metric",
-        f"run {a}",
-        f"run {b}",
-        "difference",
-        title="figures",
-        title_justify="left",
-        header_style="bold",
-    )
-    for key, (x, y) in diff["metrics"].items():
-        delta = "" if x is None or y is None else f"{y - x:+.4f}"
-        metrics.add_row(key, _m(x), _m(y), delta)
-    return Group(config, Text(""), metrics)
-
-
-class DiffScreen(ModalScreen[None]):
-    """Two runs compared."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q", "dismiss", "Close", id="diff.close", tooltip="Close")
-    ]
-
-    def __init__(self, diff: dict[str, Any]) -> None:
-        super().__init__()
-        self.diff = diff
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog wide"):
-            yield Label(
-                f"[b]run {self.diff['runs'][0]} vs run {self.diff['runs'][1]}[/b]  [dim]esc closes[/dim]"
-            )
-            with VerticalScroll():
-                yield Static(describe_diff(self.diff))
-
-
-class DistillDialog(FormDialog[dict[str, Any] | None]):
-    """Student, selection and loss options of an `alkd distill` job."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding(
-            "ctrl+s", "submit", "Distil", id="distill.submit", tooltip="Start the distillation job"
-        ),
-        Binding(
-            "escape", "cancel", "Cancel", id="distill.cancel", tooltip="Close without starting"
-        ),
-    ]
-
-    def __init__(self, students: list[str], selections: list[str], selection: str | None) -> None:
-        super().__init__()
-        self.students, self.selection_names, self.selection = students, selections, selection
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
-            yield Label("[b]Distil a student[/b]  [dim]ctrl+s starts, esc cancels[/dim]")
-            with Form():
-                yield Label("Student")
-                yield FormSelect([(s, s) for s in self.students], id="dis-student", prompt="a trained student",
-                             value=self.students[0] if self.students else Select.NULL)  # fmt: skip
-                yield Label("Selection [dim](its accepted labels)[/dim]")
-                yield FormSelect([(s, s) for s in self.selection_names], id="dis-selection", prompt="a labelled selection",
-                             value=self.selection if self.selection in self.selection_names else Select.NULL)  # fmt: skip
-                yield Label("Loss")
-                yield FormSelect([("paper: 3/2/1 by LLM position", "paper"), ("dllm2rec", "dllm2rec"), ("uniform", "uniform")],
-                             value="paper", allow_blank=False, id="dis-weighting")  # fmt: skip
-                yield FormSelect([("in-batch negatives", "in-batch"), ("sampled negatives", "sampled")],
-                             value="in-batch", allow_blank=False, id="dis-negatives")  # fmt: skip
-                yield Checkbox("soft: use the teacher's probabilities where given", id="dis-soft")
-                for label, field, default, kind in (("ground-truth weight", "gt-weight", "0", "number"),
-                                                     ("epochs", "epochs", "20", "integer"), ("lr", "lr", "0.001", "number"),
-                                                     ("patience", "patience", "3", "integer"), ("seed", "seed", "0", "integer")):  # fmt: skip
-                    with Horizontal(classes="field"):
-                        yield Label(label)
-                        yield FormInput(default, type=kind, id=f"dis-{field}")  # type: ignore[arg-type]
-                with Horizontal(classes="field"):
-                    yield Label("teacher model")
-                    yield FormInput(placeholder="when several teachers answered", id="dis-teacher")
-                with Horizontal(classes="field"):
-                    yield Label("name")
-                    yield FormInput(placeholder="STUDENT-kd-SELECTION-sSEED", id="dis-name")
-                yield Checkbox(
-                    "force: distil again even if this exact job finished", id="dis-force"
-                )
-            with Horizontal(classes="buttons"):
-                yield Button("Distil (ctrl+s)", variant="primary", id="dis-go", classes="submit")
-                yield Button("Cancel (esc)", id="dis-cancel", classes="cancel")
-
-    def arguments(self) -> dict[str, Any]:
-        student = self.query_one("#dis-student", Select).value
-        selection = self.query_one("#dis-selection", Select).value
-        if student is Select.NULL or selection is Select.NULL:
-            raise ValueError("choose a student and a selection")
-        args = ["distill", "--student", str(student), "--selection", str(selection),
-                "--weighting", str(self.query_one("#dis-weighting", Select).value),
-                "--negatives", str(self.query_one("#dis-negatives", Select).value)]  # fmt: skip
-        for field in ("gt-weight", "epochs", "lr", "patience", "seed", "teacher", "name"):
-            value = self.query_one(f"#dis-{field}", Input).value.strip()
-            if value:
-                args += [f"--{field}", value]
-        if self.query_one("#dis-soft", Checkbox).value:
-            args.append("--soft")
-        if self.query_one("#dis-force", Checkbox).value:
-            args.append("--force")
-        return {"args": args, "title": f"distil {student} on {selection}"}
-
-
-class RunDialog(FormDialog[dict[str, Any] | None]):
-    """An `alkd run`: a TOML configuration (or the default) and `--set` overrides."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding(
-            "ctrl+s", "submit", "Run", id="run.submit", tooltip="Start the whole pipeline as a job"
-        ),
-        Binding("escape", "cancel", "Cancel", id="run.cancel", tooltip="Close without starting"),
-    ]
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
-            yield Label(
-                "[b]Run the whole pipeline[/b] (`alkd run`)  [dim]ctrl+s starts, esc cancels[/dim]"
-            )
-            yield Label("Configuration file [dim](TOML; blank: the built-in default)[/dim]")
-            yield FormInput(placeholder="run.toml", id="run-config")
-            yield Label("Overrides [dim](KEY=VALUE, separated by spaces)[/dim]")
-            yield FormInput(
-                "label.teacher=tr", id="run-set", placeholder="select.budget=100 label.teacher=tr"
-            )
-            yield Static(
-                "[dim]Steps already done with the same settings are reused. label.teacher=tr labels with the "
-                "teacher recommender (no LLM); auto asks Ollama, else the local compatibility server.[/dim]"
-            )
-            with Horizontal(classes="buttons"):
-                yield Button("Run (ctrl+s)", variant="primary", id="run-go", classes="submit")
-                yield Button("Cancel (esc)", id="run-cancel", classes="cancel")
-
-    def arguments(self) -> dict[str, Any]:
-        args = ["run"]
-        config = self.query_one("#run-config", Input).value.strip()
-        if config:
-            args.append(config)
-        for item in self.query_one("#run-set", Input).value.split():
-            args += ["--set", item]
-        return {"args": args, "title": "alkd run " + " ".join(args[1:])}
 
 
 class RunsScreen(AreaScreen):
@@ -558,7 +207,7 @@ mark one with `m`, highlight the other and press `c`.
         if role is None:
             have = roles(dataset)
             role = "student" if "teacher" in have and "student" not in have else "teacher"
-        dialog = TrainDialog(names, dataset=dataset, role=role, choices=self.alkd.train_options)
+        dialog = TrainDialog(names, dataset=dataset, role=role)
         self.app.push_screen(dialog, self._start)
 
     def on_windowed_table_moved(self, message: WindowedTable.Moved) -> None:

@@ -21,18 +21,27 @@ from textual.widgets import Button, DataTable, Input, Label, ProgressBar, Select
 from alkd_tui.errors import AlkdError
 from alkd_tui.pipeline.datasets import list_datasets
 from alkd_tui.pipeline.selection import (
-    STRATEGIES,
     create_selection,
     list_selections,
     preview_selection,
+)
+from alkd_tui.pipeline.settings import (
+    STRATEGY_ENTRIES,
+    SelectSettings,
+    field_specs,
+    settings_from_form,
 )
 from alkd_tui.progress import ProgressEvent
 from alkd_tui.tui.screens.base import AreaScreen, PaletteCommand
 from alkd_tui.tui.widgets.charts import BarChart
 from alkd_tui.tui.widgets.form import Form, FormInput, FormSelect
+from alkd_tui.tui.widgets.settings_form import SettingsFields
 
-NEEDS_TEACHER = {name for name, s in STRATEGIES.items() if "difficulty" in s.needs}
-NEEDS_STUDENT = {name for name, s in STRATEGIES.items() if "entropy" in s.needs}
+NEEDS_TEACHER = {name for name, s in STRATEGY_ENTRIES.items() if "difficulty" in s.needs}
+NEEDS_STUDENT = {name for name, s in STRATEGY_ENTRIES.items() if "entropy" in s.needs}
+#: The selection settings the form offers besides the strategy (the others keep their defaults).
+SELECT_FIELDS = ("budget", "ratios", "mu", "seed")
+SELECT_SPECS = {s.name: s for s in field_specs(SelectSettings)}
 
 
 class ChoicesLoaded(Message):
@@ -148,25 +157,17 @@ area's Train dialog for the one that is missing; once trained, it is listed here
                 yield Static("", id="sel-needs", classes="hint")
                 yield Label("Strategy")
                 yield FormSelect(
-                    [(f"{name}: {s.summary}", name) for name, s in STRATEGIES.items()],
-                    value="alkd", allow_blank=False, id="sel-strategy",
+                    [(f"{name}: {s.summary}", name) for name, s in STRATEGY_ENTRIES.items()],
+                    value=SELECT_SPECS["strategy"].default, allow_blank=False, id="sel-strategy",
                 )  # fmt: skip
                 yield Label("Student [dim](uncertainty only)[/dim]")
                 yield FormSelect([], id="sel-student", prompt="none")
-                with Horizontal(classes="field"):
-                    yield Label("budget")
-                    yield FormInput("40", type="integer", id="sel-budget")
-                with Horizontal(classes="field"):
-                    yield Label("ratios")
-                    yield FormInput(
-                        "1:5:4", id="sel-ratios", placeholder="effective:similar:incorrect"
-                    )
-                with Horizontal(classes="field"):
-                    yield Label("mu")
-                    yield FormInput("10", type="number", id="sel-mu")
-                with Horizontal(classes="field"):
-                    yield Label("seed")
-                    yield FormInput("0", type="integer", id="sel-seed")
+                yield SettingsFields(
+                    [SELECT_SPECS[name] for name in SELECT_FIELDS],
+                    prefix="sel",
+                    placeholders={"ratios": "effective:similar:incorrect"},
+                    id="sel-settings",
+                )
                 with Horizontal(classes="field"):
                     yield Label("name")
                     yield FormInput(placeholder="DATASET-STRATEGY-bBUDGET-sSEED", id="sel-name")
@@ -316,21 +317,18 @@ area's Train dialog for the one that is missing; once trained, it is listed here
         dataset = self.query_one("#sel-dataset", Select).value
         if dataset is Select.NULL:
             return None
+        values = {"strategy": str(self.query_one("#sel-strategy", Select).value),
+                  **self.query_one(SettingsFields).values()}  # fmt: skip
         try:
-            budget = int(self.query_one("#sel-budget", Input).value)
-            mu = float(self.query_one("#sel-mu", Input).value)
-            seed = int(self.query_one("#sel-seed", Input).value or 0)
-        except ValueError:
+            chosen = settings_from_form(SelectSettings, values)
+        except AlkdError:
             return None
         teacher = self.query_one("#sel-teacher", Select).value
         student = self.query_one("#sel-student", Select).value
         return {
             "dataset": str(dataset),
-            "strategy": str(self.query_one("#sel-strategy", Select).value),
-            "budget": budget,
-            "ratios": self.query_one("#sel-ratios", Input).value.strip(),
-            "mu": mu,
-            "seed": seed,
+            "settings": chosen,
+            "strategy": chosen.strategy,
             "teacher_model": None if teacher is Select.NULL else str(teacher),
             "student_model": None if student is Select.NULL else str(student),
             "name": self.query_one("#sel-name", Input).value.strip() or None,
@@ -342,16 +340,14 @@ area's Train dialog for the one that is missing; once trained, it is listed here
             self.preview(settings)
         elif self.query_one("#sel-dataset", Select).value is not Select.NULL:
             self.query_one("#preview-text", Static).update(
-                "[$warning]give whole numbers for the budget and the seed, and a number for mu[/]"
+                "[$warning]give whole numbers for the budget (at least 1) and the seed, and a "
+                "number for mu[/]"
             )
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="select-preview")
     def preview(self, settings: dict[str, Any]) -> None:
         try:
-            result = preview_selection(
-                self.store, settings["dataset"], settings["strategy"], budget=settings["budget"],
-                ratios=settings["ratios"], mu=settings["mu"],
-            )  # fmt: skip
+            result = preview_selection(self.store, settings["dataset"], settings["settings"])
         except AlkdError as exc:  # a setting the user is still typing: say it in place
             self.post_message(PreviewReady(None, str(exc)))
             return
@@ -425,11 +421,10 @@ area's Train dialog for the one that is missing; once trained, it is listed here
     def create(self, settings: dict[str, Any]) -> None:
         try:
             summary = create_selection(
-                self.store, settings["dataset"], settings["strategy"], settings["budget"],
+                self.store, settings["dataset"], settings["settings"],
                 teacher_model=settings["teacher_model"] if settings["strategy"] in NEEDS_TEACHER else None,
                 student_model=settings["student_model"] if settings["strategy"] in NEEDS_STUDENT else None,
-                ratios=settings["ratios"], mu=settings["mu"], seed=settings["seed"], name=settings["name"],
-                report=self._report,
+                name=settings["name"], report=self._report,
             )  # fmt: skip
         finally:
             self.app.call_from_thread(self._create_done)
@@ -458,10 +453,10 @@ area's Train dialog for the one that is missing; once trained, it is listed here
 
     def palette_commands(self) -> Iterable[PaletteCommand]:
         yield ("Create the selection", "With the settings in the form", self.action_create)
-        for name in STRATEGIES:
+        for name in STRATEGY_ENTRIES:
             yield (
                 f"Strategy: {name}",
-                STRATEGIES[name].summary,
+                STRATEGY_ENTRIES[name].summary,
                 lambda n=name: self._set_strategy(n),
             )
 

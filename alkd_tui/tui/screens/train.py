@@ -1,43 +1,38 @@
-"""The Train dialog: a session recommender to train on a dataset (architecture, dimension,
-role, loss, epochs, seed...), as the arguments of an `alkd train ... --jsonl` job.
-
-The choices and the defaults per role come from `pipeline.views.train_choices` (the settings
-`alkd run` trains its teacher recommender and its student with: the paper's dimensions 100
-and 10), so a model trained here is the one `alkd run` would train, and reuse.
-"""
+"""The Train dialog: a session recommender to train on a dataset, as an `alkd train ... --jsonl`
+job. Its fields are `TrainSettings`' own (`SettingsFields`): a setting left as it is takes the
+recipe for the architecture and role, which the field shows as its placeholder, so a model
+trained here is the one `alkd train` (and `alkd run`) trains with the same choices."""
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
-from alkd_tui.pipeline.views import train_choices
+from alkd_tui.errors import AlkdError
+from alkd_tui.pipeline.settings import (
+    TrainSettings,
+    field_specs,
+    recipe_hints,
+    settings_argv,
+    settings_from_form,
+)
 from alkd_tui.tui.screens.base import WorkerFailures
 from alkd_tui.tui.widgets.dialogs import FormDialog
 from alkd_tui.tui.widgets.form import Form, FormInput, FormSelect
+from alkd_tui.tui.widgets.settings_form import SettingsFields
 
 ROLE_TEXT = {
     "teacher": "teacher recommender: ranks difficulty, proposes candidates",
     "student": "student: the small model that gets distilled",
     "baseline": "baseline: for comparison",
 }
-# The form's number fields: (label, option of `alkd train`, key of the defaults, input type).
-FIELDS = (
-    ("dim", "--dim", "dim", "integer"),
-    ("epochs", "--epochs", "epochs", "integer"),
-    ("batch size", "--batch-size", "batch_size", "integer"),
-    ("lr", "--lr", "lr", "number"),
-    ("patience", "--patience", "patience", "integer"),
-    ("seed", "--seed", "seed", "integer"),
-)
-# Settings passed as the defaults give them, so the model is the one `alkd run` trains.
-HIDDEN = (("--metric", "metric"), ("--max-len", "max_len"))
+#: The training settings the dialog offers (the others keep their defaults).
+FIELDS = ("architecture", "dim", "loss", "negatives", "epochs", "batch_size", "lr", "patience", "seed")
 
 
 class TrainDialog(WorkerFailures, FormDialog[dict[str, Any] | None]):
@@ -48,26 +43,18 @@ class TrainDialog(WorkerFailures, FormDialog[dict[str, Any] | None]):
         Binding("escape", "cancel", "Cancel", id="train.cancel", tooltip="Close without training"),
     ]
 
-    class ChoicesLoaded(Message):
-        """The architectures and the defaults per role (internal)."""
-
-        def __init__(self, choices: dict[str, Any]) -> None:
-            super().__init__()
-            self.choices = choices
-
     def __init__(
         self,
         datasets: list[str],
         *,
         dataset: str | None = None,
         role: str = "teacher",
-        choices: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
         self.datasets = datasets
         self.dataset = dataset if dataset in datasets else (datasets[0] if datasets else None)
         self.role = role
-        self.choices = choices
+        self.specs = [s for s in field_specs(TrainSettings) if s.name in FIELDS]
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="train-dialog"):
@@ -81,94 +68,59 @@ class TrainDialog(WorkerFailures, FormDialog[dict[str, Any] | None]):
                 yield Label("Role")
                 yield FormSelect([(text, role) for role, text in ROLE_TEXT.items()], id="tr-role",
                                  value=self.role, allow_blank=False)  # fmt: skip
-                yield Label("Architecture")
-                yield FormSelect([], id="tr-architecture", prompt="loading the model code…")
-                for label, _, key, kind in FIELDS:
-                    with Horizontal(classes="field"):
-                        yield Label(label)
-                        yield FormInput(type=kind, id=f"tr-{key}")  # type: ignore[arg-type]
-                yield Label("Loss")
-                yield FormSelect([], id="tr-loss", prompt="loss")
-                yield Label("BPR negatives")
-                yield FormSelect([], id="tr-negatives", prompt="negatives")
-                with Horizontal(classes="field"):
-                    yield Label("name")
-                    yield FormInput(placeholder="DATASET-ARCH-ROLE-dDIM-sSEED", id="tr-name")
+                yield SettingsFields(self.specs, prefix="tr", id="tr-settings")
+                yield Label("name")
+                yield FormInput(placeholder="DATASET-ARCH-ROLE-dDIM-sSEED", id="tr-name")
                 yield Checkbox("force: train again even if this exact model exists", id="tr-force")
             yield Static(
-                "[dim]The defaults are what `alkd run` trains: the paper's teacher recommender has "
-                "dimension 100, its student 10. Training again with the same settings reuses the model.[/dim]"
+                "[dim]A setting left empty takes the recipe for the architecture and role (shown "
+                "grey): the best measured (docs/recommenders.md). Training again with the same "
+                "settings reuses the model.[/dim]"
             )
             with Horizontal(classes="buttons"):
                 yield Button("Train (ctrl+s)", variant="primary", id="tr-go", classes="submit")
                 yield Button("Cancel (esc)", id="tr-cancel", classes="cancel")
 
     def on_mount(self) -> None:
-        if self.choices is None:
-            self.load_choices()
-        else:
-            self._fill(self.choices)
+        self._show_recipe()
         self.query_one("#tr-role", Select).focus()
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="train-choices")
-    def load_choices(self) -> None:
-        self.post_message(self.ChoicesLoaded(train_choices()))
-
-    def on_train_dialog_choices_loaded(self, message: ChoicesLoaded) -> None:
-        self.choices = message.choices
-        self._fill(message.choices)
-
-    def _fill(self, choices: dict[str, Any]) -> None:
-        for key, options in (("architecture", choices["architectures"]), ("loss", choices["losses"]),
-                             ("negatives", choices["negatives"])):  # fmt: skip
-            widget = self.query_one(f"#tr-{key}", Select)
-            with widget.prevent(Select.Changed):
-                widget.set_options([(o, o) for o in options])
-        self._defaults(str(self.query_one("#tr-role", Select).value))
-
-    def _defaults(self, role: str) -> None:
-        """Fill the form with the role's defaults."""
-        if self.choices is None:
-            return
-        defaults = self.choices["defaults"].get(role) or self.choices["defaults"]["student"]
-        for key in ("architecture", "loss", "negatives"):
-            widget = self.query_one(f"#tr-{key}", Select)
-            with widget.prevent(Select.Changed):
-                widget.value = defaults[key]
-        for _, _, key, _ in FIELDS:
-            self.query_one(f"#tr-{key}", Input).value = str(defaults[key])
-
     @on(Select.Changed, "#tr-role")
-    def _role_changed(self, event: Select.Changed) -> None:
-        self._defaults(str(event.value))
+    @on(Select.Changed, "#tr-architecture")
+    def _recipe_changed(self) -> None:
+        self._show_recipe()
+
+    def _show_recipe(self) -> None:
+        """The placeholders: the recipe's values for the architecture and role."""
+        fields = self.query_one(SettingsFields)
+        role = str(self.query_one("#tr-role", Select).value)
+        architecture = self.query_one("#tr-architecture", Select).value
+        hints = recipe_hints(str(architecture), role)
+        for spec in self.specs:
+            if spec.name in hints:
+                widget = self.query_one(f"#tr-{spec.name}")
+                if isinstance(widget, Input):
+                    widget.placeholder = f"recipe: {hints[spec.name]}"
+                elif isinstance(widget, Select):
+                    widget.prompt = f"recipe: {hints[spec.name]}"
+        fields.placeholders.update({k: f"recipe: {v}" for k, v in hints.items()})
 
     def arguments(self) -> dict[str, Any]:
-        """The job the form describes (ValueError naming what is missing)."""
-        if self.choices is None:
-            raise ValueError("the model code is still loading: a moment")
+        """The job the form describes (ValueError naming what is missing or wrong)."""
         dataset = self.query_one("#tr-dataset", Select).value
         if dataset is Select.NULL:
             raise ValueError("choose a dataset (import one in the Datasets area: 1, then i)")
         role = str(self.query_one("#tr-role", Select).value)
-        values = {
-            k: self.query_one(f"#tr-{k}", Select).value
-            for k in ("architecture", "loss", "negatives")
-        }
-        args = ["train", "--dataset", str(dataset), "--role", role, "--model", str(values["architecture"]),
-                "--loss", str(values["loss"]), "--negatives", str(values["negatives"])]  # fmt: skip
-        for label, flag, key, _ in FIELDS:
-            value = self.query_one(f"#tr-{key}", Input).value.strip()
-            if not value:
-                raise ValueError(f"give the {label}")
-            args += [flag, value]
-        defaults = self.choices["defaults"].get(role) or self.choices["defaults"]["student"]
-        for flag, key in HIDDEN:
-            args += [flag, str(defaults[key])]
+        try:
+            settings = settings_from_form(TrainSettings, self.query_one(SettingsFields).values())
+        except AlkdError as exc:
+            raise ValueError(str(exc)) from None
+        args = ["train", "--dataset", str(dataset), "--role", role, *settings_argv(settings)]
         name = self.query_one("#tr-name", Input).value.strip()
         if name:
             args += ["--name", name]
         if self.query_one("#tr-force", Checkbox).value:
             args.append("--force")
-        dim = self.query_one("#tr-dim", Input).value.strip()
-        title = f"train {role} {values['architecture']} d{dim} on {dataset}"
+        dim = settings.dim or recipe_hints(settings.architecture, role)["dim"]
+        title = f"train {role} {settings.architecture} d{dim} on {dataset}"
         return {"args": args, "title": title, "role": role, "dataset": str(dataset)}

@@ -1,0 +1,206 @@
+"""How the Runs area shows runs and models: table rows, a run's or a model's details, the comparison of two runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich import box
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+METRICS = ("recall@5", "recall@10", "ndcg@5", "ndcg@10", "mrr@10")
+JOB_KINDS = ("train", "distill", "run")  # the jobs this area starts and follows
+
+
+def _m(value: Any) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def comparison(rows: list[tuple[str, str, dict[str, Any]]], title: str) -> Group:
+    """Models side by side on the test split, (role, name, metrics) rows; the distilled
+    student's R@10 change against the student; the models' names below."""
+    table = Table(
+        "", *(m.replace("recall", "R").replace("ndcg", "N").replace("mrr", "MRR") for m in METRICS),
+        "R@10 excl.", "ΔR@10", title=title, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD,
+    )  # fmt: skip
+    table.columns[0].min_width = 9
+    table.columns[0].no_wrap = True
+    table.columns[-1].min_width = 6
+    table.columns[-1].no_wrap = True
+    base = None
+    names = []
+    for role, name, metrics in rows:
+        test = metrics.get("test", {}) or {}
+        own = metrics.get("test_excluding_own", {}) or {}
+        cells = [_m(test.get(m)) for m in METRICS]
+        delta = ""
+        if role == "student":
+            base = test
+        if role == "distilled" and base:
+            change = (test.get("recall@10") or 0) - (base.get("recall@10") or 0)
+            delta = Text(
+                f"{change:+.3f}", style="green" if change > 0 else "red" if change < 0 else ""
+            )
+        table.add_row(Text(role, style="bold"), *cells, _m(own.get("recall@10")), delta)
+        names.append(Text.assemble((f"{role}: ", "dim"), name))
+    note = Text(
+        "R@10 excl.: the session's own items excluded (the paper's protocol); "
+        "ΔR@10: the distilled student against the student",
+        style="dim",
+    )
+    return Group(table, *names, note)
+
+
+def model_row(m: dict[str, Any]) -> tuple[Any, ...]:
+    test = (m.get("metrics") or {}).get("test", {}) or {}
+    done = m["status"] == "done"
+    return (
+        Text(
+            m["name"] if done else f"{m['name']} ({m['status']})",
+            overflow="ellipsis",
+            no_wrap=True,
+            style="" if done else "dim",
+        ),
+        m["role"],
+        m["architecture"],
+        m["dim"],
+        _m(test.get("recall@10")),
+        _m(test.get("ndcg@10")),
+    )
+
+
+def run_row(r: dict[str, Any]) -> tuple[Any, ...]:
+    style = {"done": "green", "failed": "red", "interrupted": "yellow", "running": "cyan"}.get(
+        r["status"], ""
+    )
+    return (
+        r["run"], r["kind"], Text(r["name"], overflow="ellipsis", no_wrap=True), Text(r["status"], style=style),
+        "" if r["seconds"] is None else f"{r['seconds']:.1f}", r["parent"] or "",
+    )  # fmt: skip
+
+
+def describe_run(run: dict[str, Any], models: dict[str, dict[str, Any]]) -> Group:
+    """A run: status, steps, results side by side (pipeline) or its figures."""
+    parts: list[Any] = [
+        Text.assemble(
+            (f"run {run['run']} ", "bold"),
+            f"{run['kind']} · {run['name']} · ",
+            (run["status"], "bold"),
+        ),
+    ]
+    if run.get("error"):
+        parts.append(Text(f"error: {run['error']}", style="red"))
+    if run.get("steps"):
+        steps = Table(
+            "step",
+            "status",
+            "seconds",
+            box=None,
+            header_style="bold",
+            title="steps",
+            title_justify="left",
+        )
+        for name, step in run["steps"].items():
+            steps.add_row(name, step.get("status", ""), str(step.get("seconds", "")))
+        parts.append(steps)
+    results = run.get("results")
+    if results:
+        rows = []
+        for role, label in (
+            ("teacher_recommender", "teacher"),
+            ("student", "student"),
+            ("distilled", "distilled"),
+        ):
+            values = results.get(role)
+            if values:
+                rows.append((label, values.get("model") or "", values))
+        parts.append(comparison(rows, "test split: teacher recommender, student, distilled"))
+    elif run["kind"] in ("train", "distill") and (run.get("config") or {}).get("model") in models:
+        made = models[run["config"]["model"]]
+        rows = [
+            ("teacher", m["name"], m["metrics"])
+            for m in models.values()
+            if m["role"] == "teacher" and m["dataset_id"] == made["dataset_id"]
+            and m["status"] == "done" and m["name"] != made["name"]
+        ]  # fmt: skip
+        student = models.get(run["config"].get("student"))
+        if student is not None:
+            rows.append(("student", student["name"], student["metrics"]))
+        rows.append((made["role"], made["name"], made["metrics"]))
+        parts.append(comparison(rows, "test split, side by side"))
+    elif run.get("metrics"):
+        cells: dict[str, dict[str, float]] = {}
+        for m in run["metrics"]:
+            cells.setdefault(m["split"] or m["step"] or "-", {})[m["name"]] = m["value"]
+        names = list(dict.fromkeys(name for row in cells.values() for name in row))[:10]
+        if len(cells) == 1:  # one row of figures reads better as a column
+            ((split, row),) = cells.items()
+            metrics = Table("figure", split or "value", box=box.SIMPLE_HEAD, header_style="bold",
+                            title="figures", title_justify="left")  # fmt: skip
+            for name, value in row.items():
+                metrics.add_row(name.replace("_", " "), f"{value:.4g}")
+        else:
+            metrics = Table("", *names, box=box.SIMPLE_HEAD, header_style="bold", title="figures",
+                            title_justify="left")  # fmt: skip
+            for split, row in cells.items():
+                metrics.add_row(split, *(f"{row[n]:.4g}" if n in row else "" for n in names))
+        parts.append(metrics)
+    config = run.get("config") or {}
+    if config:
+        shown = ", ".join(
+            f"{k}={v}"
+            for k, v in list(config.items())[:12]
+            if not isinstance(v, dict | list) and not k.endswith(("sha256", "hash"))
+        )
+        shown = shown if len(shown) <= 240 else shown[:239] + "…"
+        parts.append(Text(f"config: {shown}", style="dim"))
+    return Group(*parts)
+
+
+def describe_model(model: dict[str, Any], models: list[dict[str, Any]]) -> Group:
+    """A model beside its relatives: the student it came from and the teacher recommenders."""
+    by_id = {m["model"]: m for m in models}
+    rows = [(t["role"], t["name"], t["metrics"]) for t in models
+            if t["role"] == "teacher" and t["dataset_id"] == model["dataset_id"] and t["status"] == "done"]  # fmt: skip
+    parent = by_id.get(model.get("parent"))
+    if model["role"] == "distilled" and parent is not None:
+        rows.append(("student", parent["name"], parent["metrics"]))
+    if model["role"] != "teacher":
+        rows.append((model["role"], model["name"], model["metrics"]))
+    training = (model.get("metrics") or {}).get("training", {})
+    return Group(
+        Text.assemble(
+            (model["name"], "bold"),
+            f"  {model['architecture']} d{model['dim']} · {model['role']} · {model['status']}",
+        ),
+        Text(f"training: {training}" if training else "", style="dim"),
+        comparison(rows, "test split, side by side"),
+    )
+
+
+def describe_diff(diff: dict[str, Any]) -> Group:
+    a, b = diff["runs"]
+    config = Table(
+        "setting",
+        f"run {a}",
+        f"run {b}",
+        title="settings that differ",
+        title_justify="left",
+        header_style="bold",
+    )
+    for key, (x, y) in diff["config"].items():
+        config.add_row(Text(key), Text(str(x)), Text(str(y)))
+    metrics = Table(
+        "metric",
+        f"run {a}",
+        f"run {b}",
+        "difference",
+        title="figures",
+        title_justify="left",
+        header_style="bold",
+    )
+    for key, (x, y) in diff["metrics"].items():
+        delta = "" if x is None or y is None else f"{y - x:+.4f}"
+        metrics.add_row(key, _m(x), _m(y), delta)
+    return Group(config, Text(""), metrics)

@@ -1,0 +1,44 @@
+"""The Runs area's messages: what its workers read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.message import Message
+
+from alkd_tui.tui.jobs import Job
+
+METRICS = ("recall@5", "recall@10", "ndcg@5", "ndcg@10", "mrr@10")
+JOB_KINDS = ("train", "distill", "run")  # the jobs this area starts and follows
+
+
+class RunsLoaded(Message):
+    """Runs, models, selections and datasets; `running` is a job of this area still running
+    (one an earlier app started, say)."""
+
+    def __init__(
+        self,
+        runs: list[dict[str, Any]],
+        models: list[dict[str, Any]],
+        selections: list[str],
+        datasets: dict[str, int],
+        running: Job | None = None,
+    ) -> None:
+        super().__init__()
+        self.runs = runs
+        self.models = models
+        self.selection_names = selections
+        self.datasets = datasets
+        self.running = running
+
+
+class RunShown(Message):
+    def __init__(self, run: dict[str, Any]) -> None:
+        super().__init__()
+        self.run = run
+
+
+class RunsDiffed(Message):
+    def __init__(self, diff: dict[str, Any]) -> None:
+        super().__init__()
+        self.diff = diff
