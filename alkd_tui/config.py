@@ -28,7 +28,9 @@ M = TypeVar("M", bound=BaseModel)
 Kind = Literal["int", "float", "str", "bool", "choice", "path", "list", "assignments", "other"]
 
 
-def validation_message(exc: ValidationError, prefix: str = "--", flags: dict[str, str] | None = None) -> str:
+def validation_message(
+    exc: ValidationError, prefix: str = "--", flags: dict[str, str] | None = None
+) -> str:
     """The first problem of a pydantic validation error as one line, named as an option
     (`flags`: the flag of each field where it is not `--field-name`)."""
     err = exc.errors()[0]
@@ -42,7 +44,11 @@ def validation_message(exc: ValidationError, prefix: str = "--", flags: dict[str
     given = err.get("input")
     if err.get("type") == "literal_error":
         return f"{name} {shown(given)}: use {err.get('ctx', {}).get('expected', '')}"
-    if err.get("type") != "missing" and isinstance(given, str | int | float | bool) and given is not None:
+    if (
+        err.get("type") != "missing"
+        and isinstance(given, str | int | float | bool)
+        and given is not None
+    ):
         return f"{name} {shown(given)}: {err['msg']}"
     return f"{name}: {err['msg']}"
 
@@ -53,7 +59,9 @@ def build(model: type[M], values: dict[str, Any], prefix: str = "--") -> M:
         return model.model_validate(values)
     except ValidationError as exc:
         flags = {spec.name: spec.flag for spec in field_specs(model)}
-        raise BadInputError(validation_message(exc, prefix, flags if prefix == "--" else None)) from None
+        raise BadInputError(
+            validation_message(exc, prefix, flags if prefix == "--" else None)
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -76,7 +84,11 @@ class FieldSpec:
 
     def bounds(self) -> str:
         """The bounds in words ("at least 1", "0 to 1"), or ""."""
-        low = None if self.minimum is None else f"{'above' if self.exclusive_minimum else 'at least'} {self.minimum:g}"
+        low = (
+            None
+            if self.minimum is None
+            else f"{'above' if self.exclusive_minimum else 'at least'} {self.minimum:g}"
+        )
         if low and self.maximum is not None:
             return f"{low}, at most {self.maximum:g}"
         return low or ("" if self.maximum is None else f"at most {self.maximum:g}")

@@ -105,8 +105,8 @@ def bench_replay(repeat: int) -> dict[str, Any] | None:
 def bench_client(sessions: int, concurrencies: list[int], delay: float) -> list[dict[str, Any]]:
     from alkd_tui.pipeline.labels import label_selection
     from alkd_tui.pipeline.models import train_recommender
-    from alkd_tui.pipeline.run import copy_example_dataset
     from alkd_tui.pipeline.selection import create_selection
+    from alkd_tui.pipeline.whole_run import copy_example_dataset
     from alkd_tui.store import open_store
 
     rows = []

@@ -39,7 +39,7 @@ def prepare(db: Path) -> None:
     from alkd_tui.pipeline.selection import list_selections
     from alkd_tui.pipeline.views import review_queue
     from alkd_tui.store import open_store
-    from alkd_tui.tui.jobs import start_job, wait
+    from alkd_tui.tui.background_jobs import start_job, wait
 
     if not db.exists():
         shutil.copy(ROOT / "alkd.db.example", db)

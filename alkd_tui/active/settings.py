@@ -25,7 +25,9 @@ class SelectSettings(BaseModel):
     policy over the teacher recommender's difficulty."""
     budget: int = Field(20, ge=1)
     """How many sessions to select (the paper: 500). With from_file: the first this many."""
-    ratios: str = Field(":".join(f"{r:g}" for r in PAPER_RATIOS), json_schema_extra={"panel": POLICY})
+    ratios: str = Field(
+        ":".join(f"{r:g}" for r in PAPER_RATIOS), json_schema_extra={"panel": POLICY}
+    )
     """Assumed effective:similar:incorrect shares, or from:SELECTION (what `alkd audit
     --save-ratios` measured on that selection's answers)."""
     mu: float = Field(PAPER_MU, ge=0, json_schema_extra={"panel": POLICY})
@@ -34,7 +36,9 @@ class SelectSettings(BaseModel):
     """paper: the paper's closed form; exact: the max-min optimum; two-class: RAD-BC's."""
     sequential: bool = Field(False, json_schema_extra={"panel": POLICY})
     """Recompute the policy on the remaining pool after every draw (the authors' code)."""
-    difficulty_from: Literal["teacher", "student"] = Field("teacher", json_schema_extra={"panel": POLICY})
+    difficulty_from: Literal["teacher", "student"] = Field(
+        "teacher", json_schema_extra={"panel": POLICY}
+    )
     """Whose difficulty ranks the sessions: the teacher recommender's (the paper) or the
     student's (the authors' code)."""
     pool: str | None = None

@@ -38,7 +38,9 @@ def train(
         str,
         typer.Option("--role", help="teacher, student or baseline: picks the recipe's defaults."),
     ] = "student",
-    threads: Annotated[int | None, typer.Option(help="torch CPU threads [torch's default].")] = None,
+    threads: Annotated[
+        int | None, typer.Option(help="torch CPU threads [torch's default].")
+    ] = None,
     name: Annotated[
         str | None, typer.Option("--name", help="Model name [dataset-arch-role-dDIM-sSEED].")
     ] = None,

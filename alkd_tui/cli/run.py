@@ -66,7 +66,7 @@ def run(
     label.hints = true,) label, review, distill, evaluate. Steps already done with the same
     settings are reused, so a re-run resumes."""
     from alkd_tui.pipeline.config import default_toml, load_config
-    from alkd_tui.pipeline.run import run_pipeline
+    from alkd_tui.pipeline.whole_run import run_pipeline
 
     if print_config:
         sys.stdout.write(default_toml())

@@ -28,7 +28,6 @@ selections_app = typer.Typer(
 )
 
 
-
 def _num(value: float | None, digits: int = 4) -> str:
     return "-" if value is None else f"{value:.{digits}g}"
 

@@ -24,7 +24,14 @@ from alkd_tui.config import FieldSpec, build, field_specs
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_TYPES: dict[str, Any] = {"int": int, "float": float, "str": str, "path": Path, "bool": bool, "choice": str}
+_TYPES: dict[str, Any] = {
+    "int": int,
+    "float": float,
+    "str": str,
+    "path": Path,
+    "bool": bool,
+    "choice": str,
+}
 
 
 def option_help(spec: FieldSpec, note: str | None = None) -> str:
@@ -64,7 +71,10 @@ def _parameter(spec: FieldSpec, panel: str | None, note: str | None) -> inspect.
         **extra,
     )
     return inspect.Parameter(
-        spec.name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=Annotated[annotation, option]
+        spec.name,
+        inspect.Parameter.KEYWORD_ONLY,
+        default=default,
+        annotation=Annotated[annotation, option],
     )
 
 
@@ -101,7 +111,9 @@ def settings_options(
 
         @functools.wraps(func)
         def command(*args: Any, **kwargs: Any) -> Any:
-            context = next((a for a in [*args, *kwargs.values()] if hasattr(a, "get_parameter_source")), None)
+            context = next(
+                (a for a in [*args, *kwargs.values()] if hasattr(a, "get_parameter_source")), None
+            )
             values: dict[str, Any] = {}
             for spec in specs:
                 value = kwargs.pop(spec.name)
@@ -118,7 +130,11 @@ def settings_options(
         # The command's required parameters (what it acts on), the settings in field order,
         # then the command's other options (--name, --force, --json...).
         required = [p for p in own if p.default is inspect.Parameter.empty]
-        rest = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own if p.default is not inspect.Parameter.empty]
+        rest = [
+            p.replace(kind=inspect.Parameter.KEYWORD_ONLY)
+            for p in own
+            if p.default is not inspect.Parameter.empty
+        ]
         notes = getattr(model, "default_note", None)
         options = [_parameter(s, panel, notes(s.name) if notes else None) for s in specs]
         parameters = [*required, *options, *rest]
@@ -128,7 +144,10 @@ def settings_options(
         command.__annotations__ = {p.name: p.annotation for p in parameters}
         del command.__wrapped__  # Typer must read the signature above, not the function's
         # Which settings made which options (the one-declaration test reads it).
-        command.alkd_settings = [*getattr(func, "alkd_settings", []), (model, tuple(s.name for s in specs))]  # type: ignore[attr-defined]
+        command.alkd_settings = [
+            *getattr(func, "alkd_settings", []),
+            (model, tuple(s.name for s in specs)),
+        ]  # type: ignore[attr-defined]
         return command  # type: ignore[return-value]
 
     return decorate

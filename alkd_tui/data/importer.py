@@ -14,37 +14,24 @@ from alkd_tui.data.stats import dataset_stats
 from alkd_tui.errors import BadInputError
 from alkd_tui.progress import Reporter, Task, silent
 from alkd_tui.store import Store, sql_timestamp, utcnow
+from alkd_tui.store.datasets import (
+    dataset_id,
+    delete_dataset_rows,
+    insert_dataset,
+    insert_items,
+    insert_sessions,
+)
 
 CHUNK = 50_000
 
 
-def dataset_id(conn: Connection, name: str) -> int | None:
-    """The id of the dataset called `name`, or None."""
-    row = conn.exec_driver_sql("SELECT id FROM dataset WHERE name = ?", (name,)).first()
-    return None if row is None else int(row[0])
-
-
 def check_name_free(store: Store, name: str, replace: bool) -> None:
     """Refuse early (before reading any file) a name that is taken, unless replacing."""
-    with store.engine.connect() as conn:
+    with store.read() as conn:
         if dataset_id(conn, name) is not None and not replace:
             raise BadInputError(
                 f"dataset {name!r} already exists in {store.path} (use --replace or another --name)"
             )
-
-
-def delete_dataset_rows(conn: Connection, ds_id: int, name: str) -> None:
-    """Delete a dataset and everything hanging from it, unless review decisions depend on it."""
-    reviewed = conn.exec_driver_sql(
-        "SELECT COUNT(*) FROM review_event e JOIN teacher_request r ON e.request_id = r.id "
-        "JOIN session s ON r.session_id = s.id WHERE s.dataset_id = ?",
-        (ds_id,),
-    ).scalar_one()
-    if reviewed:
-        raise BadInputError(
-            f"dataset {name!r} has {reviewed} review decisions, which are append-only; it cannot be replaced or deleted"
-        )
-    conn.exec_driver_sql("DELETE FROM dataset WHERE id = ?", (ds_id,))
 
 
 def write_dataset(
@@ -62,7 +49,7 @@ def write_dataset(
     """Store `ds` as dataset `name` atomically; returns its stats."""
     ds.validate()
     stats = dataset_stats(ds)
-    with store.engine.begin() as conn:
+    with store.write() as conn:
         existing = dataset_id(conn, name)
         if existing is not None:
             if not replace:
@@ -70,15 +57,10 @@ def write_dataset(
                     f"dataset {name!r} already exists in {store.path} (use --replace or another --name)"
                 )
             delete_dataset_rows(conn, existing, name)
-        cursor = conn.exec_driver_sql(
-            "INSERT INTO dataset (name, format, source, description, options, stats, n_items, n_sessions, "
-            "n_clicks, alkd_version, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                name, format, source, description, json.dumps(options or {}), json.dumps(stats),
-                ds.n_items, ds.n_sessions, stats["clicks"], __version__, sql_timestamp(utcnow()),
-            ),
-        )  # fmt: skip
-        new_id = cursor.lastrowid
+        new_id = insert_dataset(conn, (
+            name, format, source, description, json.dumps(options or {}), json.dumps(stats),
+            ds.n_items, ds.n_sessions, stats["clicks"], __version__, sql_timestamp(utcnow()),
+        ))  # fmt: skip
         _write_items(conn, new_id, ds, report)
         _write_sessions(conn, new_id, ds, report)
     return stats
@@ -100,10 +82,7 @@ def _write_items(conn: Connection, ds_id: int, ds: SessionDataset, report: Repor
             )
             for k in range(start, stop)
         ]
-        conn.exec_driver_sql(
-            "INSERT INTO item (dataset_id, idx, external_id, title, attributes) VALUES (?, ?, ?, ?, ?)",
-            rows,
-        )
+        insert_items(conn, rows)
         task.advance(stop - start)
     task.end()
 
@@ -132,10 +111,6 @@ def _write_sessions(conn: Connection, ds_id: int, ds: SessionDataset, report: Re
             )
             for k in range(start, stop)
         ]
-        conn.exec_driver_sql(
-            "INSERT INTO session (dataset_id, idx, external_id, split, items, length, target, start_time) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            rows,
-        )
+        insert_sessions(conn, rows)
         task.advance(stop - start)
     task.end()

@@ -9,23 +9,15 @@ import numpy as np
 from alkd_tui.data.canonical import SPLIT_CODES, SessionDataset
 from alkd_tui.errors import NotFoundError
 from alkd_tui.store import Store
+from alkd_tui.store.datasets import dataset_rows
 
 
 def load_dataset(store: Store, name: str) -> SessionDataset:
     """The dataset called `name` as a `SessionDataset` (instances in stored order)."""
-    with store.engine.connect() as conn:
-        row = conn.exec_driver_sql("SELECT id FROM dataset WHERE name = ?", (name,)).first()
-        if row is None:
-            raise NotFoundError(f"no dataset {name!r} in {store.path}")
-        ds_id = row[0]
-        items = conn.exec_driver_sql(
-            "SELECT external_id, title, attributes FROM item WHERE dataset_id = ? ORDER BY idx",
-            (ds_id,),
-        ).all()
-        sessions = conn.exec_driver_sql(
-            "SELECT external_id, split, items, target, start_time FROM session WHERE dataset_id = ? ORDER BY idx",
-            (ds_id,),
-        ).all()
+    found = dataset_rows(store, name)
+    if found is None:
+        raise NotFoundError(f"no dataset {name!r} in {store.path}")
+    items, sessions = found
     blobs = [s[2] for s in sessions]
     lengths = np.fromiter((len(b) // 4 for b in blobs), dtype=np.int64, count=len(blobs))
     offsets = np.zeros(len(blobs) + 1, dtype=np.int64)

@@ -55,7 +55,9 @@ def _decoder(path: Path, encoding: str) -> codecs.IncrementalDecoder:
     try:
         return codecs.getincrementaldecoder(encoding)()
     except LookupError:
-        raise InputFileError(path, f"--encoding {encoding!r} is not an encoding Python knows") from None
+        raise InputFileError(
+            path, f"--encoding {encoding!r} is not an encoding Python knows"
+        ) from None
 
 
 def encoding_name(encoding: str) -> str:
@@ -88,14 +90,18 @@ def check_text(path: Path, encoding: str) -> None:
         first = True
         while block := fh.read(_BLOCK):
             if first and block.startswith((b"\xff\xfe", b"\xfe\xff")) and bytewise:
-                raise InputFileError(path, "starts with a UTF-16 byte order mark: pass --encoding utf-16", 1)
+                raise InputFileError(
+                    path, "starts with a UTF-16 byte order mark: pass --encoding utf-16", 1
+                )
             first = False
             try:
                 decoder.decode(block)
             except UnicodeDecodeError as exc:
                 where = _line_at(block, exc.start, line) if bytewise else None
                 raise InputFileError(
-                    path, f"not valid {encoding_name(encoding)} text (byte {block[exc.start]:#04x}); pass --encoding, e.g. latin-1", where
+                    path,
+                    f"not valid {encoding_name(encoding)} text (byte {block[exc.start]:#04x}); pass --encoding, e.g. latin-1",
+                    where,
                 ) from None
             if bytewise:
                 run = _check_block(path, block, line, run)
@@ -103,7 +109,11 @@ def check_text(path: Path, encoding: str) -> None:
         try:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
-            raise InputFileError(path, f"not valid {encoding_name(encoding)} text: it ends in the middle of a character", line) from None
+            raise InputFileError(
+                path,
+                f"not valid {encoding_name(encoding)} text: it ends in the middle of a character",
+                line,
+            ) from None
     _checked[key] = None
 
 
@@ -111,10 +121,16 @@ def _check_block(path: Path, block: bytes, line: int, run: int) -> int:
     """Check one block of an ASCII-compatible file; returns the length of its last line so far."""
     nul = block.find(b"\0")
     if nul >= 0:
-        raise InputFileError(path, "holds a NUL byte: not a text file, or damaged", _line_at(block, nul, line))
+        raise InputFileError(
+            path, "holds a NUL byte: not a text file, or damaged", _line_at(block, nul, line)
+        )
     lone = _LONE_CR.search(block)
     if lone is not None and lone.start() < len(block) - 1:
-        what = "ends its lines with a lone CR (old Mac style): convert them to LF" if b"\n" not in block[: lone.start()] and line == 1 else "holds a carriage return (CR) that ends no line"
+        what = (
+            "ends its lines with a lone CR (old Mac style): convert them to LF"
+            if b"\n" not in block[: lone.start()] and line == 1
+            else "holds a carriage return (CR) that ends no line"
+        )
         raise InputFileError(path, what, _line_at(block, lone.start(), line))
     ends = np.flatnonzero(np.frombuffer(block, dtype=np.uint8) == 10)
     if ends.size == 0:
@@ -125,10 +141,14 @@ def _check_block(path: Path, block: bytes, line: int, run: int) -> int:
     lengths[0] += run
     long = np.flatnonzero(lengths > MAX_LINE_BYTES)
     if long.size:
-        raise InputFileError(path, f"has a line longer than {MAX_LINE_BYTES:,} bytes", line + int(long[0]))
+        raise InputFileError(
+            path, f"has a line longer than {MAX_LINE_BYTES:,} bytes", line + int(long[0])
+        )
     tail = len(block) - int(ends[-1]) - 1
     if tail > MAX_LINE_BYTES:
-        raise InputFileError(path, f"has a line longer than {MAX_LINE_BYTES:,} bytes", line + int(ends.size))
+        raise InputFileError(
+            path, f"has a line longer than {MAX_LINE_BYTES:,} bytes", line + int(ends.size)
+        )
     return tail
 
 
@@ -363,7 +383,9 @@ def _first_unconvertible(
                     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
                         return reader.line_num, name, value
         except csv.Error as exc:
-            raise InputFileError(path, f"cannot be read as delimited text: {exc}", reader.line_num) from None
+            raise InputFileError(
+                path, f"cannot be read as delimited text: {exc}", reader.line_num
+            ) from None
     return None
 
 
@@ -383,7 +405,13 @@ def to_seconds(
     where the column was filtered.
     """
     if pa.types.is_timestamp(array.type):
-        seconds = array.cast(pa.timestamp("ms")).cast(pa.int64()).to_numpy(zero_copy_only=False).astype(np.float64) / 1000
+        seconds = (
+            array.cast(pa.timestamp("ms"))
+            .cast(pa.int64())
+            .to_numpy(zero_copy_only=False)
+            .astype(np.float64)
+            / 1000
+        )
     elif not pa.types.is_string(array.type):
         seconds = array.cast(pa.float64()).to_numpy(zero_copy_only=False) * unit
     else:
@@ -393,7 +421,12 @@ def to_seconds(
 
 
 def _strings_to_seconds(
-    array: pa.Array, path: Path, column: str, header_lines: int, unit: float, rows: np.ndarray | None
+    array: pa.Array,
+    path: Path,
+    column: str,
+    header_lines: int,
+    unit: float,
+    rows: np.ndarray | None,
 ) -> np.ndarray:
     try:
         as_number = pc.cast(pc.utf8_trim_whitespace(array), pa.float64())

@@ -21,7 +21,9 @@ class DistillConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
-    weighting: Literal["paper", "dllm2rec", "uniform"] = Field("paper", json_schema_extra={"panel": LOSS})
+    weighting: Literal["paper", "dllm2rec", "uniform"] = Field(
+        "paper", json_schema_extra={"panel": LOSS}
+    )
     """Weights of ranking positions: the paper's alpha bands (3/2/1 for positions 1-5/6-15/
     16-25), DLLM2Rec's exp(-pos/beta), or 1."""
     alpha: list[tuple[int, float]] = Field(
@@ -48,7 +50,9 @@ class DistillConfig(BaseModel):
     """Adam learning rate."""
     weight_decay: float = Field(0.0, ge=0, json_schema_extra={"panel": OPTIMISATION})
     """Adam weight decay."""
-    stop: Literal["checkpoints", "patience"] = Field("checkpoints", json_schema_extra={"panel": OPTIMISATION})
+    stop: Literal["checkpoints", "patience"] = Field(
+        "checkpoints", json_schema_extra={"panel": OPTIMISATION}
+    )
     """checkpoints: check the validation metric at epochs 10, 30, 100, 300... only (one
     epoch's change is smaller than the validation noise); patience: after every epoch. Either
     way the best check's student is kept."""
@@ -62,5 +66,3 @@ class DistillConfig(BaseModel):
 
 #: The distillation settings, under the name the other steps' settings have.
 DistillSettings = DistillConfig
-
-

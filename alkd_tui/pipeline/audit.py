@@ -22,11 +22,13 @@ import torch
 from alkd_tui.data import load_dataset
 from alkd_tui.errors import BadInputError
 from alkd_tui.pipeline.audit_settings import AuditSettings
-from alkd_tui.pipeline.labels import answers_where
+from alkd_tui.pipeline.labels import answer_filter
 from alkd_tui.pipeline.models import dataset_name, get_model, load_trained
-from alkd_tui.pipeline.review import plain_rows, review_states
+from alkd_tui.pipeline.review import review_states
 from alkd_tui.pipeline.selection import get_selection
 from alkd_tui.store import Selection, Store
+from alkd_tui.store.answers import audit_rows
+from alkd_tui.store.datasets import item_indices
 from alkd_tui.teacher.parsing import parse_ranking
 
 HITS = (1, 5, 10, 25)
@@ -52,22 +54,11 @@ def _requests(
     dataset: str | None,
     strategy: str | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
-    where, params = answers_where(
+    which = answer_filter(
         store, selection=selection, teacher=teacher, dataset=dataset, strategy=strategy
     )
-    where.insert(0, "1 = 1")
-    query = (
-        "SELECT r.id, r.status, r.model_name, r.backend, r.raw_response, r.ranking, r.parse_status, r.latency_s, "
-        "r.prompt_tokens, r.output_tokens, s.idx, s.target, s.dataset_id, sel.strategy "
-        "FROM request_use u JOIN teacher_request r ON r.id = u.request_id JOIN session s ON s.id = u.session_id "
-        "LEFT JOIN selection sel ON sel.id = u.selection_id WHERE "
-        + " AND ".join(where)
-        + " ORDER BY r.id, u.session_id"
-    )
-    with store.engine.connect() as conn:
-        cursor = plain_rows(conn, query, tuple(params))
-        names = [d[0] for d in cursor.description]
-        rows = [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
+    with store.read() as conn:
+        rows = audit_rows(conn, which)
         states = review_states(conn, (row["id"] for row in rows))
     for row in rows:
         row["review"] = states[row["id"]].status
@@ -260,20 +251,16 @@ def audit(
     selection, for `alkd select --ratios from:SELECTION`.
     """
     given = {"n": n, "overlap": overlap_threshold}
-    settings = settings or AuditSettings.model_validate({k: v for k, v in given.items() if v is not None})
+    settings = settings or AuditSettings.model_validate(
+        {k: v for k, v in given.items() if v is not None}
+    )
     n, overlap_threshold = settings.n, settings.overlap
     rows, dataset_id = _requests(store, selection, teacher, dataset, strategy)
     catalogue = None
     rereads: dict[bytes, tuple[int, int]] = {}
     student_top = None
     if rows:
-        with store.engine.connect() as conn:
-            catalogue = {
-                str(ext): int(idx)
-                for ext, idx in conn.exec_driver_sql(
-                    "SELECT external_id, idx FROM item WHERE dataset_id = ?", (dataset_id,)
-                )
-            }
+        catalogue = item_indices(store, dataset_id)
         rereads = _rereads(store, dataset_id, catalogue)
         if student is not None:
             student_top = _student_tops(

@@ -134,12 +134,17 @@ def default_toml() -> str:
     for name, info in RunConfig.model_fields.items():
         value = getattr(defaults, name)
         if not isinstance(value, BaseModel):
-            lines.append(f"{name} = {_toml_value(value)}  # {_first_sentence(info.description or '')}")
+            lines.append(
+                f"{name} = {_toml_value(value)}  # {_first_sentence(info.description or '')}"
+            )
     for name, info in RunConfig.model_fields.items():
         section = getattr(defaults, name)
         if not isinstance(section, BaseModel):
             continue
-        lines += ["", f"[{name}]" + (f"  # {_first_sentence(info.description)}" if info.description else "")]
+        lines += [
+            "",
+            f"[{name}]" + (f"  # {_first_sentence(info.description)}" if info.description else ""),
+        ]
         notes = getattr(type(section), "default_note", None)
         for key, field in type(section).model_fields.items():
             if key == "seed" and name in SEEDED:

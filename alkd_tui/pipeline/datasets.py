@@ -149,10 +149,10 @@ def show_dataset(store: Store, name: str) -> dict[str, Any]:
 
 def delete_dataset(store: Store, name: str) -> dict[str, Any]:
     """Delete a dataset and what hangs from it (refused where review decisions exist)."""
-    from alkd_tui.data.importer import dataset_id, delete_dataset_rows
+    from alkd_tui.store.datasets import dataset_id, delete_dataset_rows
 
     row = get_dataset(store, name)
-    with store.engine.begin() as conn:
+    with store.write() as conn:
         ds_id = dataset_id(conn, row.name)
         assert ds_id is not None
         delete_dataset_rows(conn, ds_id, row.name)

@@ -58,7 +58,11 @@ def distill_student(
 ) -> dict[str, Any]:
     """Distil the accepted labels of `selection` into a copy of `student`; returns the new model's
     summary (the same shape as training), reusing an identical finished job unless `force`."""
-    cfg = settings if isinstance(settings, DistillSettings) else build(DistillSettings, settings or {})
+    cfg = (
+        settings
+        if isinstance(settings, DistillSettings)
+        else build(DistillSettings, settings or {})
+    )
     student_row = get_model(store, student)
     if student_row.role == "baseline":
         raise BadInputError(f"model {student_row.name!r} is a baseline; distil into a student")

@@ -60,7 +60,11 @@ def teacher_endpoint(
         require_llama_cpp()
         find_model_path()
     except TeacherUnavailableError:
-        where = "" if choice.teacher == "local" else f"no Ollama answers at {hosts[0]} with {model}, and "
+        where = (
+            ""
+            if choice.teacher == "local"
+            else f"no Ollama answers at {hosts[0]} with {model}, and "
+        )
         raise TeacherUnavailableError(
             f"{where}the local compatibility server is not installed: {INSTALL_HINT}; or start Ollama "
             f"(`ollama serve`, `ollama pull {model}`) and set OLLAMA_HOST"

@@ -22,9 +22,12 @@ from sqlmodel import select
 
 from alkd_tui.errors import BadInputError, InputFileError, shown
 from alkd_tui.pipeline.history import show_run
-from alkd_tui.pipeline.labels import answers_where
+from alkd_tui.pipeline.labels import answer_filter
 from alkd_tui.pipeline.review import review_states
 from alkd_tui.store import Run, RunMetric, Store
+from alkd_tui.store.answers import export_rows
+from alkd_tui.store.datasets import item_external_ids
+from alkd_tui.store.reviews import all_review_events
 
 FORMATS = ("jsonl", "csv", "parquet")
 
@@ -87,27 +90,13 @@ def label_rows(
     dataset: str | None = None,
 ) -> list[dict[str, Any]]:
     """Answered labels with their session and item ids, review status and cost. By selection:
-    the selection's labels, one per session and teacher model (`labels.SELECTION_USES`)."""
-    where, params = answers_where(store, selection=selection, teacher=teacher, dataset=dataset)
-    where.insert(0, "r.status = 'answered'")
-    query = (
-        "SELECT r.id, s.external_id AS session_id, d.name AS dataset, r.model_name, r.backend, r.model_digest, "
-        "r.template_version, r.ranking, r.scores, r.parse_status, r.latency_s, r.prompt_tokens, r.output_tokens, "
-        "r.answered_at, s.dataset_id FROM teacher_request r JOIN request_use u ON u.request_id = r.id "
-        "JOIN session s ON s.id = u.session_id JOIN dataset d ON d.id = s.dataset_id WHERE "
-        + " AND ".join(where)
-        + " ORDER BY r.id, u.session_id"
-    )
-    with store.engine.connect() as conn:
-        rows = conn.exec_driver_sql(query, tuple(params)).mappings().all()
-        item_ids: dict[int, list[str]] = {}
-        for ds_id in {r["dataset_id"] for r in rows}:
-            item_ids[ds_id] = [
-                e
-                for (e,) in conn.exec_driver_sql(
-                    "SELECT external_id FROM item WHERE dataset_id = ? ORDER BY idx", (ds_id,)
-                )
-            ]
+    the selection's labels, one per session and teacher model (`label_use.SELECTION_USES`)."""
+    which = answer_filter(store, selection=selection, teacher=teacher, dataset=dataset)
+    with store.read() as conn:
+        rows = export_rows(conn, which)
+        item_ids = {
+            ds_id: item_external_ids(conn, ds_id) for ds_id in {r["dataset_id"] for r in rows}
+        }
         states = review_states(conn, (r["id"] for r in rows))
     out = []
     for r in rows:
@@ -127,14 +116,7 @@ def label_rows(
 
 def review_rows(store: Store) -> list[dict[str, Any]]:
     """Every review decision, oldest first."""
-    with store.engine.connect() as conn:
-        rows = (
-            conn.exec_driver_sql(
-                "SELECT id, request_id, action, before, after, note, reviewer, created_at FROM review_event ORDER BY id"
-            )
-            .mappings()
-            .all()
-        )
+    rows = all_review_events(store)
     return [
         {"event": r["id"], "request": r["request_id"], "action": r["action"],
          "before": json.loads(r["before"]) if r["before"] else None,
@@ -187,7 +169,9 @@ def _run_table_rows(path: Path) -> list[tuple[int, Any]]:
             try:
                 raw = [(reader.line_num, dict(row)) for row in reader]
             except csv.Error as exc:
-                raise InputFileError(path, f"cannot be read as CSV: {exc}", reader.line_num) from None
+                raise InputFileError(
+                    path, f"cannot be read as CSV: {exc}", reader.line_num
+                ) from None
     else:
         try:
             import pyarrow.parquet as pq
@@ -291,7 +275,11 @@ def _read_run_records(path: Path) -> list[dict[str, Any]]:
         except ValidationError as exc:
             err = exc.errors()[0]
             field = ".".join(str(p) for p in err.get("loc", ()))
-            missing = err.get("type") in ("missing", "model_type", "dict_type") and field in ("", "kind", "config")
+            missing = err.get("type") in ("missing", "model_type", "dict_type") and field in (
+                "",
+                "kind",
+                "config",
+            )
             what = "expected a run with kind and config" if missing else f"{field}: {err['msg']}"
             if field in ("started_at", "finished_at"):
                 what = f"{field} {shown(err.get('input'))} is not an ISO time"
@@ -299,7 +287,9 @@ def _read_run_records(path: Path) -> list[dict[str, Any]]:
         seen = Counter((m.step, m.split, m.name) for m in record.metrics)
         twice = next((k for k, n in seen.items() if n > 1), None)
         if twice is not None:
-            raise InputFileError(path, f"metric {'.'.join(p for p in twice if p)} is given twice", number)
+            raise InputFileError(
+                path, f"metric {'.'.join(p for p in twice if p)} is given twice", number
+            )
         data = record.model_dump()
         data["_started"] = _moment(record.started_at)
         data["_finished"] = _moment(record.finished_at)

@@ -23,11 +23,13 @@ from alkd_tui.pipeline import labels
 from alkd_tui.pipeline.datasets import get_dataset
 from alkd_tui.pipeline.endpoint import teacher_endpoint
 from alkd_tui.pipeline.models import get_model, load_trained
-from alkd_tui.pipeline.runs import finish_run, start_run
+from alkd_tui.pipeline.run_records import recorded_run
 from alkd_tui.progress import ProgressEvent, Reporter, silent
 from alkd_tui.store import Hint, Store
+from alkd_tui.store import teacher_requests as requests
+from alkd_tui.store.datasets import training_sessions
+from alkd_tui.teacher.asking import Question, register_requests, run_requests
 from alkd_tui.teacher.candidates import top_candidates
-from alkd_tui.teacher.jobs import Question, register_requests, run_requests
 from alkd_tui.teacher.parsing import parse_hints
 from alkd_tui.teacher.prompts import hints_prompt
 from alkd_tui.teacher.registry import get_backend, llm_backends
@@ -51,29 +53,14 @@ def sample_sessions(
     store: Store, dataset_id: int, count: int, seed: int
 ) -> list[tuple[int, int, str]]:
     """`count` training sessions drawn with `seed`, in dataset order: (row id, index, external id)."""
-    with store.engine.connect() as conn:
-        rows = conn.exec_driver_sql(
-            "SELECT id, idx, external_id FROM session WHERE dataset_id = ? AND split = 'train' ORDER BY idx",
-            (dataset_id,),
-        ).all()
+    rows = training_sessions(store, dataset_id)
     rng = np.random.default_rng(seed)
     picked = np.sort(rng.choice(len(rows), size=min(count, len(rows)), replace=False))
-    return [(int(rows[k][0]), int(rows[k][1]), str(rows[k][2])) for k in picked.tolist()]
+    return [rows[k] for k in picked.tolist()]
 
 
 def _request(store: Store, model_name: str, prompt_hash: str) -> dict[str, Any]:
-    with store.engine.connect() as conn:
-        row = (
-            conn.exec_driver_sql(
-                "SELECT id, status, raw_response, parse_status, parse_notes, error, attempts, "
-                "prompt_tokens, output_tokens, latency_s FROM teacher_request "
-                "WHERE model_name = ? AND prompt_hash = ?",
-                (model_name, prompt_hash),
-            )
-            .mappings()
-            .one()
-        )
-    return dict(row)
+    return requests.request_by_hash(store, model_name, prompt_hash)
 
 
 def store_hints(
@@ -125,7 +112,9 @@ def make_hints(
     if settings is None:
         settings = build(HintSettings, {k: v for k, v in given.items() if k in hint_keys})
     if generation is None:
-        generation = build(GenerationSettings, {k: v for k, v in given.items() if k not in hint_keys})
+        generation = build(
+            GenerationSettings, {k: v for k, v in given.items() if k not in hint_keys}
+        )
     opts = settings
     ds_row = get_dataset(store, dataset)
     rec_row = get_model(store, teacher_model)
@@ -138,7 +127,9 @@ def make_hints(
     if not members:
         raise BadInputError(f"dataset {ds_row.name!r} has no training sessions to show")
     with teacher_endpoint(choice, seed=generation.seed, report=report, task="hints") as endpoint:
-        return _ask_hints(store, ds_row, rec_row, members, endpoint.choice, settings, generation, report)
+        return _ask_hints(
+            store, ds_row, rec_row, members, endpoint.choice, settings, generation, report
+        )
 
 
 def _ask_hints(
@@ -173,52 +164,43 @@ def _ask_hints(
         "model": info.model, "hosts": info.hosts, **opts.model_dump(mode="json"),
         **generation.model_dump(mode="json"),
     }  # fmt: skip
-    run_id = start_run(store, "hints", ds_row.name, config, generation.seed)
-    try:
+    with recorded_run(store, "hints", ds_row.name, config, generation.seed) as run:
         todo, cached = register_requests(
-            store, [question], info, selection_id=None, run_id=run_id, options=asked,
+            store, [question], info, selection_id=None, run_id=run.id, options=asked,
             link_sessions=False,
         )  # fmt: skip
         if cached:
             report(ProgressEvent("log", "hints", message="answered before: nothing to ask"))
         run_requests(store, todo, teacher, label_opts, report=report, task_name="hints")
-    except KeyboardInterrupt:
-        finish_run(store, run_id, "interrupted")
-        raise
-    except Exception as exc:
-        finish_run(store, run_id, "failed", error=f"{type(exc).__name__}: {exc}")
-        raise
-    request = _request(store, info.model, question.prompt_hash)
-    if request["status"] != "answered":
-        message = (
-            f"the hints request {request['id']} to {info.model} failed after "
-            f"{request['attempts']} attempts: {request['error']}; it is stored, and asking again retries it"
-        )
-        finish_run(store, run_id, "failed", error=message)
-        raise StepFailedError(message)
-    parsed = parse_hints(request["raw_response"], opts.max_hints)
-    stored = store_hints(store, ds_row.id, info.model, request["id"], parsed.hints)
-    result = {
-        "dataset": ds_row.name,
-        "teacher_model": rec_row.name,
-        "teacher": {"backend": info.backend, "model": info.model, "digest": info.digest,
-                    "server_version": info.server_version, "hosts": info.hosts,
-                    "description": info.description},
-        "request": request["id"],
-        "cached": bool(cached),
-        "sessions": [key for _, _, key in members],
-        "parse_status": parsed.status,
-        "parse_notes": parsed.notes,
-        "raw_response": request["raw_response"],
-        "hints": stored,
-        "tokens": {"prompt": request["prompt_tokens"] or 0, "output": request["output_tokens"] or 0},
-        "latency_s": request["latency_s"],
-        "run": run_id,
-    }  # fmt: skip
-    finish_run(
-        store, run_id, "done", step="hints",
-        metrics={"hints": {"hints": len(stored), "sessions": len(members), "cached": int(bool(cached))}},
-    )  # fmt: skip
+        request = _request(store, info.model, question.prompt_hash)
+        if request["status"] != "answered":
+            raise StepFailedError(
+                f"the hints request {request['id']} to {info.model} failed after "
+                f"{request['attempts']} attempts: {request['error']}; it is stored, and asking again retries it"
+            )
+        parsed = parse_hints(request["raw_response"], opts.max_hints)
+        stored = store_hints(store, ds_row.id, info.model, request["id"], parsed.hints)
+        result = {
+            "dataset": ds_row.name,
+            "teacher_model": rec_row.name,
+            "teacher": {"backend": info.backend, "model": info.model, "digest": info.digest,
+                        "server_version": info.server_version, "hosts": info.hosts,
+                        "description": info.description},
+            "request": request["id"],
+            "cached": bool(cached),
+            "sessions": [key for _, _, key in members],
+            "parse_status": parsed.status,
+            "parse_notes": parsed.notes,
+            "raw_response": request["raw_response"],
+            "hints": stored,
+            "tokens": {"prompt": request["prompt_tokens"] or 0, "output": request["output_tokens"] or 0},
+            "latency_s": request["latency_s"],
+            "run": run.id,
+        }  # fmt: skip
+        run.done(
+            step="hints",
+            metrics={"hints": {"hints": len(stored), "sessions": len(members), "cached": int(bool(cached))}},
+        )  # fmt: skip
     return result
 
 

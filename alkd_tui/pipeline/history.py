@@ -7,7 +7,7 @@ from typing import Any
 from sqlmodel import select
 
 from alkd_tui.errors import NotFoundError
-from alkd_tui.pipeline.runs import shown_status
+from alkd_tui.pipeline.run_records import shown_status
 from alkd_tui.store import Run, RunMetric, Store
 
 
@@ -49,7 +49,7 @@ def show_run(store: Store, run_id: str) -> dict[str, Any]:
     run = _get(store, run_id)
     assert run.id is not None
     if run.kind == "pipeline":
-        from alkd_tui.pipeline.run import run_summary
+        from alkd_tui.pipeline.whole_run import run_summary
 
         return {**run_summary(store, run.id), "metrics": _metrics(store, run.id)}
     return {

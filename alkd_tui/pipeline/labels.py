@@ -13,15 +13,16 @@ from alkd_tui.data import load_dataset
 from alkd_tui.data.canonical import SessionDataset
 from alkd_tui.errors import BadInputError
 from alkd_tui.pipeline.endpoint import teacher_endpoint
-from alkd_tui.pipeline.label_use import SELECTION_USES  # the label rule; also read from here
 from alkd_tui.pipeline.models import get_model, load_trained
-from alkd_tui.pipeline.runs import finish_run, start_run
+from alkd_tui.pipeline.run_records import recorded_run
 from alkd_tui.pipeline.selection import get_selection
 from alkd_tui.progress import ProgressEvent, Reporter, silent
 from alkd_tui.store import Dataset, Hint, Store
+from alkd_tui.store import teacher_requests as requests
+from alkd_tui.store.answers import AnswerFilter
+from alkd_tui.teacher.asking import Question, register_requests, run_requests
 from alkd_tui.teacher.backends.base import Teacher, TeacherInfo
 from alkd_tui.teacher.candidates import top_candidates
-from alkd_tui.teacher.jobs import Question, register_requests, run_requests
 from alkd_tui.teacher.prompts import ItemRef, Prompt, ranking_prompt, soft_label_prompt
 from alkd_tui.teacher.registry import get_backend
 from alkd_tui.teacher.settings import LabelSettings, TeacherChoice
@@ -29,13 +30,7 @@ from alkd_tui.teacher.settings import LabelSettings, TeacherChoice
 
 def selection_sessions(store: Store, selection_id: int) -> list[tuple[int, int, str]]:
     """The members of a selection in order: (session row id, instance index, external id)."""
-    with store.engine.connect() as conn:
-        rows = conn.exec_driver_sql(
-            "SELECT s.id, s.idx, s.external_id FROM selection_member m JOIN session s ON m.session_id = s.id "
-            'WHERE m.selection_id = ? ORDER BY m."order"',
-            (selection_id,),
-        ).all()
-    return [(int(a), int(b), str(c)) for a, b, c in rows]
+    return requests.selection_members(store, selection_id)
 
 
 def _item_refs(ds: SessionDataset, items: np.ndarray) -> list[ItemRef]:
@@ -161,9 +156,15 @@ def label_selection(
                                        "file": None if file is None else str(file)})  # fmt: skip
     else:
         choice = teacher
-    opts = settings if isinstance(settings, LabelSettings) else build(LabelSettings, {**(settings or {}), **(options or {})})
+    opts = (
+        settings
+        if isinstance(settings, LabelSettings)
+        else build(LabelSettings, {**(settings or {}), **(options or {})})
+    )
     with teacher_endpoint(choice, seed=opts.seed, report=report) as endpoint:
-        return _label(store, selection, endpoint.choice, opts, candidates_from, hints_request, report)
+        return _label(
+            store, selection, endpoint.choice, opts, candidates_from, hints_request, report
+        )
 
 
 def _label(
@@ -203,10 +204,9 @@ def _label(
     }  # fmt: skip
     if hints_request is not None:
         config["hints_request"] = hints_request
-    run_id = start_run(store, "label", sel.name, config, opts.seed)
-    try:
+    with recorded_run(store, "label", sel.name, config, opts.seed) as run:
         todo, cached = register_requests(
-            store, questions, info, selection_id=sel.id, run_id=run_id, options=opts.generation()
+            store, questions, info, selection_id=sel.id, run_id=run.id, options=opts.generation()
         )
         report(
             ProgressEvent(
@@ -216,37 +216,28 @@ def _label(
             )
         )
         state = run_requests(store, todo, answering, opts, report=report)
-    except KeyboardInterrupt:
-        finish_run(store, run_id, "interrupted")
-        raise
-    except Exception as exc:
-        finish_run(store, run_id, "failed", error=f"{type(exc).__name__}: {exc}")
-        raise
-    summary = label_summary(store, sel.id, info.model)
-    result = {
-        "selection": sel.id,
-        "name": sel.name,
-        "teacher": {"backend": info.backend, "model": info.model, "digest": info.digest,
-                    "server_version": info.server_version, "hosts": info.hosts, "is_llm": info.is_llm,
-                    "description": info.description},
-        "requests": len(questions),
-        "cached": cached,
-        "sent": state.sent,
-        "answered_now": state.answered,
-        "failed_now": state.failed,
-        "elsewhere": dict(state.elsewhere),
-        "unanswerable": unanswerable,
-        "budget_exhausted": len(todo) > state.answered + state.failed,
-        "run": run_id,
-        **summary,
-    }  # fmt: skip
-    finish_run(
-        store,
-        run_id,
-        "done",
-        metrics={"label": {k: v for k, v in result.items() if isinstance(v, int | float)}},
-        step="label",
-    )
+        summary = label_summary(store, sel.id, info.model)
+        result = {
+            "selection": sel.id,
+            "name": sel.name,
+            "teacher": {"backend": info.backend, "model": info.model, "digest": info.digest,
+                        "server_version": info.server_version, "hosts": info.hosts, "is_llm": info.is_llm,
+                        "description": info.description},
+            "requests": len(questions),
+            "cached": cached,
+            "sent": state.sent,
+            "answered_now": state.answered,
+            "failed_now": state.failed,
+            "elsewhere": dict(state.elsewhere),
+            "unanswerable": unanswerable,
+            "budget_exhausted": len(todo) > state.answered + state.failed,
+            "run": run.id,
+            **summary,
+        }  # fmt: skip
+        run.done(
+            metrics={"label": {k: v for k, v in result.items() if isinstance(v, int | float)}},
+            step="label",
+        )
     return result
 
 
@@ -254,13 +245,7 @@ def label_summary(store: Store, selection_id: int, model_name: str) -> dict[str,
     """Figures over a selection's answers from one model: statuses and parse statuses per session
     (its label, as `SELECTION_USES` picks it); latency and tokens per request (sessions with
     identical questions share one request)."""
-    with store.engine.connect() as conn:
-        rows = conn.exec_driver_sql(
-            "SELECT r.id, u.session_id, r.status, r.parse_status, r.latency_s, r.prompt_tokens, "
-            "r.output_tokens FROM teacher_request r JOIN request_use u ON u.request_id = r.id "
-            f"WHERE r.model_name = ? AND u.id IN ({SELECTION_USES})",
-            (model_name, selection_id),
-        ).all()
+    rows = requests.selection_answers(store, selection_id, model_name)
     statuses: dict[str, int] = {}
     parse: dict[str, int] = {}
     latencies = []
@@ -292,34 +277,22 @@ def label_summary(store: Store, selection_id: int, model_name: str) -> dict[str,
     }
 
 
-def answers_where(
+def answer_filter(
     store: Store,
     *,
     selection: str | None = None,
     teacher: str | None = None,
     dataset: str | None = None,
     strategy: str | None = None,
-) -> tuple[list[str], list[Any]]:
-    """SQL conditions (and their parameters) that pick answers by selection, teacher model,
-    dataset and strategy, over the aliases `u` (request_use), `r` (teacher_request), `s`
-    (session) and `sel` (the selection a use came from).
-
-    By selection: one answer per (member session, teacher model), the selection's label as
-    `SELECTION_USES` picks it, however many jobs asked about the session."""
+) -> AnswerFilter:
+    """Which answers to read, by names: a selection's labels (one per member session and
+    teacher model, as `SELECTION_USES` picks them, however many jobs asked), a teacher model,
+    a dataset, a strategy."""
     from alkd_tui.pipeline.datasets import get_dataset
 
-    where: list[str] = []
-    params: list[Any] = []
-    if selection is not None:
-        where.append(f"u.id IN ({SELECTION_USES})")
-        params.append(get_selection(store, selection).id)
-    if teacher is not None:
-        where.append("r.model_name = ?")
-        params.append(teacher)
-    if dataset is not None:
-        where.append("s.dataset_id = ?")
-        params.append(get_dataset(store, dataset).id)
-    if strategy is not None:
-        where.append("sel.strategy = ?")
-        params.append(strategy)
-    return where, params
+    return AnswerFilter(
+        selection_id=None if selection is None else get_selection(store, selection).id,
+        teacher=teacher,
+        dataset_id=None if dataset is None else get_dataset(store, dataset).id,
+        strategy=strategy,
+    )

@@ -17,13 +17,12 @@ from sqlmodel import select
 
 from alkd_tui.config import build
 from alkd_tui.data import load_dataset
-from alkd_tui.errors import BadInputError, NotFoundError, StepFailedError
+from alkd_tui.errors import BadInputError, NotFoundError
 from alkd_tui.pipeline.datasets import get_dataset
-from alkd_tui.pipeline.runs import finish_run, shown_status, start_run
+from alkd_tui.pipeline.run_records import recorded_run, shown_status
 from alkd_tui.progress import Reporter, silent
 from alkd_tui.rec.settings import ROLES, TrainSettings
 from alkd_tui.store import Dataset, RecModel, Run, Store, utcnow
-from alkd_tui.store.failures import describe as describe_failure
 
 if TYPE_CHECKING:
     from alkd_tui.data.canonical import SessionDataset
@@ -116,7 +115,9 @@ def _unique_name(store: Store, base: str, digest: str) -> str:
     free name (a model trained again with --force gets one too)."""
     with store.reading() as orm:
         taken = set(orm.exec(select(RecModel.name).where(RecModel.name.startswith(base))))  # type: ignore[attr-defined]
-    candidates = itertools.chain([base, f"{base}-{digest[:6]}"], (f"{base}-{digest[:6]}-{n}" for n in itertools.count(2)))
+    candidates = itertools.chain(
+        [base, f"{base}-{digest[:6]}"], (f"{base}-{digest[:6]}-{n}" for n in itertools.count(2))
+    )
     return next(name for name in candidates if name not in taken)
 
 
@@ -198,41 +199,37 @@ def produce_model(
             )
             orm.add(row)
     run_config = {"dataset": job.dataset.name, "role": job.role, "model": row.name, **job.config}
-    run_id = start_run(store, job.kind, row.name, run_config, job.seed)
-    _set(store, row.id, status="training", run_id=run_id)
-    resume_path = resume_file(store, row.id)
+    model_id = row.id
 
-    def on_epoch(state: TrainState) -> None:
-        save_state(state.__dict__, resume_path)
+    def unfinished(status: str) -> None:
+        # A training that stopped early resumes from its last epoch's state next time.
+        if status != "done":
+            _set(store, model_id, status=status)
 
-    checkpoint = files_dir(store) / "models" / f"{row.id}.safetensors"
-    try:
+    what = f"{job.kind} of {row.name}"
+    with recorded_run(
+        store, job.kind, row.name, run_config, job.seed, what=what, on_end=unfinished
+    ) as run:
+        _set(store, row.id, status="training", run_id=run.id)
+        resume_path = resume_file(store, row.id)
+
+        def on_epoch(state: TrainState) -> None:
+            save_state(state.__dict__, resume_path)
+
+        checkpoint = files_dir(store) / "models" / f"{row.id}.safetensors"
         result = fit(ds, resume_state, on_epoch)
         sha = save_checkpoint(result.model, job.rebuild, checkpoint)
         metrics = model_metrics(result.model, ds, job.max_len)
-    except KeyboardInterrupt:
-        _close_unfinished(store, row.id, run_id, "interrupted")
-        raise
-    except BadInputError:
-        _close_unfinished(store, row.id, run_id, "failed", "bad input")
-        raise
-    except Exception as exc:
-        message = f"{type(exc).__name__}: {exc}"
-        _close_unfinished(store, row.id, run_id, "failed", message)
-        problem = describe_failure(exc, store.path)
-        if problem is not None:  # a full disk: the store's own one line
-            raise problem from exc
-        raise StepFailedError(f"{job.kind} of {row.name} failed: {message}") from exc
-    metrics["training"] = {
-        "best_epoch": result.best_epoch,
-        "epochs": len(result.history),
-        "seconds": round(result.seconds, 3),
-    }
-    _set(
-        store, row.id, status="done", metrics=metrics, checkpoint_path=str(checkpoint.relative_to(store.path.parent)),
-        checkpoint_sha256=sha, created_at=utcnow(),
-    )  # fmt: skip
-    finish_run(store, run_id, "done", metrics=metrics, step=job.kind)
+        metrics["training"] = {
+            "best_epoch": result.best_epoch,
+            "epochs": len(result.history),
+            "seconds": round(result.seconds, 3),
+        }
+        _set(
+            store, row.id, status="done", metrics=metrics, checkpoint_path=str(checkpoint.relative_to(store.path.parent)),
+            checkpoint_sha256=sha, created_at=utcnow(),
+        )  # fmt: skip
+        run.done(metrics=metrics, step=job.kind)
     resume_path.unlink(missing_ok=True)
     summary = _summary(get_model(store, row.name))
     summary["history"] = result.history
@@ -291,19 +288,6 @@ def train_recommender(
         return train_model(ds, cfg, report=report, resume=resume, on_epoch=on_epoch)
 
     return produce_model(store, job, fit, name=name, force=force)
-
-
-def _close_unfinished(
-    store: Store, model_id: int | None, run_id: int, status: str, error: str | None = None
-) -> None:
-    """Record a training that stopped early: the model resumes from its last epoch's state
-    next time. Best effort: where the database itself cannot be written (a full disk), the
-    model shows as interrupted once its process is gone (`pipeline.runs`)."""
-    try:
-        _set(store, model_id, status=status)
-        finish_run(store, run_id, status, error=error)
-    except Exception:  # the failure that stopped the training is the one to report
-        pass
 
 
 def dataset_name(store: Store, row: RecModel) -> str:

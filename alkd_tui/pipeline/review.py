@@ -9,20 +9,20 @@ from __future__ import annotations
 
 import getpass
 import json
-import sqlite3
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import Connection
 
 from alkd_tui.errors import BadInputError, InputFileError, NotFoundError, shown
-from alkd_tui.pipeline.label_use import selection_labels_sql
 from alkd_tui.store import ReviewEvent, Store, teacher_requests
+from alkd_tui.store.answers import selection_label_rows
+from alkd_tui.store.reviews import review_event_rows
 
 ACTIONS = ("accept", "reject", "edit", "skip", "flag", "undo")
 STATUS_OF = {
@@ -104,29 +104,16 @@ class ReviewState:
 PENDING = ReviewState("pending")
 
 
-def plain_rows(conn: Connection, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Cursor:
-    """A query's cursor straight from sqlite3: rows as plain tuples (no SQLAlchemy rows, which
-    cost a long list of labels a good share of its reading time), names in `description`."""
-    raw = conn.connection.driver_connection
-    assert raw is not None
-    return cast("sqlite3.Cursor", raw.execute(sql, params))
-
-
 def review_states(conn: Connection, request_ids: Iterable[int]) -> dict[int, ReviewState]:
     """The review state of each request, from its append-only events: one query however many
-    requests (their ids as one JSON array), and work only for those that have events."""
+    requests, and work only for those that have events."""
     ids = list(dict.fromkeys(int(i) for i in request_ids))
     states = dict.fromkeys(ids, PENDING)
     if not ids:
         return states
     events: dict[int, list[tuple[str, Any]]] = {}
-    rows = plain_rows(
-        conn,
-        "SELECT id, request_id, action, after FROM review_event "
-        "WHERE request_id IN (SELECT value FROM json_each(?))",
-        (json.dumps(ids),),
-    ).fetchall()
-    for _, request_id, action, after in sorted(rows):  # oldest first
+    rows = review_event_rows(conn, ids)
+    for _, request_id, action, after in rows:  # oldest first
         events.setdefault(int(request_id), []).append(
             (action, json.loads(after) if isinstance(after, str) else after)
         )
@@ -144,25 +131,8 @@ def selection_labels(store: Store, selection_id: int, model_name: str | None = N
     """The labels of a selection's sessions (of one teacher model, if given) with their review
     status, in selection order: per session and model, the answer `label_use.SELECTION_USES`
     picks (the most recently used answered request); sessions with no answer have none."""
-    labels_sql = selection_labels_sql(
-        "sr.id AS request_id, su.session_id AS session_id, sr.model_name AS model_name, "
-        "sr.status AS status, sr.ranking AS ranking, sr.scores AS scores, "
-        'sr.parse_status AS parse_status, sm."order" AS member_order'
-    )
-    query = (
-        "SELECT l.request_id, l.session_id, s.idx, s.external_id, l.model_name, l.ranking, l.scores, "
-        f"l.parse_status FROM ({labels_sql}) l JOIN session s ON s.id = l.session_id "
-        "WHERE l.status = 'answered'"
-    )
-    params: tuple[Any, ...] = (selection_id,)
-    if model_name is not None:
-        # `+`: a filter SQLite may move into the picking pass must not make it read the
-        # model's requests by index (every selection's), rather than the members' links.
-        query += " AND +l.model_name = ?"
-        params += (model_name,)
-    query += " ORDER BY l.member_order, l.request_id"
-    with store.engine.connect() as conn:
-        rows = plain_rows(conn, query, params).fetchall()
+    with store.read() as conn:
+        rows = selection_label_rows(conn, selection_id, model_name)
         states = review_states(conn, (row[0] for row in rows))
     labels = []
     for request_id, session_id, idx, key, model, ranking, scores, parse_status in rows:
@@ -381,7 +351,9 @@ def import_decisions(store: Store, path: Path) -> dict[str, int]:
     found = teacher_requests.rankings_and_catalogues(store, requests)
     for d in decisions:  # every line checked before anything is stored
         if d["request"] not in found:
-            raise InputFileError(path, f"request {d['request']} does not exist in {store.path}", d["line"])
+            raise InputFileError(
+                path, f"request {d['request']} does not exist in {store.path}", d["line"]
+            )
         if d["action"] == "edit":
             problem = ranking_problem(d["ranking"], found[d["request"]][1])
             if problem:

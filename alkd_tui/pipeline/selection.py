@@ -30,11 +30,13 @@ from alkd_tui.active.strategies import (
 from alkd_tui.active.strategies import select as run_strategy
 from alkd_tui.config import build
 from alkd_tui.data.canonical import SPLIT_CODES
-from alkd_tui.errors import BadInputError, InputFileError, NotFoundError, StepFailedError
+from alkd_tui.errors import BadInputError, InputFileError, NotFoundError
 from alkd_tui.pipeline.datasets import get_dataset
-from alkd_tui.pipeline.runs import finish_run, start_run
+from alkd_tui.pipeline.run_records import recorded_run
 from alkd_tui.progress import Reporter, Task, silent
 from alkd_tui.store import Dataset, RecModel, Selection, Store
+from alkd_tui.store.datasets import names_by_id, session_keys, training_count
+from alkd_tui.store.selections import insert_members, member_rows
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 STUDENT_ROLES = ("student", "distilled")
@@ -97,11 +99,8 @@ class _Sessions:
 
 
 def _sessions(store: Store, dataset: Dataset) -> _Sessions:
-    with store.engine.connect() as conn:
-        rows = conn.exec_driver_sql(
-            "SELECT id, external_id, split FROM session WHERE dataset_id = ? ORDER BY idx",
-            (dataset.id,),
-        ).all()
+    assert dataset.id is not None
+    rows = session_keys(store, dataset.id)
     return _Sessions(
         dataset,
         np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)),
@@ -283,11 +282,8 @@ def _store_selection(
         )
         orm.add(row)
         orm.flush()
-        orm.connection().exec_driver_sql(
-            'INSERT INTO selection_member (selection_id, session_id, "order", probability, gain, difficulty) '
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            [(row.id, *m) for m in members],
-        )
+        assert row.id is not None
+        insert_members(orm.connection(), row.id, members)
     return row
 
 
@@ -329,7 +325,9 @@ def create_selection(
     if not math.isfinite(mu):
         raise BadInputError(f"--mu {mu}: must be a finite number >= 0")
     if form == "two-class":
-        raise BadInputError("--form two-class is RAD-BC's: use --strategy rad-bc (or --form paper or exact)")
+        raise BadInputError(
+            "--form two-class is RAD-BC's: use --strategy rad-bc (or --form paper or exact)"
+        )
     ds_row = get_dataset(store, dataset)
     if name is not None:
         check_selection_name(name)
@@ -369,8 +367,7 @@ def create_selection(
         **pool_info,
     }
     config = {"dataset": ds_row.name, "strategy": chosen.name, "budget": budget, **params}
-    run_id = start_run(store, "select", sel_name, config, seed)
-    try:
+    with recorded_run(store, "select", sel_name, config, seed, what=f"selection {sel_name}") as run:
         outcome = _run(
             store, chosen.name, sessions, pool_rows, budget, seed, ratio_values, float(mu), form,
             sequential, difficulty_from, teacher_row, student_row, score_batch, report,
@@ -381,23 +378,14 @@ def create_selection(
         row = _store_selection(
             store, sessions, outcome, name=sel_name, strategy=chosen.name, budget=budget,
             params={**params, **info}, pool_size=len(pool_rows),
-            teacher_id=teacher_row.id if teacher_row else None, run_id=run_id,
+            teacher_id=teacher_row.id if teacher_row else None, run_id=run.id,
         )  # fmt: skip
         task.advance(len(outcome))
         task.end()
-    except KeyboardInterrupt:
-        finish_run(store, run_id, "interrupted")
-        raise
-    except BadInputError:
-        finish_run(store, run_id, "failed", error="bad input")
-        raise
-    except Exception as exc:
-        finish_run(store, run_id, "failed", error=f"{type(exc).__name__}: {exc}")
-        raise StepFailedError(f"selection {sel_name} failed: {type(exc).__name__}: {exc}") from exc
-    figures: dict[str, float] = {"size": float(row.size), "pool_size": float(row.pool_size)}
-    if row.k_star is not None and row.gamma is not None:
-        figures.update(k_star=float(row.k_star), gamma=float(row.gamma))
-    finish_run(store, run_id, "done", metrics={"": figures}, step="select")
+        figures: dict[str, float] = {"size": float(row.size), "pool_size": float(row.pool_size)}
+        if row.k_star is not None and row.gamma is not None:
+            figures.update(k_star=float(row.k_star), gamma=float(row.gamma))
+        run.done(metrics={"": figures}, step="select")
     return _summary(row, ds_row.name, teacher_row.name if teacher_row else None)
 
 
@@ -495,18 +483,17 @@ def import_selection(
         first_line[row] = number
         rows.append(row)
     params = {"file": str(source.resolve()), "limit": limit}
-    run_id = start_run(
-        store, "select", name, {"dataset": ds_row.name, "strategy": "file", **params}
-    )
-    task = Task(report, "store selection", len(rows), "sessions")
-    outcome = SelectionOutcome(rows=np.asarray(rows, dtype=np.int64))
-    row = _store_selection(
-        store, sessions, outcome, name=name, strategy="file", budget=len(rows), params=params,
-        pool_size=int((sessions.split == SPLIT_CODES["train"]).sum()), teacher_id=None, run_id=run_id,
-    )  # fmt: skip
-    task.advance(len(rows))
-    task.end()
-    finish_run(store, run_id, "done", metrics={"": {"size": float(row.size)}}, step="select")
+    config = {"dataset": ds_row.name, "strategy": "file", **params}
+    with recorded_run(store, "select", name, config, what=f"selection {name}") as run:
+        task = Task(report, "store selection", len(rows), "sessions")
+        outcome = SelectionOutcome(rows=np.asarray(rows, dtype=np.int64))
+        row = _store_selection(
+            store, sessions, outcome, name=name, strategy="file", budget=len(rows), params=params,
+            pool_size=int((sessions.split == SPLIT_CODES["train"]).sum()), teacher_id=None, run_id=run.id,
+        )  # fmt: skip
+        task.advance(len(rows))
+        task.end()
+        run.done(metrics={"": {"size": float(row.size)}}, step="select")
     return _summary(row, ds_row.name, None)
 
 
@@ -521,16 +508,9 @@ def get_selection(store: Store, name: str) -> Selection:
     return row
 
 
-def _names(store: Store) -> tuple[dict[int, str], dict[int, str]]:
-    with store.engine.connect() as conn:
-        datasets = dict(conn.exec_driver_sql("SELECT id, name FROM dataset").all())
-        models = dict(conn.exec_driver_sql("SELECT id, name FROM model").all())
-    return datasets, models  # type: ignore[return-value]
-
-
 def list_selections(store: Store, dataset: str | None = None) -> list[dict[str, Any]]:
     """Every selection (of `dataset`, if given), oldest first, without members."""
-    datasets, models = _names(store)
+    datasets, models = names_by_id(store)
     with store.reading() as orm:
         query = select(Selection).order_by(Selection.id)  # type: ignore[arg-type]
         if dataset is not None:
@@ -547,18 +527,9 @@ def show_selection(store: Store, name: str, *, limit: int | None = None) -> dict
     session (external id), idx (the session's index in the dataset), split, probability,
     gain, difficulty."""
     row = get_selection(store, name)
-    datasets, models = _names(store)
-    sql = (
-        'SELECT m."order", s.external_id, s.idx, s.split, m.probability, m.gain, m.difficulty '
-        "FROM selection_member m JOIN session s ON s.id = m.session_id "
-        'WHERE m.selection_id = ? ORDER BY m."order"'
-    )
-    args: tuple[Any, ...] = (row.id,)
-    if limit is not None:
-        sql += " LIMIT ?"
-        args = (row.id, limit)
-    with store.engine.connect() as conn:
-        members = conn.exec_driver_sql(sql, args).all()
+    datasets, models = names_by_id(store)
+    assert row.id is not None
+    members = member_rows(store, row.id, limit)
     data = _summary(row, datasets.get(row.dataset_id, "?"), models.get(row.teacher_model_id))  # type: ignore[arg-type]
     keys = ("order", "session", "idx", "split", "probability", "gain", "difficulty")
     data["members"] = [dict(zip(keys, m, strict=True)) for m in members]
@@ -592,22 +563,25 @@ def preview_selection(
         if isinstance(values.get("ratios"), list | tuple):
             values["ratios"] = ":".join(f"{float(r):g}" for r in values["ratios"])
         settings = build(SelectSettings, values)
-    strategy, ratios, mu, form, pool = settings.strategy, settings.ratios, settings.mu, settings.form, settings.pool
+    strategy, ratios, mu, form, pool = (
+        settings.strategy,
+        settings.ratios,
+        settings.mu,
+        settings.form,
+        settings.pool,
+    )
     chosen = get_strategy(strategy)
     ratio_values = parse_ratios(resolve_ratios(store, ratios))
     if not math.isfinite(mu):
         raise BadInputError(f"--mu {mu}: must be a finite number >= 0")
     if form == "two-class":
-        raise BadInputError("--form two-class is RAD-BC's: use --strategy rad-bc (or --form paper or exact)")
+        raise BadInputError(
+            "--form two-class is RAD-BC's: use --strategy rad-bc (or --form paper or exact)"
+        )
     ds_row = get_dataset(store, dataset)
     if pool is None:
-        with store.engine.connect() as conn:
-            n = int(
-                conn.exec_driver_sql(
-                    "SELECT COUNT(*) FROM session WHERE dataset_id = ? AND split = 'train'",
-                    (ds_row.id,),
-                ).scalar_one()
-            )
+        assert ds_row.id is not None
+        n = training_count(store, ds_row.id)
         pool_info: dict[str, Any] = {"pool": "train"}
     else:
         rows, pool_info = _resolve_pool(_sessions(store, ds_row), pool)

@@ -39,7 +39,10 @@ def settings_from_form(model: type[M], values: dict[str, Any]) -> M:
 def recipe_hints(architecture: str, role: str) -> dict[str, str]:
     """What the recipe gives each unset training setting, as text (a form's placeholders)."""
     chosen = recipe(architecture, role).model_dump()
-    return {name: f"{value:g}" if isinstance(value, float) else str(value) for name, value in chosen.items()}
+    return {
+        name: f"{value:g}" if isinstance(value, float) else str(value)
+        for name, value in chosen.items()
+    }
 
 
 __all__ = [

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from alkd_tui.store import Store, current_revision, head_revision
+from alkd_tui.store.datasets import row_counts
 
 TABLES = (
     "dataset",
@@ -20,10 +21,7 @@ TABLES = (
 
 def store_info(store: Store) -> dict[str, Any]:
     """The store's path, size, schema revision and the number of rows per main table."""
-    with store.engine.connect() as conn:
-        rows = {
-            t: int(conn.exec_driver_sql(f"SELECT COUNT(*) FROM {t}").scalar_one()) for t in TABLES
-        }
+    rows = row_counts(store, TABLES)
     return {
         "path": str(store.path),
         "size_bytes": store.path.stat().st_size if store.path.exists() else 0,

@@ -16,7 +16,6 @@ from alkd_tui.teacher.registry import LOCAL_VERSION_SUFFIX, normalize_host, serv
 __all__ = ["ServerStatus", "normalize_host", "probe_server", "server_models", "teacher_host"]
 
 
-
 def teacher_host() -> str:
     """The Ollama host the teacher is asked at: `$OLLAMA_HOST`, else 127.0.0.1:11434."""
     return server_hosts()[0]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,10 +19,18 @@ from typing import Any
 
 from alkd_tui.errors import AlkdError, BadInputError, NotFoundError
 from alkd_tui.pipeline import review
-from alkd_tui.pipeline.label_use import selection_labels_sql
 from alkd_tui.pipeline.selection import get_selection
 from alkd_tui.store import Store, open_store, sql_timestamp
+from alkd_tui.store.answers import (
+    member_figures,
+    recent_answer_rows,
+    request_detail,
+    review_queue_rows,
+    teacher_model_names,
+)
+from alkd_tui.store.datasets import find_item, item_names, session_for_scoring
 from alkd_tui.store.packing import unpack_items
+from alkd_tui.store.reviews import request_history, request_rankings
 
 #: How much a parse status says about an answer, worst first (used to sort the review queue).
 PARSE_GRADE = {
@@ -165,21 +173,9 @@ def review_queue(store: Store, selection: str, model_name: str | None = None) ->
     """
     sel = get_selection(store, selection)
     assert sel.id is not None
-    labels_sql = selection_labels_sql(
-        "sr.id AS request_id, su.session_id AS session_id, sr.model_name AS model_name, "
-        "sr.status AS status, json_array_length(sr.ranking) AS ranked, "
-        "json_extract(sr.scores, '$[0]') AS top_score, sr.parse_status AS parse_status, "
-        'sm."order" AS member_order, sm.probability AS probability, sm.difficulty AS difficulty'
-    )
-    query = (
-        "SELECT l.request_id, l.session_id, s.idx, s.external_id, l.model_name, l.ranked, "
-        "l.top_score, l.parse_status, l.member_order, l.probability, l.difficulty "
-        f"FROM ({labels_sql}) l JOIN session s ON s.id = l.session_id WHERE l.status = 'answered' "
-        "ORDER BY l.member_order, l.request_id"
-    )
-    with store.engine.connect() as conn:
+    with store.read() as conn:
         # One label per (session, model): the selection's label, as review and distillation see it.
-        rows = review.plain_rows(conn, query, (sel.id,)).fetchall()
+        rows = review_queue_rows(conn, sel.id)
         # Every model with an answer for a member has an answered label for it (the rule picks
         # answered links first), so the models seen come from the same rows.
         models = sorted({row[4] for row in rows})
@@ -221,38 +217,19 @@ def review_queue(store: Store, selection: str, model_name: str | None = None) ->
 def review_states(store: Store, request_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
     """The review status, edited flag and ranking length of each request, from its history."""
     states: dict[int, dict[str, Any]] = {}
-    with store.engine.connect() as conn:
+    with store.read() as conn:
         reviewed = review.review_states(conn, request_ids)
-        for start in range(0, len(request_ids), 900):
-            chunk = tuple(request_ids[start : start + 900])
-            marks = ",".join("?" * len(chunk))
-            for request_id, ranking in conn.exec_driver_sql(
-                f"SELECT id, ranking FROM teacher_request WHERE id IN ({marks})", chunk
-            ):
-                state = reviewed[int(request_id)]
-                edited = state.edited_ranking is not None
-                states[int(request_id)] = {
-                    "status": state.status,
-                    "edited": edited,
-                    "ranked": len(
-                        state.edited_ranking if edited else (json.loads(ranking) if ranking else [])
-                    ),
-                }
+        for request_id, ranking in request_rankings(conn, request_ids):
+            state = reviewed[int(request_id)]
+            edited = state.edited_ranking is not None
+            states[int(request_id)] = {
+                "status": state.status,
+                "edited": edited,
+                "ranked": len(
+                    state.edited_ranking if edited else (json.loads(ranking) if ranking else [])
+                ),
+            }
     return states
-
-
-def _items(conn: Any, dataset_id: int, indices: Iterable[int]) -> dict[int, tuple[str, str | None]]:
-    wanted = sorted({int(i) for i in indices})
-    found: dict[int, tuple[str, str | None]] = {}
-    for start in range(0, len(wanted), 900):
-        chunk = tuple(wanted[start : start + 900])
-        marks = ",".join("?" * len(chunk))
-        for idx, ext, title in conn.exec_driver_sql(
-            f"SELECT idx, external_id, title FROM item WHERE dataset_id = ? AND idx IN ({marks})",
-            (dataset_id, *chunk),
-        ):
-            found[int(idx)] = (str(ext), title)
-    return found
 
 
 def _json(value: Any) -> Any:
@@ -268,38 +245,20 @@ def label_detail(
     as it stands after edits (with scores, the target marked), the candidates shown, the prompt
     and raw answer, provenance, the session's figures in the selection (default: the
     request's) and the review history."""
-    with store.engine.connect() as conn:
-        row = (
-            conn.exec_driver_sql(
-                "SELECT r.*, s.id AS use_session_id, s.dataset_id AS dataset_id, s.idx AS session_index, "
-                "s.external_id AS session_key, s.items AS session_items, s.target AS target, s.split AS split "
-                "FROM teacher_request r JOIN session s ON s.id = COALESCE(?, r.session_id) WHERE r.id = ?",
-                (session_id, request_id),
-            )
-            .mappings()
-            .first()
-        )
+    with store.read() as conn:
+        row = request_detail(conn, request_id, session_id)
         if row is None:
             raise NotFoundError(f"no teacher request {request_id} in {store.path}")
         history = [
             {"id": i, "action": a, "after": _json(af), "note": n, "reviewer": who}
-            for i, a, af, n, who in conn.exec_driver_sql(
-                "SELECT id, action, after, note, reviewer FROM review_event WHERE request_id = ? ORDER BY id",
-                (request_id,),
-            )
+            for i, a, af, n, who in request_history(conn, request_id)
         ]
-        member = None
         in_selection = selection_id if selection_id is not None else row["selection_id"]
-        if in_selection is not None:
-            found = conn.exec_driver_sql(
-                'SELECT "order", probability, gain, difficulty FROM selection_member '
-                "WHERE selection_id = ? AND session_id = ?",
-                (in_selection, row["use_session_id"]),
-            ).first()
-            if found is not None:
-                member = dict(
-                    zip(("order", "probability", "gain", "difficulty"), found, strict=True)
-                )
+        member = (
+            None
+            if in_selection is None
+            else member_figures(conn, in_selection, row["use_session_id"])
+        )
         session = [int(i) for i in unpack_items(row["session_items"])]
         answered = _json(row["ranking"]) or []
         candidates = _json(row["candidates"]) or []
@@ -307,7 +266,7 @@ def label_detail(
         edited = state.edited_ranking is not None
         ranking = list(state.edited_ranking) if state.edited_ranking is not None else list(answered)
         target = int(row["target"])
-        names = _items(
+        names = item_names(
             conn, row["dataset_id"], [*session, *answered, *ranking, *candidates, target]
         )
     scores = _json(row["scores"])
@@ -360,15 +319,11 @@ def find_items(store: Store, dataset_id: int, external_ids: Sequence[str]) -> li
     """The items of a dataset with these external ids, in the order given; an unknown id is a
     `BadInputError` naming it."""
     found = []
-    with store.engine.connect() as conn:
-        for ext in external_ids:
-            row = conn.exec_driver_sql(
-                "SELECT idx, external_id, title FROM item WHERE dataset_id = ? AND external_id = ?",
-                (dataset_id, ext.strip()),
-            ).first()
-            if row is None:
-                raise BadInputError(f"no item {ext.strip()!r} in dataset {dataset_id}")
-            found.append({"idx": int(row[0]), "item": str(row[1]), "title": row[2]})
+    for ext in external_ids:
+        item = find_item(store, dataset_id, ext.strip())
+        if item is None:
+            raise BadInputError(f"no item {ext.strip()!r} in dataset {dataset_id}")
+        found.append({"idx": item[0], "item": item[1], "title": item[2]})
     return found
 
 
@@ -381,17 +336,8 @@ def recent_answers(
     if isinstance(since, int | float):
         since = sql_timestamp(datetime.fromtimestamp(since, UTC))
     sel = get_selection(store, selection)
-    with store.engine.connect() as conn:
-        rows = conn.exec_driver_sql(
-            "SELECT r.id, s.external_id, r.model_name, r.status, r.parse_status, r.latency_s, r.error, "
-            "COALESCE(r.answered_at, r.sent_at) AS at, r.ranking FROM request_use u "
-            "JOIN teacher_request r ON r.id = u.request_id "
-            "JOIN selection_member m ON m.session_id = u.session_id AND m.selection_id = ? "
-            "JOIN session s ON s.id = u.session_id "
-            "WHERE +r.status IN ('answered', 'failed') AND COALESCE(r.answered_at, r.sent_at) > ? "
-            "ORDER BY at, r.id LIMIT ?",
-            (sel.id, since, limit),
-        ).all()
+    assert sel.id is not None
+    rows = recent_answer_rows(store, sel.id, since, limit)
     return [
         {
             "request": int(r[0]),
@@ -410,13 +356,7 @@ def recent_answers(
 
 def teacher_models(store: Store) -> list[str]:
     """Every teacher model name that has answers in the store."""
-    with store.engine.connect() as conn:
-        return [
-            str(m)
-            for (m,) in conn.exec_driver_sql(
-                "SELECT DISTINCT model_name FROM teacher_request ORDER BY model_name"
-            )
-        ]
+    return teacher_model_names(store)
 
 
 _model_lock = threading.Lock()
@@ -451,12 +391,8 @@ def student_top_k(
     from alkd_tui.teacher.candidates import top_candidates
 
     row = get_model(store, model)
-    with store.engine.connect() as conn:
-        found = conn.exec_driver_sql(
-            "SELECT s.items, s.target, d.n_items FROM session s JOIN dataset d ON d.id = s.dataset_id "
-            "WHERE s.dataset_id = ? AND s.idx = ?",
-            (row.dataset_id, session_index),
-        ).first()
+    assert row.dataset_id is not None
+    found = session_for_scoring(store, row.dataset_id, session_index)
     if found is None:
         raise NotFoundError(f"no session {session_index} in the dataset of model {row.name!r}")
     with _model_lock:
@@ -473,8 +409,8 @@ def student_top_k(
     )
     with _model_lock:
         top, scores = top_candidates(net, one, np.array([0]), k)
-    with store.engine.connect() as conn:
-        names = _items(conn, int(row.dataset_id), top[0].tolist())  # type: ignore[arg-type]
+    with store.read() as conn:
+        names = item_names(conn, row.dataset_id, top[0].tolist())
     return [
         {
             "idx": int(i),

@@ -78,7 +78,9 @@ class TrainSettings(BaseModel):
     """Only the last N input items of each session are used (the paper: 10)."""
     loss: Literal["ce", "bpr"] | None = Field(None, json_schema_extra={"panel": OPTIMISATION})
     """ce: full-softmax cross-entropy; bpr: BPR (the paper's) with sampled or in-batch negatives."""
-    negatives: Literal["sampled", "in-batch"] | None = Field(None, json_schema_extra={"panel": OPTIMISATION})
+    negatives: Literal["sampled", "in-batch"] | None = Field(
+        None, json_schema_extra={"panel": OPTIMISATION}
+    )
     """BPR only: uniformly sampled negatives, or the other targets of the batch."""
     n_negatives: int | None = Field(None, ge=1, json_schema_extra={"panel": OPTIMISATION})
     """BPR with sampled negatives: negatives per instance."""
@@ -105,12 +107,20 @@ class TrainSettings(BaseModel):
         if name not in Recipe.model_fields:
             return None
         values = {role: getattr(RECIPES[("*", role)], name) for role in ("teacher", "student")}
-        note = f"the recipe: {values['teacher']:g} for a teacher, {values['student']:g} for a student" if all(
-            isinstance(v, int | float) for v in values.values()
-        ) else f"the recipe: {values['teacher']} for a teacher, {values['student']} for a student"
+        note = (
+            f"the recipe: {values['teacher']:g} for a teacher, {values['student']:g} for a student"
+            if all(isinstance(v, int | float) for v in values.values())
+            else f"the recipe: {values['teacher']} for a teacher, {values['student']} for a student"
+        )
         if values["teacher"] == values["student"]:
             note = f"the recipe: {values['teacher']}"
-        others = sorted({arch for arch, _ in RECIPES if arch != "*" and getattr(recipe(arch, "teacher"), name) != values["teacher"]})
+        others = sorted(
+            {
+                arch
+                for arch, _ in RECIPES
+                if arch != "*" and getattr(recipe(arch, "teacher"), name) != values["teacher"]
+            }
+        )
         return note + (f"; other for {', '.join(others)}" if others else "")
 
     def canonical_architecture(self) -> str:
@@ -120,7 +130,9 @@ class TrainSettings(BaseModel):
         """These settings with every unset one taken from the recipe for the role."""
         chosen = recipe(self.architecture, role).model_dump()
         given = self.model_dump(exclude_none=True)
-        return TrainSettings.model_validate({**chosen, **given, "architecture": canonical(self.architecture)})
+        return TrainSettings.model_validate(
+            {**chosen, **given, "architecture": canonical(self.architecture)}
+        )
 
     def is_resolved(self) -> bool:
         """Whether every setting has a value (what training needs)."""

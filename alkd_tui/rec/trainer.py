@@ -26,6 +26,7 @@ from alkd_tui.rec.settings import TrainConfig
 
 __all__ = ["TrainConfig", "batch_loss", "known_architectures", "make_recommender", "train_model"]
 
+
 def make_recommender(cfg: TrainConfig, n_items: int) -> SessionRecommender:
     """A fresh recommender for `cfg` (weights drawn from torch's RNG, seeded by the caller)."""
     entry = get_recommender(cfg.architecture)

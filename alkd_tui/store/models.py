@@ -279,7 +279,7 @@ class RequestUse(SQLModel, table=True):
     `selection_id` and `created_at` are those of the job that first linked the two; `used_at`
     is when a labelling job last did (a job whose question was answered before registers it
     again). A session's label from a model is its most recently used answered request
-    (`pipeline.label_use.SELECTION_USES`)."""
+    (`store.label_use.SELECTION_USES`)."""
 
     __tablename__ = "request_use"
     __table_args__ = (UniqueConstraint("request_id", "session_id"),)

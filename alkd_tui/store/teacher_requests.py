@@ -196,7 +196,9 @@ def mark_failed(store: Store, request_id: int, error: str) -> None:
         )
 
 
-def rankings_and_catalogues(store: Store, request_ids: Sequence[int]) -> dict[int, tuple[list[int] | None, int]]:
+def rankings_and_catalogues(
+    store: Store, request_ids: Sequence[int]
+) -> dict[int, tuple[list[int] | None, int]]:
     """For each request that exists: its answer's ranking and the number of items in its
     session's dataset (what a reviewed ranking may hold: item indices below it)."""
     found: dict[int, tuple[list[int] | None, int]] = {}
@@ -232,3 +234,47 @@ def review_events_of(store: Store, request_ids: Sequence[int]) -> list[tuple[Any
                 )
             ]
     return events
+
+
+def request_by_hash(store: Store, model: str, prompt_hash: str) -> dict[str, Any]:
+    """The request that asked `model` the question with `prompt_hash`: status, answer, cost."""
+    with store.read() as conn:
+        row = (
+            conn.exec_driver_sql(
+                "SELECT id, status, raw_response, parse_status, parse_notes, error, attempts, "
+                "prompt_tokens, output_tokens, latency_s FROM teacher_request "
+                "WHERE model_name = ? AND prompt_hash = ?",
+                (model, prompt_hash),
+            )
+            .mappings()
+            .one()
+        )
+    return dict(row)
+
+
+def selection_members(store: Store, selection_id: int) -> list[tuple[int, int, str]]:
+    """The members of a selection in order: (session row id, instance index, external id)."""
+    with store.read() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT s.id, s.idx, s.external_id FROM selection_member m JOIN session s ON m.session_id = s.id "
+            'WHERE m.selection_id = ? ORDER BY m."order"',
+            (selection_id,),
+        ).all()
+    return [(int(a), int(b), str(c)) for a, b, c in rows]
+
+
+def selection_answers(store: Store, selection_id: int, model: str) -> list[tuple[Any, ...]]:
+    """(request, session, status, parse status, latency, prompt and output tokens) of a
+    selection's labels from `model`, one per member session (`label_use.SELECTION_USES`)."""
+    from alkd_tui.store.label_use import SELECTION_USES
+
+    with store.read() as conn:
+        return [
+            tuple(row)
+            for row in conn.exec_driver_sql(
+                "SELECT r.id, u.session_id, r.status, r.parse_status, r.latency_s, r.prompt_tokens, "
+                "r.output_tokens FROM teacher_request r JOIN request_use u ON u.request_id = r.id "
+                f"WHERE r.model_name = ? AND u.id IN ({SELECTION_USES})",
+                (model, selection_id),
+            )
+        ]

@@ -3,7 +3,7 @@ Audit) over one store, a header with the database and the teacher's live state, 
 palette with the app's own commands, F1 help, and keys with ids so they can be remapped.
 
 Everything the areas do goes through `alkd_tui.pipeline` (in thread workers) or through
-`alkd ... --jsonl` subprocesses (`alkd_tui.tui.jobs`); the TUI decides nothing itself.
+`alkd ... --jsonl` subprocesses (`alkd_tui.tui.background_jobs`); the TUI decides nothing itself.
 """
 
 from __future__ import annotations

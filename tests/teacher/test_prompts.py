@@ -16,9 +16,9 @@ from alkd_tui.pipeline import labels
 from alkd_tui.pipeline.models import get_model, load_trained
 from alkd_tui.rec.instances import Instances
 from alkd_tui.store import Store
+from alkd_tui.teacher.asking import LabelOptions, Question, parse_soft
 from alkd_tui.teacher.backends.base import Answer
 from alkd_tui.teacher.candidates import top_candidates
-from alkd_tui.teacher.jobs import LabelOptions, Question, parse_soft
 from alkd_tui.teacher.prompts import (
     HINTS_TEMPLATE,
     RANK_TEMPLATE,

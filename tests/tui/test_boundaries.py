@@ -109,7 +109,7 @@ def test_the_checks_catch_what_they_forbid(tmp_path: Path) -> None:
 
 def test_jobs_and_the_new_pipeline_views_do_not_load_textual() -> None:
     code = (
-        "import sys; import alkd_tui.tui.jobs, alkd_tui.pipeline.views, alkd_tui.pipeline.teacher_server; "
+        "import sys; import alkd_tui.tui.background_jobs, alkd_tui.pipeline.views, alkd_tui.pipeline.teacher_server; "
         "print('textual' in sys.modules, 'torch' in sys.modules)"
     )
     out = subprocess.run(

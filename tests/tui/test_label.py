@@ -13,8 +13,8 @@ from textual.widgets import Input, RichLog, Static
 from alkd_tui.pipeline.selection import create_selection
 from alkd_tui.pipeline.views import label_detail, review_queue
 from alkd_tui.store import Store
-from alkd_tui.tui.jobs import Job, interrupt, is_running, list_jobs
-from alkd_tui.tui.jobs import wait as jobs_wait
+from alkd_tui.tui.background_jobs import Job, interrupt, is_running, list_jobs
+from alkd_tui.tui.background_jobs import wait as jobs_wait
 from alkd_tui.tui.screens.label import AnswersArrived, LabelChoices, LabelScreen
 from alkd_tui.tui.widgets.form import FormSelect
 from alkd_tui.tui.widgets.job_panel import JobPanel
@@ -86,7 +86,18 @@ async def test_pause_resume_and_reattach(
         await pilot.press("ctrl+s")
         await waiter(
             pilot,
-            lambda: sum(len(m.rows) for m in messages if isinstance(m, AnswersArrived)) >= 2,
+            # distinct requests: the message hook sees a message at every node it bubbles to
+            lambda: (
+                len(
+                    {
+                        r["request"]
+                        for m in messages
+                        if isinstance(m, AnswersArrived)
+                        for r in m.rows
+                    }
+                )
+                >= 2
+            ),
             what="first answers",
         )
         await pilot.press("ctrl+t")

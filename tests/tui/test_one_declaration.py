@@ -5,6 +5,7 @@ a default is written a second time anywhere else."""
 from __future__ import annotations
 
 import ast
+import inspect
 from pathlib import Path
 from typing import Any
 
@@ -133,7 +134,7 @@ def test_the_run_configuration_is_made_of_the_step_models() -> None:
     assert set(label.model_fields) == set(declared.LabelSettings.model_fields) | set(
         declared.TeacherChoice.model_fields
     )
-    assert not label.__dict__.get("__annotations__")  # declares no field of its own
+    assert not inspect.get_annotations(label)  # declares no field of its own
 
 
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)
@@ -143,8 +144,8 @@ def test_every_setting_has_help(model: type[BaseModel]) -> None:
 
 
 async def test_the_tui_forms_start_at_the_models_defaults(store, make_app) -> None:  # type: ignore[no-untyped-def]
-    from alkd_tui.tui.widgets.runs.dialogs import DistillDialog
     from alkd_tui.tui.screens.train import TrainDialog
+    from alkd_tui.tui.widgets.runs.dialogs import DistillDialog
     from alkd_tui.tui.widgets.settings_form import SettingsFields
 
     app = make_app(store)

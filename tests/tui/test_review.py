@@ -10,6 +10,7 @@ from alkd_tui.pipeline.labels import label_selection
 from alkd_tui.pipeline.review import selection_labels
 from alkd_tui.store import Store
 from alkd_tui.tui.screens.review import ReviewScreen
+from alkd_tui.tui.widgets.form import FormSelect
 from alkd_tui.tui.widgets.review.messages import (
     BulkAccepted,
     Decided,
@@ -19,7 +20,6 @@ from alkd_tui.tui.widgets.review.messages import (
 )
 from alkd_tui.tui.widgets.review.ranking_editor import RankingEditor
 from alkd_tui.tui.widgets.review.rule_dialog import RuleDialog
-from alkd_tui.tui.widgets.form import FormSelect
 from alkd_tui.tui.widgets.windowed_table import WindowedTable
 
 

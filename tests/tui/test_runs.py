@@ -8,10 +8,10 @@ from textual.widgets import DataTable, Input, Static
 from alkd_tui.pipeline.review import accept_by_rule
 from alkd_tui.store import Store
 from alkd_tui.tui.screens.runs import RunsScreen
-from alkd_tui.tui.widgets.runs.dialogs import DiffScreen, DistillDialog
-from alkd_tui.tui.widgets.runs.messages import RunsLoaded
 from alkd_tui.tui.widgets.form import FormSelect
 from alkd_tui.tui.widgets.job_panel import JobPanel
+from alkd_tui.tui.widgets.runs.dialogs import DiffScreen, DistillDialog
+from alkd_tui.tui.widgets.runs.messages import RunsLoaded
 from alkd_tui.tui.widgets.windowed_table import WindowedTable
 
 

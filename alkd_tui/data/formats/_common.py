@@ -88,7 +88,9 @@ def lookup(
         at = int(pc.index(pc.is_null(found), True).as_py())
         row = int(line_of[at]) if line_of is not None else at
         raise InputFileError(
-            path, f"column {column!r}: unknown item {shown(values[at].as_py())}", row + 1 + header_lines
+            path,
+            f"column {column!r}: unknown item {shown(values[at].as_py())}",
+            row + 1 + header_lines,
         )
     return found.to_numpy(zero_copy_only=False).astype(np.int32)
 

@@ -100,7 +100,9 @@ def _catalogue(
                     titles[row["movieId"]] = row["title"]
                     attributes[row["movieId"]] = {"genres": (row.get("genres") or "").split("|")}
             except csv.Error as exc:
-                raise InputFileError(path, f"cannot be read as CSV: {exc}", reader.line_num) from None
+                raise InputFileError(
+                    path, f"cannot be read as CSV: {exc}", reader.line_num
+                ) from None
         return titles, attributes
     return None
 

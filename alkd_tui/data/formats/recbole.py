@@ -67,7 +67,9 @@ def _catalogue(path: Path, encoding: str) -> tuple[dict[str, str], dict[str, dic
         try:
             _read_catalogue_rows(path, reader, titles, attributes)
         except csv.Error as exc:
-            raise InputFileError(path, f"cannot be read as tab-separated text: {exc}", reader.line_num) from None
+            raise InputFileError(
+                path, f"cannot be read as tab-separated text: {exc}", reader.line_num
+            ) from None
     return titles, attributes
 
 
@@ -92,7 +94,6 @@ def _read_catalogue_rows(
         }
         if attrs:
             attributes[item] = attrs
-
 
 
 def _presplit(files: list[Path], encoding: str) -> SessionDataset:

@@ -44,7 +44,6 @@ if TYPE_CHECKING:
 __all__ = ["DEFAULT_HOST", "HostPool", "OllamaTeacher", "normalize_host"]
 
 
-
 def describe_server(model: str, hosts: Sequence[str], versions: Sequence[str]) -> str:
     """Who answers, in words: an Ollama model, or the local compatibility server (never
     called Ollama), told apart by the version each server reports."""

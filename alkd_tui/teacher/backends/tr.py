@@ -25,7 +25,9 @@ class RecommenderTeacher:
     ) -> RecommenderTeacher:
         """The teacher recommender the job's candidates come from, answering itself."""
         if recommender is None:
-            raise BadInputError("--teacher tr needs --candidates-from MODEL (the teacher recommender)")
+            raise BadInputError(
+                "--teacher tr needs --candidates-from MODEL (the teacher recommender)"
+            )
         return cls(recommender)
 
     def __init__(self, model_name: str, digest: str | None = None) -> None:

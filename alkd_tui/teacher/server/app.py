@@ -109,7 +109,11 @@ def refusal(host_header: str | None, origin: str | None, allow_remote: bool) -> 
     so it answers only requests addressed to a loopback name (a web page using DNS
     rebinding is not) and no request that a web page on another origin sends from a
     browser (a text/plain POST needs no preflight). With `allow_remote`, any Host."""
-    if not allow_remote and host_header is not None and not is_loopback_name(_host_name(host_header)):
+    if (
+        not allow_remote
+        and host_header is not None
+        and not is_loopback_name(_host_name(host_header))
+    ):
         return f"Host {host_header[:80]!r} is not a loopback name: this server answers local clients only"
     if origin is not None and origin != "null":
         scheme, _, authority = origin.partition("://")

@@ -19,7 +19,7 @@ from textual.widgets import Button, Checkbox, DataTable, Input, Label, Select, S
 from alkd_tui.pipeline.datasets import list_datasets, show_dataset
 from alkd_tui.pipeline.hints import list_hints
 from alkd_tui.pipeline.views import dataset_formats
-from alkd_tui.tui.jobs import Job, is_running, list_jobs, start_job
+from alkd_tui.tui.background_jobs import Job, is_running, list_jobs, start_job
 from alkd_tui.tui.screens.base import AreaScreen, PaletteCommand, WorkerFailures
 from alkd_tui.tui.widgets.charts import BarChart
 from alkd_tui.tui.widgets.dialogs import FormDialog

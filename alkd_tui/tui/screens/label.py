@@ -33,7 +33,14 @@ from alkd_tui.pipeline.settings import (
 )
 from alkd_tui.pipeline.teacher_server import server_models
 from alkd_tui.pipeline.views import recent_answers
-from alkd_tui.tui.jobs import Job, error_line, interrupt, is_running, list_jobs, start_job
+from alkd_tui.tui.background_jobs import (
+    Job,
+    error_line,
+    interrupt,
+    is_running,
+    list_jobs,
+    start_job,
+)
 from alkd_tui.tui.screens.base import AreaScreen, PaletteCommand
 from alkd_tui.tui.widgets.form import Form, FormInput, FormSelect
 from alkd_tui.tui.widgets.job_panel import JobPanel
@@ -139,7 +146,9 @@ answered is stored), `ctrl+g` resumes it (the same job again; nothing answered i
                 yield Label("Selection")
                 yield FormSelect([], id="lab-selection", prompt="choose a selection")
                 yield Label("Teacher")
-                yield FormSelect(BACKEND_CHOICES, value=TEACHER.default, allow_blank=False, id="lab-backend")
+                yield FormSelect(
+                    BACKEND_CHOICES, value=TEACHER.default, allow_blank=False, id="lab-backend"
+                )
                 yield Label("Model [dim](from the server's /api/tags)[/dim]", id="lab-model-label")
                 yield FormSelect([], id="lab-model", prompt="server lists no models")
                 yield Label("Recorded answers [dim](replay)[/dim]", id="lab-file-label")

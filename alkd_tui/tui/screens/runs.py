@@ -19,7 +19,7 @@ from textual.widgets import DataTable, Label, Static
 from alkd_tui.pipeline.datasets import list_datasets
 from alkd_tui.pipeline.history import diff_runs, list_runs, show_run
 from alkd_tui.pipeline.selection import list_selections
-from alkd_tui.tui.jobs import Job, interrupt, is_running, list_jobs, start_job
+from alkd_tui.tui.background_jobs import Job, interrupt, is_running, list_jobs, start_job
 from alkd_tui.tui.screens.base import AreaScreen, PaletteCommand
 from alkd_tui.tui.screens.train import TrainDialog
 from alkd_tui.tui.widgets.job_panel import JobPanel

@@ -32,7 +32,17 @@ ROLE_TEXT = {
     "baseline": "baseline: for comparison",
 }
 #: The training settings the dialog offers (the others keep their defaults).
-FIELDS = ("architecture", "dim", "loss", "negatives", "epochs", "batch_size", "lr", "patience", "seed")
+FIELDS = (
+    "architecture",
+    "dim",
+    "loss",
+    "negatives",
+    "epochs",
+    "batch_size",
+    "lr",
+    "patience",
+    "seed",
+)
 
 
 class TrainDialog(WorkerFailures, FormDialog[dict[str, Any] | None]):

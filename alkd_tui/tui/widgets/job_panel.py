@@ -19,7 +19,7 @@ from textual.message import Message
 from textual.widgets import ProgressBar, RichLog, Static
 from textual.worker import Worker, get_current_worker
 
-from alkd_tui.tui.jobs import Job, JobProgress, Outcome, is_running, outcome, read_events
+from alkd_tui.tui.background_jobs import Job, JobProgress, Outcome, is_running, outcome, read_events
 from alkd_tui.tui.widgets.charts import sparkline
 
 POLL_S = 0.2

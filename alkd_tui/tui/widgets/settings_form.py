@@ -52,7 +52,9 @@ class SettingsFields(Vertical):
         for spec in self.specs:
             label = spec.name.replace("_", " ")
             if spec.kind == "bool":
-                yield Checkbox(f"{label}: {spec.help}", value=bool(spec.default), id=self.control_id(spec.name))
+                yield Checkbox(
+                    f"{label}: {spec.help}", value=bool(spec.default), id=self.control_id(spec.name)
+                )
                 continue
             yield Label(label)
             if spec.kind == "choice":
@@ -87,7 +89,9 @@ class SettingsFields(Vertical):
                 found[spec.name] = widget.value.strip()
         return found
 
-    def set_values(self, values: dict[str, Any], *, placeholders: dict[str, str] | None = None) -> None:
+    def set_values(
+        self, values: dict[str, Any], *, placeholders: dict[str, str] | None = None
+    ) -> None:
         """Show `values` (a field not among them shows its default) and new placeholders."""
         self.placeholders.update(placeholders or {})
         for spec in self.specs:

@@ -6,7 +6,7 @@ from typing import Any
 
 from textual.message import Message
 
-from alkd_tui.tui.jobs import Job
+from alkd_tui.tui.background_jobs import Job
 
 METRICS = ("recall@5", "recall@10", "ndcg@5", "ndcg@10", "mrr@10")
 JOB_KINDS = ("train", "distill", "run")  # the jobs this area starts and follows

@@ -27,7 +27,7 @@ from alkd_tui.errors import (
 from alkd_tui.paths import EXAMPLE_DATASET, example_db_path
 from alkd_tui.pipeline.config import RunConfig, config_message
 from alkd_tui.pipeline.endpoint import Endpoint, teacher_endpoint
-from alkd_tui.pipeline.runs import environment, parent_run, shown_status
+from alkd_tui.pipeline.run_records import environment, parent_run, shown_status
 from alkd_tui.progress import ProgressEvent, Reporter, silent
 from alkd_tui.store import Run, Store, utcnow
 from alkd_tui.store.owners import this_process
@@ -47,9 +47,7 @@ STEPS = (
 
 
 def config_digest(cfg: RunConfig) -> str:
-    return hashlib.sha256(
-        json.dumps(cfg.dump(), sort_keys=True).encode()
-    ).hexdigest()[:12]
+    return hashlib.sha256(json.dumps(cfg.dump(), sort_keys=True).encode()).hexdigest()[:12]
 
 
 def ensure_dataset(store: Store, cfg: RunConfig, report: Reporter) -> dict[str, Any]:
@@ -116,7 +114,9 @@ class Pipeline:
         """The teacher endpoint, opened at its first use (the local compatibility server starts
         once for the hints and the labels) and kept until `close_endpoint`."""
         if self._teacher is None:
-            choice = TeacherChoice.model_validate(self.cfg.label.model_dump(include=set(TeacherChoice.model_fields)))
+            choice = TeacherChoice.model_validate(
+                self.cfg.label.model_dump(include=set(TeacherChoice.model_fields))
+            )
             self._teacher = self._teacher_stack.enter_context(
                 teacher_endpoint(choice, seed=self.cfg.seed, report=self.report)
             )
@@ -195,7 +195,9 @@ class Pipeline:
                 hints_request=hints["request"] if hints else None, report=self.report,
             )  # fmt: skip
             if endpoint.choice.teacher == "ollama":
-                result["teacher"]["description"] = f"{endpoint.choice.model} via the {endpoint.description}"
+                result["teacher"]["description"] = (
+                    f"{endpoint.choice.model} via the {endpoint.description}"
+                )
             return result
 
         labelled = self.step("label", do_label)
@@ -237,26 +239,16 @@ class Pipeline:
     def _stored_hints(self, key: str) -> dict[str, Any] | None:
         """The result of an earlier `hints` step with the same key (this run's, when resumed,
         or another pipeline run's) whose hints are still stored; None when there is none."""
+        from alkd_tui.store.pipeline_runs import done_hint_steps, hint_texts
+
         found = [self.resumed.get("hints") or {}]
-        with self.store.engine.connect() as conn:
-            found += [
-                {"status": "done", "result": json.loads(result)}
-                for (result,) in conn.exec_driver_sql(
-                    "SELECT json_extract(steps, '$.hints.result') FROM run WHERE kind = 'pipeline' "
-                    "AND json_extract(steps, '$.hints.status') = 'done' "
-                    "AND json_extract(steps, '$.hints.result.key') = ? ORDER BY id DESC",
-                    (key,),
-                )
-            ]
+        with self.store.read() as conn:
+            found += [{"status": "done", "result": result} for result in done_hint_steps(conn, key)]
             for step in found:
                 result = step.get("result") or {}
                 if step.get("status") != "done" or result.get("key") != key:
                     continue
-                texts = conn.exec_driver_sql(
-                    "SELECT h.id, h.text FROM hint h JOIN dataset d ON d.id = h.dataset_id "
-                    "WHERE h.request_id = ? AND d.name = ? ORDER BY h.id",
-                    (result.get("request"), self.cfg.dataset.name),
-                ).all()
+                texts = hint_texts(conn, result.get("request"), self.cfg.dataset.name)
                 if texts:
                     return {**result, "hints": [{"id": i, "text": t} for i, t in texts]}
         return None
@@ -293,7 +285,9 @@ class Pipeline:
         keep = ("dataset", "teacher_model", "teacher", "request", "cached", "sessions",
                 "parse_status", "parse_notes", "hints", "tokens", "latency_s", "run")  # fmt: skip
         if endpoint.choice.teacher == "ollama":
-            made["teacher"]["description"] = f"{endpoint.choice.model} via the {endpoint.description}"
+            made["teacher"]["description"] = (
+                f"{endpoint.choice.model} via the {endpoint.description}"
+            )
         return {**{k: made[k] for k in keep}, "key": key}
 
     def _select(self, teacher: str, student: str) -> dict[str, Any]:

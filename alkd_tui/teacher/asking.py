@@ -141,7 +141,7 @@ def register_requests(
     """Store every question as a request before anything is sent (one transaction), and link
     each session to the request that answers it: sessions with identical questions share one.
     A link made before (an earlier job asked the same question) is marked used now, so the
-    session's label is this job's answer once it has one (see `pipeline.label_use.SELECTION_USES`);
+    session's label is this job's answer once it has one (see `store.label_use.SELECTION_USES`);
     it keeps the selection that made it. Without `link_sessions` (questions that are not about
     one session's next item, such as hints), no session is linked, so the request is never read
     as a session's label.

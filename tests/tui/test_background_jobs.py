@@ -8,8 +8,8 @@ import json
 import os
 from pathlib import Path
 
-from alkd_tui.tui import jobs
-from alkd_tui.tui.jobs import (
+from alkd_tui.tui import background_jobs as jobs
+from alkd_tui.tui.background_jobs import (
     Job,
     JobProgress,
     interrupt,

@@ -13,7 +13,7 @@ from alkd_tui.errors import BadInputError, StepFailedError
 from alkd_tui.pipeline import distill as distill_module
 from alkd_tui.pipeline.config import load_config
 from alkd_tui.pipeline.review import accept_by_rule
-from alkd_tui.pipeline.run import run_pipeline
+from alkd_tui.pipeline.whole_run import run_pipeline
 from alkd_tui.store import Run, Store, open_store
 from tests.teacher.conftest import FIXTURE_HINTS, OllamaFixture, OllamaTCPFixture
 

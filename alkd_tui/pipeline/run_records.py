@@ -6,6 +6,8 @@ import functools
 import importlib.metadata
 import platform
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
@@ -102,3 +104,81 @@ def finish_run(
                             run_id=run_id, step=step, split=split, name=name, value=float(value)
                         )
                     )
+
+
+class RecordedRun:
+    """A run being recorded (see `recorded_run`): its id, and how it ends."""
+
+    def __init__(self, store: Store, run_id: int, on_end: Callable[[str], None] | None) -> None:
+        self.store = store
+        self.id = run_id
+        self.ended = False
+        self._on_end = on_end
+
+    def done(self, metrics: dict[str, dict[str, float]] | None = None, step: str = "") -> None:
+        """Close the run as done with its figures (`metrics`: split -> name -> value)."""
+        self._end("done", metrics=metrics, step=step)
+
+    def failed(self, message: str) -> None:
+        """Close the run as failed with `message` (the caller raises its own error)."""
+        self._end("failed", error=message)
+
+    def _end(self, status: str, **how: Any) -> None:
+        if self.ended:
+            return
+        self.ended = True
+        if self._on_end is not None:
+            self._on_end(status)
+        finish_run(self.store, self.id, status, **how)
+
+    def stopped(self, status: str, error: str | None = None) -> None:
+        """Close a run that an exception ended. Best effort: where the database itself cannot
+        be written (a full disk), the run shows as interrupted once its process is gone; the
+        exception that stopped the work is the one to report."""
+        try:
+            self._end(status, error=error)
+        except Exception:
+            self.ended = True
+
+
+@contextmanager
+def recorded_run(
+    store: Store,
+    kind: str,
+    name: str,
+    config: dict[str, Any],
+    seed: int | None = None,
+    *,
+    what: str | None = None,
+    on_end: Callable[[str], None] | None = None,
+) -> Iterator[RecordedRun]:
+    """Record one job as a run: started (status running) on entry; on exit done (unless the
+    body closed it), `interrupted` on Ctrl-C, `failed` on any error. A failure that is the
+    store's own (a full disk) is raised as its one line; with `what` ("selection x"), any
+    other unexpected error as a `StepFailedError` naming it. `on_end(status)` runs first
+    (e.g. to mark a model's row)."""
+    from alkd_tui.errors import AlkdError, BadInputError, StepFailedError
+    from alkd_tui.store.failures import describe
+
+    run = RecordedRun(store, start_run(store, kind, name, config, seed), on_end)
+    try:
+        yield run
+    except KeyboardInterrupt:
+        run.stopped("interrupted")
+        raise
+    except BadInputError:
+        run.stopped("failed", "bad input")
+        raise
+    except AlkdError as exc:
+        run.stopped("failed", str(exc))
+        raise
+    except Exception as exc:
+        message = f"{type(exc).__name__}: {exc}"
+        run.stopped("failed", message)
+        problem = describe(exc, store.path)
+        if problem is not None:
+            raise problem from exc
+        if what is not None:
+            raise StepFailedError(f"{what} failed: {message}") from exc
+        raise
+    run.done()

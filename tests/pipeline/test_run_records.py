@@ -39,7 +39,7 @@ def test_a_cli_run_record_holds_the_torch_version(tmp_path: Path) -> None:
 def test_the_environment_is_read_without_importing_torch() -> None:
     code = (
         "import json, sys\n"
-        "from alkd_tui.pipeline.runs import environment\n"
+        "from alkd_tui.pipeline.run_records import environment\n"
         "env = environment()\n"
         "print(json.dumps({'torch': env.get('torch'), 'loaded': 'torch' in sys.modules}))\n"
     )

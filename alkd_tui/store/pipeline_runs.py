@@ -1,0 +1,34 @@
+"""Pipeline runs' steps in the store: what an earlier `alkd run` step left to reuse."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import Connection
+
+from alkd_tui.store.queries import plain_rows
+
+
+def done_hint_steps(conn: Connection, key: str) -> list[dict[str, Any]]:
+    """The results of finished `hints` steps of pipeline runs with this key, newest first."""
+    return [
+        json.loads(result)
+        for (result,) in plain_rows(
+            conn,
+            "SELECT json_extract(steps, '$.hints.result') FROM run WHERE kind = 'pipeline' "
+            "AND json_extract(steps, '$.hints.status') = 'done' "
+            "AND json_extract(steps, '$.hints.result.key') = ? ORDER BY id DESC",
+            (key,),
+        )
+    ]
+
+
+def hint_texts(conn: Connection, request_id: int, dataset: str) -> list[tuple[int, str]]:
+    """The hints one request gave for a dataset (by name), in order: (id, text)."""
+    return plain_rows(
+        conn,
+        "SELECT h.id, h.text FROM hint h JOIN dataset d ON d.id = h.dataset_id "
+        "WHERE h.request_id = ? AND d.name = ? ORDER BY h.id",
+        (request_id, dataset),
+    ).fetchall()
