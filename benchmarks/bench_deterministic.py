@@ -74,10 +74,10 @@ def run(store: Any, case: str, epochs: int, deterministic: bool, n: int) -> dict
         )
     finally:
         loop.deterministic_kernels = KERNELS  # type: ignore[assignment]
-    weights = load_trained(store, get_model(store, summary["name"])).state_dict()
+    weights = load_trained(store, get_model(store, summary.name)).state_dict()
     digest = hashlib.sha256(b"".join(t.numpy().tobytes() for t in weights.values()))
     sha = digest.hexdigest()  # of the weights (a checkpoint file also holds the model's name)
-    epochs_s = [h["train_seconds"] for h in summary["history"]]
+    epochs_s = [h["train_seconds"] for h in summary.history]
     return {"case": case, "deterministic": deterministic, "epoch_seconds": epochs_s, "sha": sha}
 
 

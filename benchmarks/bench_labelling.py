@@ -94,7 +94,7 @@ def bench_replay(repeat: int) -> dict[str, Any] | None:
                     store, "paper", "replay", file=folder / "teacher_gpt-4-turbo.jsonl"
                 )
                 times.append(time.perf_counter() - started)
-                assert result["answered"] == 500
+                assert result.answered == 500
     return {
         "sessions": 500,
         "seconds_median": round(statistics.median(times), 3),
@@ -131,13 +131,13 @@ def bench_client(sessions: int, concurrencies: list[int], delay: float) -> list[
                 result = label_selection(store, "sel", "ollama", model="fixture:1b", hosts=[url], candidates_from="tr",
                                          options={"concurrency": concurrency, "kappa": 50, "n": 25})  # fmt: skip
                 wall = time.perf_counter() - started
-            assert result["answered"] == sessions, result
+            assert result.answered == sessions, result
             rows.append({
                 "concurrency": concurrency, "server_delay_ms": delay * 1000, "requests": sessions,
                 "wall_s": round(wall, 3), "requests_per_s": round(sessions / wall, 1),
                 "ms_per_request": round(1000 * wall / sessions, 2),
                 "overhead_ms_per_request": round(1000 * wall / sessions - 1000 * delay / concurrency, 2),
-                "latency_p50_ms": round(1000 * result["latency_s"]["p50"], 2),
+                "latency_p50_ms": round(1000 * result.latency_s["p50"], 2),
             })  # fmt: skip
     server.shutdown()
     return rows

@@ -14,9 +14,11 @@ redoes what changed):
 What it does, for each dataset (alkdrec-ml, alkdrec-games), student architecture (FPMC,
 STAMP) and seed:
 
-1. trains a student (dim 10) and a teacher recommender (dim 100) of the same architecture
-   with `train_recommender` (BPR with in-batch negatives, as the authors' code trains them;
-   stored in the database and reused by later runs);
+1. trains a student and a teacher recommender of the same architecture with
+   `train_recommender` and nothing but the architecture and the seed: what
+   `alkd train --dataset D --model ARCH --role ROLE --seed S` trains (the recipe for the
+   architecture and role, `alkd_tui.rec.settings.RECIPES`; stored in the database and reused
+   by later runs);
 2. selects `--budget` sessions from the pool of sessions that have a recorded GPT-4 answer
    (`pool="replay:FILE"`) with each strategy (`create_selection`), and imports the paper's
    own selection lists (`import_selection`, first `--budget`);
@@ -24,11 +26,11 @@ STAMP) and seed:
    pool) and the teacher recommender's own top 25 for TR (`label_selection(..., "tr")`);
    `accept_by_rule(..., "parsed")` accepts every non-empty answer;
 4. distils each selection's accepted labels into a copy of the student with the library's
-   `distill()` (the paper's position-weighted BPR, in-batch negatives) for a fixed number of
-   epochs from a grid (`--distill-epochs`, default 10, 30, 100, 300), tried in increasing
-   order for all seeds of a (dataset, student) until Random's mean validation Recall@10
-   falls; the tables use the best setting (early stopping over the grid, blind to the
-   strategies; the sensitivity table shows every setting run);
+   `distill()` and the default `DistillConfig` (what `alkd distill` and `alkd run` use: the
+   paper's position-weighted BPR, in-batch negatives, validation at epochs 10, 30, 100 and
+   300); with `--distill-epochs 10,30,100,300` instead a sweep of fixed epochs, tried in
+   increasing order for all seeds of a (dataset, student) until Random's mean validation
+   Recall@10 falls, the tables at the best setting and a sensitivity table of every setting;
 5. controls, on the Random selection of the same seed, with hand-built `TeacherLabels`: the
    same GPT-4 answers given to the wrong sessions (a derangement), 25 popular training items
    as each session's label (drawn per session in proportion to their training clicks and
@@ -96,6 +98,7 @@ from alkd_tui.pipeline.selection import (
 from alkd_tui.rec.evaluate import evaluate_both
 from alkd_tui.rec.instances import Instances
 from alkd_tui.rec.models.base import SessionRecommender
+from alkd_tui.rec.settings import TrainSettings
 from alkd_tui.store.db import Store, open_store
 from alkd_tui.teacher.candidates import top_candidates
 
@@ -404,21 +407,13 @@ class Study:
         return name
 
     # ---- models
-    def train_config(self, arch: str, role: str, seed: int) -> dict[str, Any]:
-        a = self.args
-        return {
-            "architecture": arch,
-            "dim": 100 if role == "teacher" else 10,
-            "max_len": 10,
-            "loss": "bpr",
-            "negatives": "in-batch",
-            "batch_size": 1024,
-            "lr": a.teacher_lr if role == "teacher" else a.student_lr,
-            "epochs": a.train_epochs,
-            "patience": a.patience,
-            "metric": "recall@20",
-            "seed": seed,
-        }
+    def train_config(self, arch: str, role: str, seed: int) -> TrainSettings:
+        """What `alkd train --dataset D --model ARCH --role ROLE --seed S` trains: the recipe
+        for the architecture and role (`--quick` caps the epochs)."""
+        given: dict[str, Any] = {"architecture": arch, "seed": seed}
+        if self.args.train_epochs is not None:
+            given["epochs"] = self.args.train_epochs
+        return TrainSettings(**given)
 
     def train(self, d: str, arch: str, role: str, seed: int) -> str:
         cfg = self.train_config(arch, role, seed)
@@ -426,12 +421,12 @@ class Study:
         summary = train_recommender(self.store, d, role, cfg, threads=self.args.threads)
         seconds = time.perf_counter() - start
         self.timer.add(f"train {role}", seconds)
-        if not summary.get("reused"):
+        if not summary.reused:
             log(
                 f"{d} {arch} {role} s{seed}: trained in {seconds:.0f}s, "
                 f"{summary['metrics']['training']['epochs']} epochs"
             )
-        return str(summary["name"])
+        return str(summary.name)
 
     # ---- one (dataset, student architecture, seed)
     def prepare_cell(self, d: str, prep: dict[str, Any], arch: str, seed: int) -> dict[str, Any]:
@@ -682,13 +677,13 @@ class Study:
             rank[order] = np.arange(1, len(pool) + 1)
             ranks[who] = dict(zip(pool.tolist(), rank.tolist(), strict=True))
         paper_alkd = set(
-            m["idx"] for m in show_selection(self.store, prep["paper"]["alkdrec"])["members"]
+            m["idx"] for m in show_selection(self.store, prep["paper"]["alkdrec"]).members
         )
         for variant, sel_name in names.items():
             if variant == "tr":
                 continue
             rows, rankings = llm_labels(variant) if variant in names else ([], [])
-            members = [m["idx"] for m in show_selection(self.store, sel_name)["members"]]
+            members = [m["idx"] for m in show_selection(self.store, sel_name).members]
             top, _ = top_candidates(student_net, ds, np.array(rows, dtype=np.int64), 25)
             classes = {"effective": 0, "similar": 0, "incorrect": 0}
             hits = {1: 0, 10: 0, 25: 0}
@@ -755,7 +750,7 @@ class Study:
             self.train_config(arch, "student", seed),
             threads=self.args.threads,
         )
-        return str(summary["name"])
+        return str(summary.name)
 
 
 # --- Reporting ------------------------------------------------------------------------------
@@ -1104,23 +1099,13 @@ def main() -> None:
         help="k > 0: the sampled selections use seed + 1000k (more draws for the same models)",
     )  # fmt: skip
     parser.add_argument("--variants", default=",".join(VARIANTS), help="rows to run (default: all)")
-    parser.add_argument("--student-lr", type=float, default=3e-3)
-    parser.add_argument("--teacher-lr", type=float, default=1e-2)
-    parser.add_argument(
-        "--train-epochs", type=int, default=300, help="at most; early stopping decides"
-    )
-    parser.add_argument("--patience", type=int, default=5)
     parser.add_argument(
         "--distill-epochs",
-        default="10,30,100,300",
-        help="fixed distillation epochs to try, increasing (comma-separated): tried in order "
-        "until Random's mean validation Recall@10 falls; each (dataset, student) is reported at "
-        "its best setting (a choice blind to the strategies)",
+        help="instead of the default distillation settings (what `alkd distill` does), a sweep "
+        "of fixed epochs, increasing (comma-separated, e.g. 10,30,100,300): tried in order until "
+        "Random's mean validation Recall@10 falls; each (dataset, student) is reported at its "
+        "best setting (a choice blind to the strategies)",
     )
-    parser.add_argument(
-        "--distill-early-stop", action="store_true",
-        help="distil with the package default (early stopping on validation recall@10) instead",
-    )  # fmt: skip
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--db", default=str(BENCH / "table1.db"))
     parser.add_argument(
@@ -1139,12 +1124,15 @@ def main() -> None:
     if args.quick:
         args.datasets, args.students, args.seeds = "ml", "fpmc", "1,2"
         args.budget, args.train_epochs, args.distill_epochs = 100, 8, "2,3"
+    else:
+        args.train_epochs = None  # the recipes' own
         args.db = str(BENCH / "table1_quick.db")
         args.cache = str(BENCH / "table1_quick_runs.jsonl")
         args.out, args.md = str(BENCH / "table1_quick.json"), str(BENCH / "table1_quick.md")
     args.dataset_list = [x for x in args.datasets.split(",") if x]
     args.student_list = [x for x in args.students.split(",") if x]
     args.variant_set = set(args.variants.split(","))
+    args.distill_early_stop = not args.distill_epochs
     args.distill_epoch_list = (
         [None] if args.distill_early_stop else [int(e) for e in str(args.distill_epochs).split(",")]
     )

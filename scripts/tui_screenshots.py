@@ -59,7 +59,7 @@ def prepare(db: Path) -> None:
     print("alkd run (teacher recommender as the teacher, manual review)…", file=sys.stderr)
     alkd(db, "run", "--set", "label.teacher=tr", "--set", "review.policy=manual", "--json")
     with open_store(db) as store:
-        selection = list_selections(store)[-1]["name"]
+        selection = list_selections(store)[-1].name
         entries = review_queue(store, selection)["entries"]
         for entry, action in zip(
             entries, ("accept", "accept", "reject", "accept", "flag"), strict=False

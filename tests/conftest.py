@@ -94,7 +94,9 @@ def successor_dataset(n_items: int = 30, n_sessions: int = 600, seed: int = 0) -
 def train_settings(**fields: Any) -> TrainSettings:
     """Resolved training settings for a test: cross-entropy, validation Recall@10 (what these
     tests were written for), the rest from `fields` or the student's recipe."""
-    return TrainSettings(**{"loss": "ce", "negatives": "sampled", "metric": "recall@10", **fields}).resolved("student")
+    return TrainSettings(
+        **{"loss": "ce", "negatives": "sampled", "metric": "recall@10", **fields}
+    ).resolved("student")
 
 
 @pytest.fixture
@@ -118,7 +120,14 @@ def labelling_store(store: Store, tmp_path: Path) -> Store:
         store,
         "games",
         "teacher",
-        {"architecture": "fpmc", "dim": 8, "epochs": 1, "loss": "ce", "lr": 1e-3, "batch_size": 512},
+        {
+            "architecture": "fpmc",
+            "dim": 8,
+            "epochs": 1,
+            "loss": "ce",
+            "lr": 1e-3,
+            "batch_size": 512,
+        },
         name="teacher-rec",
     )
     with store.engine.begin() as conn:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -14,6 +14,7 @@ from alkd_tui.cli.state import state
 from alkd_tui.data.formats import FORMATS
 from alkd_tui.errors import BadInputError
 from alkd_tui.pipeline import datasets
+from alkd_tui.pipeline.results import DatasetSummary
 
 data_app = typer.Typer(
     help="Session datasets: import, inspect, delete, fetch.", no_args_is_help=True
@@ -193,37 +194,37 @@ def list_(ctx: typer.Context, json: JsonOpt = False) -> None:
             "created (UTC)",
         )
         for r in rows:
-            s = r["sessions"]
+            s = r.sessions
             table.add_row(
-                str(r["id"]), r["name"], r["format"], f"{s.get('train', 0):,}", f"{s.get('valid', 0):,}",
-                f"{s.get('test', 0):,}", f"{r['items']:,}", f"{r['clicks']:,}", f"{r['items_with_titles']:,}",
-                r["created_at"][:16].replace("T", " "),
+                str(r.id), r.name, r.format, f"{s.get('train', 0):,}", f"{s.get('valid', 0):,}",
+                f"{s.get('test', 0):,}", f"{r.items:,}", f"{r.clicks:,}", f"{r.items_with_titles:,}",
+                r.created_at[:16].replace("T", " "),
             )  # fmt: skip
         out.print(table)
 
     OutputMode(json=json).result({"datasets": rows}, human)
 
 
-def _show(d: dict[str, Any]) -> None:
-    s = d["sessions"]
+def _show(d: DatasetSummary) -> None:
+    s = d.sessions
     table = Table(
         show_header=False,
         box=None,
-        title=f"[bold]{d['name']}[/] ({d['format']})",
+        title=f"[bold]{d.name}[/] ({d.format})",
         title_justify="left",
     )
     table.add_row(
         "sessions",
         f"{s.get('total', 0):,}  (train {s.get('train', 0):,} / valid {s.get('valid', 0):,} / test {s.get('test', 0):,})",
     )
-    table.add_row("items", f"{d['items']:,}  ({d['items_with_titles']:,} with titles)")
-    table.add_row("clicks", f"{d['clicks']:,}")
-    if d.get("description"):
-        table.add_row("description", d["description"])
-    table.add_row("source", d.get("source", ""))
-    pre = d.get("options", {}).get("preprocessing", {})
+    table.add_row("items", f"{d.items:,}  ({d.items_with_titles:,} with titles)")
+    table.add_row("clicks", f"{d.clicks:,}")
+    if d.description:
+        table.add_row("description", d.description)
+    table.add_row("source", d.source or "")
+    pre = (d.options or {}).get("preprocessing", {})
     table.add_row("preprocessing", ", ".join(f"{k}={v}" for k, v in pre.items() if v is not None))
-    length = d.get("session_length", {})
+    length = d.session_length or {}
     if length:
         table.add_row(
             "session length",
@@ -237,7 +238,7 @@ def _show(d: dict[str, Any]) -> None:
         for k, v in hist.items():
             h.add_row(k, f"{v:,}", "█" * max(0, round(30 * v / peak)))
         out.print(h)
-    if d.get("top_items"):
+    if d.top_items:
         t = Table(
             "item",
             "title",
@@ -246,7 +247,7 @@ def _show(d: dict[str, Any]) -> None:
             title="most clicked in training",
             title_justify="left",
         )
-        for it in d["top_items"]:
+        for it in d.top_items:
             t.add_row(it["item"], it["title"] or "", f"{it['train_clicks']:,}")
         out.print(t)
 
@@ -314,5 +315,5 @@ def fetch(
             session_gap=session_gap,
             report=report,
         )
-    err.print(result["licence"], markup=False)
+    err.print(result.licence or "", markup=False)
     mode.result(result, lambda: _show(result))

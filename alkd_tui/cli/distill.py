@@ -57,18 +57,14 @@ def distill(
         )
 
     def human() -> None:
-        verb = "reused" if result.get("reused") else "distilled"
+        verb = "reused" if result.reused else "distilled"
         err.print(
-            f"{verb} model {result['model']} [bold]{result['name']}[/] from {result['labels']} labels of {result['teacher']}"
+            f"{verb} model {result.model} [bold]{result.name}[/] from {result.labels} labels of {result.teacher}"
         )
         metrics = {
-            f"student {k}": v
-            for k, v in result["student_metrics"].items()
-            if k in ("valid", "test")
+            f"student {k}": v for k, v in result.student_metrics.items() if k in ("valid", "test")
         }
-        metrics |= {
-            f"distilled {k}": v for k, v in result["metrics"].items() if k in ("valid", "test")
-        }
-        out.print(metrics_table(metrics, result["name"]))
+        metrics |= {f"distilled {k}": v for k, v in result.metrics.items() if k in ("valid", "test")}
+        out.print(metrics_table(metrics, result.name))
 
     mode.result(result, human)

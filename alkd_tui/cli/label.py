@@ -42,29 +42,25 @@ def label(
         )  # fmt: skip
 
     def human() -> None:
-        t = result["teacher"]
-        err.print(f"labelled [bold]{result['name']}[/] with {t['description']}")
+        err.print(f"labelled [bold]{result.name}[/] with {result.teacher['description']}")
         table = Table(show_header=False, box=None)
-        for key in (
-            "requests",
-            "cached",
-            "answered_now",
-            "failed_now",
-            "answered",
-            "failed",
-            "pending",
-            "unanswerable",
-        ):
-            table.add_row(key.replace("_", " "), str(result[key]))
-        table.add_row("parse", ", ".join(f"{k} {v}" for k, v in sorted(result["parse"].items())))
-        lat = result["latency_s"]
+        counts = {
+            "requests": result.requests, "cached": result.cached, "answered now": result.answered_now,
+            "failed now": result.failed_now, "answered": result.answered, "failed": result.failed,
+            "pending": result.pending, "unanswerable": result.unanswerable,
+        }  # fmt: skip
+        if any(result.elsewhere.values()):
+            counts["by another job"] = sum(result.elsewhere.values())
+        for key, value in counts.items():
+            table.add_row(key, str(value))
+        table.add_row("parse", ", ".join(f"{k} {v}" for k, v in sorted(result.parse.items())))
+        lat = result.latency_s
         if lat["p50"] is not None:
             table.add_row(
                 "latency", f"p50 {lat['p50']:.3f} s, p90 {lat['p90']:.3f} s, max {lat['max']:.3f} s"
             )
         table.add_row(
-            "tokens",
-            f"{result['tokens']['prompt']:,} prompt, {result['tokens']['output']:,} output",
+            "tokens", f"{result.tokens['prompt']:,} prompt, {result.tokens['output']:,} output"
         )
         out.print(table)
 

@@ -62,9 +62,9 @@ def train(
         )  # fmt: skip
 
     def human() -> None:
-        verb = "reused" if result.get("reused") else "trained"
-        err.print(f"{verb} model {result['model']} [bold]{result['name']}[/]")
-        out.print(metrics_table(result["metrics"], result["name"]))
+        verb = "reused" if result.reused else "trained"
+        err.print(f"{verb} model {result.model} [bold]{result.name}[/]")
+        out.print(metrics_table(result.metrics, result.name))
 
     mode.result(result, human)
 
@@ -110,9 +110,9 @@ def list_(
         )
         table.columns[1].overflow = "fold"
         for r in rows:
-            m = r["metrics"]
+            m = r.metrics
             table.add_row(
-                str(r["model"]), r["name"], r["architecture"], r["role"], str(r["dim"]), r["status"],
+                str(r.model), r.name, r.architecture, r.role, str(r.dim), r.status,
                 f"{m.get('valid', {}).get('recall@10', 0):.4f}", f"{m.get('test', {}).get('recall@10', 0):.4f}",
                 f"{m.get('test', {}).get('ndcg@10', 0):.4f}",
             )  # fmt: skip
@@ -134,8 +134,8 @@ def show(
 
     def human() -> None:
         err.print(
-            f"[bold]{data['name']}[/] ({data['architecture']}, {data['role']}, dim {data['dim']}): {data['status']}"
+            f"[bold]{data.name}[/] ({data.architecture}, {data.role}, dim {data.dim}): {data.status}"
         )
-        out.print(metrics_table(data["metrics"], "metrics"))
+        out.print(metrics_table(data.metrics, "metrics"))
 
     OutputMode(json=json).result(data, human)

@@ -45,6 +45,17 @@ err = CleanConsole(stderr=True, highlight=False)
 out = CleanConsole(highlight=False)
 
 
+def as_json(data: Any) -> Any:
+    """`data` with every typed result in it (`pipeline.results`) as its JSON form."""
+    if hasattr(data, "as_json"):
+        return data.as_json()
+    if isinstance(data, dict):
+        return {key: as_json(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [as_json(value) for value in data]
+    return data
+
+
 def emit_json(data: Any) -> None:
     """Print one JSON document on stdout."""
     sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
@@ -65,7 +76,9 @@ class OutputMode:
     jsonl: bool = False
 
     def result(self, data: Any, human: Any = None) -> None:
-        """Show a command's result: JSON on stdout, a JSON line, or `human()` for people."""
+        """Show a command's result: JSON on stdout, a JSON line, or `human()` for people. A
+        typed result is printed as its `as_json()`."""
+        data = as_json(data)
         if self.jsonl:
             emit_jsonl({"event": "result", "data": data})
         elif self.json:

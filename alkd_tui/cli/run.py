@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -14,17 +14,22 @@ from alkd_tui.cli.output import OutputMode, err, out, reporter
 from alkd_tui.cli.state import state
 from alkd_tui.errors import BadInputError
 
+if TYPE_CHECKING:
+    from alkd_tui.pipeline.results import RunSummary
+
 runs_app = typer.Typer(help="Run history: list, show, diff.", no_args_is_help=True)
 METRICS = ("recall@5", "recall@10", "ndcg@5", "ndcg@10")
 
 
-def results_table(summary: dict[str, Any]) -> Table:
+def results_table(run: int, status: str, results: dict[str, Any]) -> Table:
     """Teacher recommender, student and distilled student side by side (test split)."""
     labels = [m.replace("recall", "R").replace("ndcg", "N") for m in METRICS]
-    table = Table("test split", *labels, "R@10, own items excluded", title=f"run {summary['run']}: {summary['status']}",
+    table = Table("test split", *labels, "R@10, own items excluded", title=f"run {run}: {status}",
                   title_justify="left")  # fmt: skip
     names = {"teacher_recommender": "teacher recommender"}
-    for role, values in (summary.get("results") or {}).items():
+    for role, values in results.items():
+        if not isinstance(values, dict) or "test" not in values:
+            continue
         test = values.get("test", {})
         own = values.get("test_excluding_own", {})
         table.add_row(
@@ -33,6 +38,44 @@ def results_table(summary: dict[str, Any]) -> Table:
             f"{own.get('recall@10') or 0:.4f}",
         )
     return table
+
+
+def distillation_note(summary: RunSummary) -> str | None:
+    """What distillation did, against the noise of the test split (one line)."""
+    found = summary.distillation
+    if not found or not found.get("sessions"):
+        return None
+    diff, se, n = found["difference"], found["standard_error"], found["sessions"]
+    what = f"distillation: {diff:+.4f} Recall@10 (own items excluded) over the student on {n:,} test sessions"
+    if abs(diff) >= 2 * se:
+        return f"{what}, more than twice its standard error (± {se:.4f}): beyond the noise of the test split"
+    return (
+        f"{what}, within twice its standard error (± {se:.4f}): on this test split a difference "
+        "this size can be chance, and other seeds move it too; compare runs of other seeds "
+        "(--set seed=N, then `alkd runs diff A B`) before reading a gain into it"
+    )
+
+
+def next_steps(summary: RunSummary, db: Path) -> list[str]:
+    """What a user can do after a run, as commands."""
+    prefix = f"alkd --db {db}"
+    steps = [
+        f"review the labels one by one: `alkd-tui --db {db}` (area 4), or `{prefix} review list {summary.selection}`"
+    ]
+    distilled = ((summary.results or {}).get("distilled") or {}).get("model")
+    student = ((summary.results or {}).get("student") or {}).get("model")
+    if student:
+        steps.append(
+            f"audit the teacher's answers: `{prefix} audit --selection {summary.selection} --student {student}`"
+        )
+    if distilled:
+        steps.append(
+            f"compare with another seed: `{prefix} run --set seed={(summary.seed or 0) + 1}`, then `{prefix} runs diff {summary.run} NEW`"
+        )
+    steps.append(
+        "the paper's setting on its data (../shared/data): `alkd run configs/paper-ml-fpmc.toml`"
+    )
+    return steps
 
 
 def run(
@@ -82,16 +125,21 @@ def run(
         summary = run_pipeline(store, cfg, resume=resume, report=report)
 
     def human() -> None:
-        if summary["status"] == "awaiting-review":
+        if summary.status == "awaiting-review":
             err.print(
-                f"run {summary['run']} is awaiting review of selection {summary['selection']}: review the labels in "
-                f"`alkd-tui --db {store.path}` or with `alkd review list {summary['selection']}`, then continue with "
-                f"`alkd --db {store.path} run --resume {summary['run']}`"
+                f"run {summary.run} is awaiting review of selection {summary.selection}: review the labels in "
+                f"`alkd-tui --db {store.path}` or with `alkd review list {summary.selection}`, then continue with "
+                f"`alkd --db {store.path} run --resume {summary.run}`"
             )
             return
-        teacher = summary.get("teacher") or {}
-        err.print(f"teacher: {teacher.get('description', '?')}")
-        out.print(results_table(summary))
+        err.print(f"teacher: {(summary.teacher or {}).get('description', '?')}")
+        out.print(results_table(summary.run, summary.status, summary.results or {}))
+        note = distillation_note(summary)
+        if note:
+            err.print(note)
+        err.print("next:")
+        for step in next_steps(summary, store.path):
+            err.print(f"  • {step}")
 
     mode.result(summary, human)
 
@@ -137,7 +185,7 @@ def show(
                 table.add_row(name, step.get("status", ""), str(step.get("seconds", "")))
             out.print(table)
         if data.get("results"):
-            out.print(results_table(data))
+            out.print(results_table(data["run"], data["status"], data["results"]))
         metrics = data.get("metrics") or []
         if metrics and not data.get("results"):
             table = Table("step", "split", "metric", "value")

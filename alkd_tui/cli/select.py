@@ -11,7 +11,7 @@ Register in `alkd_tui.cli.main`::
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -22,6 +22,9 @@ from alkd_tui.cli.settings import settings_options
 from alkd_tui.cli.state import state
 from alkd_tui.errors import BadInputError
 from alkd_tui.pipeline.settings import SelectSettings
+
+if TYPE_CHECKING:
+    from alkd_tui.pipeline.results import SelectionSummary
 
 selections_app = typer.Typer(
     help="Selections of training sessions for the LLM: list and show.", no_args_is_help=True
@@ -46,13 +49,13 @@ def _members_table(members: list[dict[str, Any]], title: str) -> Table:
     return table
 
 
-def _describe(result: dict[str, Any]) -> str:
+def _describe(result: SelectionSummary) -> str:
     policy = ""
-    if result.get("k_star") is not None:
-        policy = f", k* {result['k_star']:,}, Gamma {_num(result['gamma'])}"
+    if result.k_star is not None:
+        policy = f", k* {result.k_star:,}, Gamma {_num(result.gamma)}"
     return (
-        f"selection {result['selection']} [bold]{result['name']}[/]: {result['size']:,} of "
-        f"{result['pool_size']:,} training sessions by {result['strategy']}{policy}"
+        f"selection {result.selection} [bold]{result.name}[/]: {result.size:,} of "
+        f"{result.pool_size:,} training sessions by {result.strategy}{policy}"
     )
 
 
@@ -161,8 +164,8 @@ def select_(
 
     def human() -> None:
         err.print(_describe(result))
-        shown = selection.show_selection(store, result["name"], limit=10)
-        out.print(_members_table(shown["members"], "first members"))
+        shown = selection.show_selection(store, result.name, limit=10)
+        out.print(_members_table(shown.members or [], "first members"))
 
     mode.result(result, human)
 
@@ -185,9 +188,9 @@ def list_(
         table.columns[1].overflow = "fold"
         for r in rows:
             table.add_row(
-                str(r["selection"]), r["name"], r["dataset"], r["strategy"], f"{r['size']:,}",
-                f"{r['pool_size']:,}", "-" if r["k_star"] is None else f"{r['k_star']:,}",
-                _num(r["gamma"]), r["created_at"],
+                str(r.selection), r.name, r.dataset, r.strategy, f"{r.size:,}",
+                f"{r.pool_size:,}", "-" if r.k_star is None else f"{r.k_star:,}",
+                _num(r.gamma), r.created_at,
             )  # fmt: skip
         out.print(table)
 
@@ -210,6 +213,6 @@ def show(
 
     def human() -> None:
         err.print(_describe(data))
-        out.print(_members_table(data["members"], "members"))
+        out.print(_members_table(data.members or [], "members"))
 
     OutputMode(json=json).result(data, human)

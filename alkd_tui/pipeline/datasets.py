@@ -9,6 +9,7 @@ from typing import Any
 from alkd_tui.config import build
 from alkd_tui.data.formats import ReaderOptions, get_format, read
 from alkd_tui.errors import BadInputError, InputFileError, NotFoundError
+from alkd_tui.pipeline.results import DatasetSummary
 from alkd_tui.progress import ProgressEvent, Reporter, Task, silent
 from alkd_tui.store import Dataset, Store
 
@@ -35,7 +36,7 @@ def import_dataset(
     description: str = "",
     replace: bool = False,
     report: Reporter = silent,
-) -> dict[str, Any]:
+) -> DatasetSummary:
     """Read `path` in `format_name`, preprocess it and store it as `name`; returns `show_dataset`.
 
     `preprocess` holds only the options the user set; the format's defaults fill the rest.
@@ -94,34 +95,33 @@ def import_dataset(
     return show_dataset(store, name)
 
 
-def _summary(row: Dataset, full: bool) -> dict[str, Any]:
+def _summary(row: Dataset, full: bool) -> DatasetSummary:
     stats = row.stats or {}
-    data: dict[str, Any] = {
-        "id": row.id,
-        "name": row.name,
-        "format": row.format,
-        "sessions": stats.get("sessions", {}),
-        "items": row.n_items,
-        "clicks": row.n_clicks,
-        "items_with_titles": stats.get("items_with_titles", 0),
-        "description": row.description,
-        "created_at": row.created_at.isoformat(timespec="seconds"),
-    }
+    summary = DatasetSummary(
+        id=row.id,
+        name=row.name,
+        format=row.format,
+        sessions=stats.get("sessions", {}),
+        items=row.n_items,
+        clicks=row.n_clicks,
+        items_with_titles=stats.get("items_with_titles", 0),
+        description=row.description,
+        created_at=row.created_at.isoformat(timespec="seconds"),
+    )
     if full:
-        data.update(
-            source=row.source,
-            alkd_version=row.alkd_version,
-            session_length=stats.get("session_length", {}),
-            top_items=stats.get("top_items", []),
-            options=row.options,
-        )
-        for key in ("source_sessions", "dropped_clicks"):
-            if key in stats:
-                data[key] = stats[key]
-    return data
+        more = {
+            "source": row.source,
+            "alkd_version": row.alkd_version,
+            "session_length": stats.get("session_length", {}),
+            "top_items": stats.get("top_items", []),
+            "options": row.options,
+            **{key: stats[key] for key in ("source_sessions", "dropped_clicks") if key in stats},
+        }
+        summary = summary.model_copy(update=more)
+    return summary
 
 
-def list_datasets(store: Store) -> list[dict[str, Any]]:
+def list_datasets(store: Store) -> list[DatasetSummary]:
     """Every dataset in the store, oldest first, with its split sizes and counts."""
     from sqlmodel import select
 
@@ -142,7 +142,7 @@ def get_dataset(store: Store, name: str) -> Dataset:
     return row
 
 
-def show_dataset(store: Store, name: str) -> dict[str, Any]:
+def show_dataset(store: Store, name: str) -> DatasetSummary:
     """Everything stored about one dataset: splits, counts, lengths, top items, options."""
     return _summary(get_dataset(store, name), full=True)
 

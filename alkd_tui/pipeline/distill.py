@@ -14,6 +14,7 @@ from alkd_tui.distill.finetune import TeacherLabels, distill
 from alkd_tui.distill.settings import DistillSettings
 from alkd_tui.errors import BadInputError
 from alkd_tui.pipeline.models import ModelJob, get_model, load_trained, produce_model
+from alkd_tui.pipeline.results import DistilledModel
 from alkd_tui.pipeline.review import selection_labels
 from alkd_tui.pipeline.selection import get_selection
 from alkd_tui.progress import Reporter, silent
@@ -55,7 +56,7 @@ def distill_student(
     name: str | None = None,
     force: bool = False,
     report: Reporter = silent,
-) -> dict[str, Any]:
+) -> DistilledModel:
     """Distil the accepted labels of `selection` into a copy of `student`; returns the new model's
     summary (the same shape as training), reusing an identical finished job unless `force`."""
     cfg = (
@@ -111,9 +112,11 @@ def distill_student(
             student_model, ds, teacher_labels, cfg, report=report, resume=resume, on_epoch=on_epoch
         )
 
-    result = produce_model(store, job, fit, name=name, force=force)
-    result["labels"] = len(labels)
-    result["teacher"] = teacher_model
-    result["student"] = student_row.name
-    result["student_metrics"] = student_row.metrics
-    return result
+    made = produce_model(store, job, fit, name=name, force=force)
+    return DistilledModel(
+        **{field: getattr(made, field) for field in made.model_fields_set},
+        labels=len(labels),
+        teacher=teacher_model,
+        student=student_row.name,
+        student_metrics=student_row.metrics,
+    )

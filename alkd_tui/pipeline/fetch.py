@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from alkd_tui.data.fetch import GROUPLENS_TERMS, fetch_movielens_100k
 from alkd_tui.paths import cache_dir
 from alkd_tui.pipeline.datasets import import_dataset
+from alkd_tui.pipeline.results import DatasetSummary
 from alkd_tui.progress import Reporter, silent
 from alkd_tui.store import Store
 
@@ -21,7 +20,7 @@ def fetch_dataset(
     replace: bool = False,
     session_gap: float | None = None,
     report: Reporter = silent,
-) -> dict[str, Any]:
+) -> DatasetSummary:
     """Fetch `dataset` (only movielens-100k for now) and import it; the result carries its licence."""
     folder = fetch_movielens_100k(cache_dir(), report)
     result = import_dataset(
@@ -34,5 +33,5 @@ def fetch_dataset(
         replace=replace,
         report=report,
     )
-    result["licence"] = GROUPLENS_TERMS
+    result.licence = GROUPLENS_TERMS
     return result

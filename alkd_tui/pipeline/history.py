@@ -51,7 +51,7 @@ def show_run(store: Store, run_id: str) -> dict[str, Any]:
     if run.kind == "pipeline":
         from alkd_tui.pipeline.whole_run import run_summary
 
-        return {**run_summary(store, run.id), "metrics": _metrics(store, run.id)}
+        return {**run_summary(store, run.id).as_json(), "metrics": _metrics(store, run.id)}
     return {
         "run": run.id, "kind": run.kind, "name": run.name, "status": shown_status(run.status, run.owner),
         "error": run.error, "seed": run.seed,

@@ -14,6 +14,7 @@ from alkd_tui.data.canonical import SessionDataset
 from alkd_tui.errors import BadInputError
 from alkd_tui.pipeline.endpoint import teacher_endpoint
 from alkd_tui.pipeline.models import get_model, load_trained
+from alkd_tui.pipeline.results import LabelResult
 from alkd_tui.pipeline.run_records import recorded_run
 from alkd_tui.pipeline.selection import get_selection
 from alkd_tui.progress import ProgressEvent, Reporter, silent
@@ -142,7 +143,7 @@ def label_selection(
     options: dict[str, Any] | None = None,
     hints_request: int | None = None,
     report: Reporter = silent,
-) -> dict[str, Any]:
+) -> LabelResult:
     """Label the sessions of `selection` with a teacher; returns the job's figures. `teacher`
     is who answers (or just the backend's name, with `model`, `file`, `hosts`); `settings`
     (or `options`) how it is asked. With `settings.hints`, the prompts include the teacher
@@ -217,25 +218,18 @@ def _label(
         )
         state = run_requests(store, todo, answering, opts, report=report)
         summary = label_summary(store, sel.id, info.model)
-        result = {
-            "selection": sel.id,
-            "name": sel.name,
-            "teacher": {"backend": info.backend, "model": info.model, "digest": info.digest,
-                        "server_version": info.server_version, "hosts": info.hosts, "is_llm": info.is_llm,
-                        "description": info.description},
-            "requests": len(questions),
-            "cached": cached,
-            "sent": state.sent,
-            "answered_now": state.answered,
-            "failed_now": state.failed,
-            "elsewhere": dict(state.elsewhere),
-            "unanswerable": unanswerable,
-            "budget_exhausted": len(todo) > state.answered + state.failed,
-            "run": run.id,
-            **summary,
-        }  # fmt: skip
+        result = LabelResult(
+            selection=sel.id, name=sel.name,
+            teacher={"backend": info.backend, "model": info.model, "digest": info.digest,
+                     "server_version": info.server_version, "hosts": info.hosts, "is_llm": info.is_llm,
+                     "description": info.description},
+            requests=len(questions), cached=cached, sent=state.sent, answered_now=state.answered,
+            failed_now=state.failed, elsewhere=dict(state.elsewhere), unanswerable=unanswerable,
+            budget_exhausted=len(todo) > state.answered + state.failed, run=run.id, **summary,
+        )  # fmt: skip
+        figures = result.as_json()
         run.done(
-            metrics={"label": {k: v for k, v in result.items() if isinstance(v, int | float)}},
+            metrics={"label": {k: v for k, v in figures.items() if isinstance(v, int | float)}},
             step="label",
         )
     return result

@@ -19,6 +19,7 @@ from alkd_tui.config import build
 from alkd_tui.data import load_dataset
 from alkd_tui.errors import BadInputError, NotFoundError
 from alkd_tui.pipeline.datasets import get_dataset
+from alkd_tui.pipeline.results import ModelSummary
 from alkd_tui.pipeline.run_records import recorded_run, shown_status
 from alkd_tui.progress import Reporter, silent
 from alkd_tui.rec.settings import ROLES, TrainSettings
@@ -44,22 +45,22 @@ def resume_file(store: Store, model_id: int | None) -> Path:
     return files_dir(store) / "models" / f"{model_id}.resume.safetensors"
 
 
-def _summary(row: RecModel) -> dict[str, Any]:
-    return {
-        "model": row.id,
-        "name": row.name,
-        "dataset_id": row.dataset_id,
-        "architecture": row.architecture,
-        "role": row.role,
-        "dim": row.dim,
-        "status": row.status,
-        "metrics": row.metrics,
-        "config": row.config.get("train", {}),
-        "checkpoint": row.checkpoint_path,
-        "parent": row.parent_id,
-        "run": row.run_id,
-        "created_at": row.created_at.isoformat(timespec="seconds"),
-    }
+def _summary(row: RecModel, status: str | None = None) -> ModelSummary:
+    return ModelSummary(
+        model=row.id,
+        name=row.name,
+        dataset_id=row.dataset_id,
+        architecture=row.architecture,
+        role=row.role,
+        dim=row.dim,
+        status=status or row.status,
+        metrics=row.metrics,
+        config=row.config.get("train", {}),
+        checkpoint=row.checkpoint_path,
+        parent=row.parent_id,
+        run=row.run_id,
+        created_at=row.created_at.isoformat(timespec="seconds"),
+    )
 
 
 def get_model(store: Store, name: str) -> RecModel:
@@ -73,21 +74,21 @@ def get_model(store: Store, name: str) -> RecModel:
     return row
 
 
-def list_models(store: Store, dataset: str | None = None) -> list[dict[str, Any]]:
+def list_models(store: Store, dataset: str | None = None) -> list[ModelSummary]:
     """Every model (of `dataset`, if given), oldest first."""
     with store.reading() as orm:
         query = select(RecModel).order_by(RecModel.id)
         if dataset is not None:
             query = query.where(RecModel.dataset_id == get_dataset(store, dataset).id)
         rows = list(orm.exec(query))
-        return [{**_summary(row), "status": _status(orm, row)} for row in rows]
+        return [_summary(row, _status(orm, row)) for row in rows]
 
 
-def show_model(store: Store, name: str) -> dict[str, Any]:
+def show_model(store: Store, name: str) -> ModelSummary:
     """One model: its config, status (as it stands), checkpoint and metrics."""
     row = get_model(store, name)
     with store.reading() as orm:
-        return {**_summary(row), "status": _status(orm, row)}
+        return _summary(row, _status(orm, row))
 
 
 def _status(orm: Any, row: RecModel) -> str:
@@ -153,7 +154,7 @@ class ModelJob:
 
 def produce_model(
     store: Store, job: ModelJob, fit: Fit, *, name: str | None = None, force: bool = False
-) -> dict[str, Any]:
+) -> ModelSummary:
     """Run `fit` for `job`, or reuse the finished model of an identical job (unless `force`),
     or resume an interrupted one from its last epoch; store the checkpoint and metrics."""
     from alkd_tui.rec.checkpoint import load_state, save_checkpoint, save_state
@@ -167,7 +168,7 @@ def produce_model(
             .order_by(RecModel.id.desc())  # type: ignore[union-attr]
         ).first()
     if previous is not None and previous.status == "done" and not force:
-        return {**_summary(previous), "reused": True}
+        return _summary(previous).model_copy(update={"reused": True})
     ds = load_dataset(store, job.dataset.name)
     resume_state: TrainState | None = None
     if (
@@ -231,9 +232,7 @@ def produce_model(
         )  # fmt: skip
         run.done(metrics=metrics, step=job.kind)
     resume_path.unlink(missing_ok=True)
-    summary = _summary(get_model(store, row.name))
-    summary["history"] = result.history
-    return summary
+    return _summary(get_model(store, row.name)).model_copy(update={"history": result.history})
 
 
 def model_metrics(model: SessionRecommender, ds: SessionDataset, max_len: int) -> dict[str, Any]:
@@ -256,7 +255,7 @@ def train_recommender(
     force: bool = False,
     threads: int | None = None,
     report: Reporter = silent,
-) -> dict[str, Any]:
+) -> ModelSummary:
     """Train (or resume, or reuse) a recommender on `dataset`; returns its summary. Settings
     left unset take the recipe's value for the architecture and `role`.
 
@@ -326,3 +325,21 @@ def evaluate_model(
         "split": split,
         "exclude_own": exclude_own,
     }
+
+
+def compare_models(
+    store: Store, before: str, after: str, split: str = "test", metric: str = "recall@10"
+) -> dict[str, float]:
+    """How much model `after` differs from `before` on `metric` (own items excluded) over the
+    same sessions of a split, with the standard error of that difference over the sessions
+    (`rec.evaluate.paired_difference`)."""
+    from alkd_tui.rec.evaluate import paired_difference
+    from alkd_tui.rec.instances import Instances
+
+    first, second = get_model(store, before), get_model(store, after)
+    if first.dataset_id != second.dataset_id:
+        raise BadInputError(f"models {before!r} and {after!r} belong to different datasets")
+    a, b = load_trained(store, first), load_trained(store, second)
+    ds = load_dataset(store, dataset_name(store, first))
+    instances = Instances.of_split(ds, split, max(a.max_len, b.max_len))
+    return {"metric": metric, "split": split, **paired_difference(a, b, instances, metric=metric)}

@@ -32,6 +32,7 @@ from alkd_tui.config import build
 from alkd_tui.data.canonical import SPLIT_CODES
 from alkd_tui.errors import BadInputError, InputFileError, NotFoundError
 from alkd_tui.pipeline.datasets import get_dataset
+from alkd_tui.pipeline.results import SelectionSummary
 from alkd_tui.pipeline.run_records import recorded_run
 from alkd_tui.progress import Reporter, Task, silent
 from alkd_tui.store import Dataset, RecModel, Selection, Store
@@ -197,25 +198,24 @@ def _model(
     return row
 
 
-def _summary(row: Selection, dataset: str, teacher: str | None) -> dict[str, Any]:
-    gamma = row.gamma
+def _summary(row: Selection, dataset: str, teacher: str | None) -> SelectionSummary:
     log10 = row.params.get("log_abs_gamma")
-    return {
-        "selection": row.id,
-        "name": row.name,
-        "dataset": dataset,
-        "strategy": row.strategy,
-        "budget": row.budget,
-        "size": row.size,
-        "pool_size": row.pool_size,
-        "k_star": row.k_star,
-        "gamma": gamma,
-        "log10_gamma": None if log10 is None else log10 / math.log(10),
-        "teacher_model": teacher,
-        "params": row.params,
-        "run": row.run_id,
-        "created_at": row.created_at.isoformat(timespec="seconds"),
-    }
+    return SelectionSummary(
+        selection=row.id,
+        name=row.name,
+        dataset=dataset,
+        strategy=row.strategy,
+        budget=row.budget,
+        size=row.size,
+        pool_size=row.pool_size,
+        k_star=row.k_star,
+        gamma=row.gamma,
+        log10_gamma=None if log10 is None else log10 / math.log(10),
+        teacher_model=teacher,
+        params=row.params,
+        run=row.run_id,
+        created_at=row.created_at.isoformat(timespec="seconds"),
+    )
 
 
 def _unique_name(store: Store, base: str) -> str:
@@ -300,7 +300,7 @@ def create_selection(
     score_batch: int = SCORE_BATCH,
     report: Reporter = silent,
     **given: Any,
-) -> dict[str, Any]:
+) -> SelectionSummary:
     """Select training sessions of `dataset` as `settings` say and store them (`settings` may
     instead be a strategy's name, with `budget` and any other settings as keywords).
 
@@ -447,7 +447,7 @@ def import_selection(
     *,
     limit: int | None = None,
     report: Reporter = silent,
-) -> dict[str, Any]:
+) -> SelectionSummary:
     """Store the sessions listed in `path` (external ids, one per line, first = selected
     first) as selection `name`; only the first `limit` if given."""
     check_selection_name(name)
@@ -508,7 +508,7 @@ def get_selection(store: Store, name: str) -> Selection:
     return row
 
 
-def list_selections(store: Store, dataset: str | None = None) -> list[dict[str, Any]]:
+def list_selections(store: Store, dataset: str | None = None) -> list[SelectionSummary]:
     """Every selection (of `dataset`, if given), oldest first, without members."""
     datasets, models = names_by_id(store)
     with store.reading() as orm:
@@ -522,7 +522,7 @@ def list_selections(store: Store, dataset: str | None = None) -> list[dict[str, 
     ]
 
 
-def show_selection(store: Store, name: str, *, limit: int | None = None) -> dict[str, Any]:
+def show_selection(store: Store, name: str, *, limit: int | None = None) -> SelectionSummary:
     """A selection's summary and its members in order (the first `limit` if given): order,
     session (external id), idx (the session's index in the dataset), split, probability,
     gain, difficulty."""
@@ -532,7 +532,7 @@ def show_selection(store: Store, name: str, *, limit: int | None = None) -> dict
     members = member_rows(store, row.id, limit)
     data = _summary(row, datasets.get(row.dataset_id, "?"), models.get(row.teacher_model_id))  # type: ignore[arg-type]
     keys = ("order", "session", "idx", "split", "probability", "gain", "difficulty")
-    data["members"] = [dict(zip(keys, m, strict=True)) for m in members]
+    data.members = [dict(zip(keys, m, strict=True)) for m in members]
     return data
 
 

@@ -27,6 +27,14 @@ from alkd_tui.errors import (
 from alkd_tui.paths import EXAMPLE_DATASET, example_db_path
 from alkd_tui.pipeline.config import RunConfig, config_message
 from alkd_tui.pipeline.endpoint import Endpoint, teacher_endpoint
+from alkd_tui.pipeline.results import (
+    DatasetSummary,
+    LabelResult,
+    ModelSummary,
+    Result,
+    RunSummary,
+    SelectionSummary,
+)
 from alkd_tui.pipeline.run_records import environment, parent_run, shown_status
 from alkd_tui.progress import ProgressEvent, Reporter, silent
 from alkd_tui.store import Run, Store, utcnow
@@ -50,13 +58,13 @@ def config_digest(cfg: RunConfig) -> str:
     return hashlib.sha256(json.dumps(cfg.dump(), sort_keys=True).encode()).hexdigest()[:12]
 
 
-def ensure_dataset(store: Store, cfg: RunConfig, report: Reporter) -> dict[str, Any]:
+def ensure_dataset(store: Store, cfg: RunConfig, report: Reporter) -> DatasetSummary:
     """Reuse the dataset; import it when missing (from `path`, or the bundled example)."""
     from alkd_tui.pipeline.datasets import import_dataset, show_dataset
 
     step = cfg.dataset
     try:
-        return {**show_dataset(store, step.name), "reused": True}
+        return show_dataset(store, step.name).model_copy(update={"reused": True})
     except NotFoundError:
         pass
     if step.format and step.path:
@@ -76,7 +84,7 @@ def ensure_dataset(store: Store, cfg: RunConfig, report: Reporter) -> dict[str, 
     )
 
 
-def copy_example_dataset(store: Store, report: Reporter = silent) -> dict[str, Any]:
+def copy_example_dataset(store: Store, report: Reporter = silent) -> DatasetSummary:
     """Copy the bundled example dataset into `store` (the bundled file is never changed)."""
     from alkd_tui.data import load_dataset
     from alkd_tui.data.importer import write_dataset
@@ -135,7 +143,9 @@ class Pipeline:
             for key, value in changes.items():
                 setattr(run, key, value)
 
-    def step(self, name: str, action: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    def step(self, name: str, action: Callable[[], Any]) -> Any:
+        """Run one step and record it; `action` returns a typed result or a dict (kept in the
+        run's record in JSON form, without long lists)."""
         self.report(ProgressEvent("start", f"step {name}", 0, 1, "step"))
         self.steps[name] = {"status": "running", "started": utcnow().isoformat(timespec="seconds")}
         self._save()
@@ -154,7 +164,8 @@ class Pipeline:
             )
             raise
         self.steps[name].update(
-            status="done", seconds=round(time.perf_counter() - started, 3), result=_brief(result)
+            status="done", seconds=round(time.perf_counter() - started, 3),
+            result=_brief(result.as_json() if isinstance(result, Result) else result),
         )
         self.made[name] = result
         self._save()
@@ -171,7 +182,7 @@ class Pipeline:
     def _run(self) -> str:
         from alkd_tui.pipeline.distill import distill_student
         from alkd_tui.pipeline.labels import label_selection
-        from alkd_tui.pipeline.models import train_recommender
+        from alkd_tui.pipeline.models import compare_models, train_recommender
         from alkd_tui.pipeline.review import accept_by_rule, selection_labels
 
         cfg, store = self.cfg, self.store
@@ -180,36 +191,34 @@ class Pipeline:
             store, cfg.dataset.name, "teacher", cfg.seeded("teacher_recommender"), report=self.report))  # fmt: skip
         student = self.step("student", lambda: train_recommender(
             store, cfg.dataset.name, "student", cfg.seeded("student"), report=self.report))  # fmt: skip
-        selection = self.step("select", lambda: self._select(teacher["name"], student["name"]))
-        hints = (
-            self.step("hints", lambda: self._hints(teacher["name"])) if cfg.label.hints else None
-        )
+        selection = self.step("select", lambda: self._select(teacher.name, student.name))
+        hints = self.step("hints", lambda: self._hints(teacher.name)) if cfg.label.hints else None
 
-        def do_label() -> dict[str, Any]:
+        def do_label() -> LabelResult:
             settings = LabelSettings.model_validate(
                 cfg.seeded("label").model_dump(include=set(LabelSettings.model_fields))
             )
             endpoint = self.endpoint()
             result = label_selection(
-                store, selection["name"], endpoint.choice, settings, candidates_from=teacher["name"],
+                store, selection.name, endpoint.choice, settings, candidates_from=teacher.name,
                 hints_request=hints["request"] if hints else None, report=self.report,
             )  # fmt: skip
             if endpoint.choice.teacher == "ollama":
-                result["teacher"]["description"] = (
+                result.teacher["description"] = (
                     f"{endpoint.choice.model} via the {endpoint.description}"
                 )
             return result
 
         labelled = self.step("label", do_label)
         self.close_endpoint()  # the local compatibility server is not needed after labelling
-        model_name = labelled["teacher"]["model"]
+        model_name = labelled.teacher["model"]
 
         def do_review() -> dict[str, Any]:
             if cfg.review.policy == "auto":
                 return {"policy": "auto", "rule": cfg.review.rule, "min_confidence": cfg.review.min_confidence,
-                        **accept_by_rule(store, selection["selection"], cfg.review.rule,
+                        **accept_by_rule(store, selection.selection, cfg.review.rule,
                                          min_confidence=cfg.review.min_confidence, model_name=model_name)}  # fmt: skip
-            labels = selection_labels(store, selection["selection"], model_name)
+            labels = selection_labels(store, selection.selection, model_name)
             pending = sum(label.status == "pending" for label in labels)
             accepted = sum(label.status == "accepted" for label in labels)
             return {"policy": "manual", "pending": pending, "accepted": accepted}
@@ -218,11 +227,12 @@ class Pipeline:
         if review["policy"] == "manual" and review["pending"] > 0:
             return "awaiting-review"
         distilled = self.step("distill", lambda: distill_student(
-            store, student["name"], selection["name"], cfg.seeded("distill"),
+            store, student.name, selection.name, cfg.seeded("distill"),
             teacher=model_name, report=self.report))  # fmt: skip
         self.step("evaluate", lambda: {"results": {
             "teacher_recommender": _test_metrics(teacher), "student": _test_metrics(student),
-            "distilled": _test_metrics(distilled)}})  # fmt: skip
+            "distilled": _test_metrics(distilled)},
+            "distillation": compare_models(store, student.name, distilled.name)})  # fmt: skip
         return "done"
 
     def _hints_key(self, teacher: str) -> str:
@@ -290,7 +300,7 @@ class Pipeline:
             )
         return {**{k: made[k] for k in keep}, "key": key}
 
-    def _select(self, teacher: str, student: str) -> dict[str, Any]:
+    def _select(self, teacher: str, student: str) -> SelectionSummary:
         from alkd_tui.pipeline.selection import (
             create_selection,
             get_selection,
@@ -308,7 +318,7 @@ class Pipeline:
         try:
             get_selection(self.store, name)
             shown = show_selection(self.store, name, limit=0)
-            return {**{k: v for k, v in shown.items() if k != "members"}, "reused": True}
+            return shown.model_copy(update={"members": None, "reused": True})
         except NotFoundError:
             pass
         if step.from_file:
@@ -321,11 +331,11 @@ class Pipeline:
         )  # fmt: skip
 
 
-def _test_metrics(model: dict[str, Any]) -> dict[str, Any]:
-    metrics = model.get("metrics", {})
+def _test_metrics(model: ModelSummary) -> dict[str, Any]:
+    metrics = model.metrics
     keys = ("recall@5", "recall@10", "ndcg@5", "ndcg@10", "mrr@10")
     return {
-        "model": model.get("name"),
+        "model": model.name,
         "test": {k: metrics.get("test", {}).get(k) for k in keys},
         "test_excluding_own": {k: metrics.get("test_excluding_own", {}).get(k) for k in keys},
     }
@@ -407,7 +417,7 @@ def run_pipeline(
     *,
     resume: str | None = None,
     report: Reporter = silent,
-) -> dict[str, Any]:
+) -> RunSummary:
     """Run the pipeline (or continue run `resume` with its stored config); returns the summary."""
     if resume is not None:
         with store.reading() as orm:
@@ -453,7 +463,7 @@ def run_pipeline(
     return run_summary(store, run_id)
 
 
-def run_summary(store: Store, run_id: int) -> dict[str, Any]:
+def run_summary(store: Store, run_id: int) -> RunSummary:
     """A pipeline run as stored: config, status, steps, and the results table."""
     with store.reading() as orm:
         run = orm.get(Run, run_id)
@@ -462,29 +472,30 @@ def run_summary(store: Store, run_id: int) -> dict[str, Any]:
     steps = run.steps or {}
     results = steps.get("evaluate", {}).get("result", {}).get("results")
     label = steps.get("label", {}).get("result", {})
-    return {
-        "run": run.id,
-        "name": run.name,
-        "kind": run.kind,
-        "status": shown_status(run.status, run.owner),
-        "error": run.error,
-        "seed": run.seed,
-        "started_at": run.started_at.isoformat(timespec="seconds"),
-        "finished_at": run.finished_at.isoformat(timespec="seconds") if run.finished_at else None,
-        "config": run.config,
-        "env": run.env,
-        "steps": {
+    return RunSummary(
+        run=run.id,
+        name=run.name,
+        kind=run.kind,
+        status=shown_status(run.status, run.owner),
+        error=run.error,
+        seed=run.seed,
+        started_at=run.started_at.isoformat(timespec="seconds"),
+        finished_at=run.finished_at.isoformat(timespec="seconds") if run.finished_at else None,
+        config=run.config,
+        env=run.env,
+        steps={
             name: {k: v for k, v in step.items() if k != "result"} for name, step in steps.items()
         },
-        "teacher": label.get("teacher"),
-        "selection": steps.get("select", {}).get("result", {}).get("name"),
-        "labels": {
+        teacher=label.get("teacher"),
+        selection=steps.get("select", {}).get("result", {}).get("name"),
+        labels={
             k: label.get(k)
             for k in ("requests", "answered", "failed", "parse", "tokens", "latency_s")
         }
         if label
         else None,
-        "hints": steps.get("hints", {}).get("result", {}).get("hints"),
-        "review": steps.get("review", {}).get("result"),
-        "results": results,
-    }
+        hints=steps.get("hints", {}).get("result", {}).get("hints"),
+        review=steps.get("review", {}).get("result"),
+        results=results,
+        distillation=steps.get("evaluate", {}).get("result", {}).get("distillation"),
+    )

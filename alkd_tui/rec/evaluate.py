@@ -18,9 +18,9 @@ def _evaluate(
     exclude_own: Sequence[bool],
     ks: Sequence[int],
     batch_size: int,
-) -> list[dict[str, float]]:
-    """The metrics of each view in `exclude_own` (False: all items ranked; True: the
-    session's own items excluded) from one scoring pass."""
+) -> list[dict[str, torch.Tensor]]:
+    """The per-instance metrics of each view in `exclude_own` (False: all items ranked; True:
+    the session's own items excluded) from one scoring pass."""
     was_training = model.training
     model.eval()
     depth = max(ks)
@@ -54,12 +54,11 @@ def _evaluate(
                     view.setdefault(name, []).append(values)
     finally:
         model.train(was_training)
-    return [
-        summarize({name: torch.cat(values) for name, values in view.items()})
-        if view
-        else {"sessions": 0}
-        for view in views
-    ]
+    return [{name: torch.cat(values) for name, values in view.items()} for view in views]
+
+
+def _summary(view: dict[str, torch.Tensor]) -> dict[str, float]:
+    return summarize(view) if view else {"sessions": 0}
 
 
 def evaluate(
@@ -75,7 +74,7 @@ def evaluate(
     With `exclude_own`, the items of the session the model saw are removed from its ranking
     (the paper's protocol); a target among them is then a miss.
     """
-    return _evaluate(model, instances, (exclude_own,), ks, batch_size)[0]
+    return _summary(_evaluate(model, instances, (exclude_own,), ks, batch_size)[0])
 
 
 def evaluate_both(
@@ -87,4 +86,29 @@ def evaluate_both(
 ) -> tuple[dict[str, float], dict[str, float]]:
     """`(evaluate(...), evaluate(..., exclude_own=True))` from one scoring pass."""
     every, own_excluded = _evaluate(model, instances, (False, True), ks, batch_size)
-    return every, own_excluded
+    return _summary(every), _summary(own_excluded)
+
+
+def paired_difference(
+    before: SessionRecommender,
+    after: SessionRecommender,
+    instances: Instances,
+    *,
+    metric: str = "recall@10",
+    exclude_own: bool = True,
+) -> dict[str, float]:
+    """How much `after` differs from `before` on one metric over the same instances: the mean
+    difference, and its standard error over the instances (the paired differences' standard
+    deviation over the square root of their number): the noise of the test split itself,
+    which a difference smaller than about two standard errors does not clear."""
+    ks = (int(metric.split("@")[1]),)
+    first = _evaluate(before, instances, (exclude_own,), ks, 1024)[0].get(metric)
+    second = _evaluate(after, instances, (exclude_own,), ks, 1024)[0].get(metric)
+    if first is None or second is None or len(first) < 2:
+        return {"difference": 0.0, "standard_error": float("nan"), "sessions": 0}
+    delta = (second - first).double()
+    return {
+        "difference": float(delta.mean()),
+        "standard_error": float(delta.std() / len(delta) ** 0.5),
+        "sessions": len(delta),
+    }

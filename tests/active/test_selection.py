@@ -41,7 +41,7 @@ def toy(store: Store, tmp_path: Path) -> str:
 def models(store: Store, toy: str) -> tuple[str, str]:
     teacher = train_recommender(store, toy, "teacher", {**FAST, "dim": 16})
     student = train_recommender(store, toy, "student", {**FAST, "dim": 4})
-    return teacher["name"], student["name"]
+    return teacher.name, student.name
 
 
 def train_ids(store: Store, name: str) -> list[str]:
@@ -70,38 +70,38 @@ def test_an_alkd_selection_is_stored_with_its_policy_and_run(
     pool = len(train_ids(store, toy))
     result = create_selection(store, toy, "alkd", 30, teacher_model=teacher, seed=1)
     assert {"selection", "name", "size", "pool_size", "k_star", "gamma", "budget", "params"} <= set(
-        result
+        result.as_json()
     )
-    assert result["size"] == 30 and result["pool_size"] == pool
+    assert result.size == 30 and result.pool_size == pool
     expected = policy_by_rank(pool)
-    assert result["k_star"] == expected.k_star and result["gamma"] == pytest.approx(expected.gamma)
-    assert result["name"] == f"{toy}-alkd-b30-s1" and result["teacher_model"] == teacher
-    assert result["params"]["ratios"] == [1.0, 5.0, 4.0] and result["params"]["seed"] == 1
+    assert result.k_star == expected.k_star and result.gamma == pytest.approx(expected.gamma)
+    assert result.name == f"{toy}-alkd-b30-s1" and result.teacher_model == teacher
+    assert result.params["ratios"] == [1.0, 5.0, 4.0] and result.params["seed"] == 1
 
-    shown = show_selection(store, result["name"])
-    members = shown["members"]
+    shown = show_selection(store, result.name)
+    members = shown.members
     assert [m["order"] for m in members] == list(range(1, 31))
     assert len({m["session"] for m in members}) == 30
     assert all(m["split"] == "train" for m in members)
     assert all(m["probability"] > 0 and m["gain"] > 0 and m["difficulty"] < 0 for m in members)
 
     again = create_selection(store, toy, "alkd", 30, teacher_model=teacher, seed=1)
-    assert again["name"] == f"{toy}-alkd-b30-s1-2"
-    assert [m["session"] for m in show_selection(store, again["name"])["members"]] == [
+    assert again.name == f"{toy}-alkd-b30-s1-2"
+    assert [m["session"] for m in show_selection(store, again.name).members] == [
         m["session"] for m in members
     ]
     other = create_selection(store, toy, "alkd", 30, teacher_model=teacher, seed=2)
-    assert [m["session"] for m in show_selection(store, other["name"])["members"]] != [
+    assert [m["session"] for m in show_selection(store, other.name).members] != [
         m["session"] for m in members
     ]
     with store.engine.connect() as conn:
         run = conn.exec_driver_sql(
-            "SELECT kind, status, seed, config FROM run WHERE id = ?", (result["run"],)
+            "SELECT kind, status, seed, config FROM run WHERE id = ?", (result.run,)
         ).one()
     assert run[0] == "select" and run[1] == "done" and run[2] == 1
     assert json.loads(run[3])["strategy"] == "alkd"
-    assert [s["name"] for s in list_selections(store, toy)] == [
-        result["name"], again["name"], other["name"],
+    assert [s.name for s in list_selections(store, toy)] == [
+        result.name, again.name, other.name,
     ]  # fmt: skip
 
 
@@ -113,7 +113,7 @@ def test_every_strategy_runs_through_the_store(
         result = create_selection(
             store, toy, strategy, 12, teacher_model=teacher, student_model=student
         )
-        members = show_selection(store, result["name"])["members"]
+        members = show_selection(store, result.name).members
         assert len(members) == 12, strategy
         difficulty = [m["difficulty"] for m in members]
         if strategy == "hardest":
@@ -123,14 +123,14 @@ def test_every_strategy_runs_through_the_store(
     student_based = create_selection(
         store, toy, "hardest", 5, student_model=student, difficulty_from="student"
     )
-    assert student_based["params"]["difficulty_from"] == "student"
+    assert student_based.params["difficulty_from"] == "student"
 
 
 def test_random_needs_no_model(store: Store, toy: str) -> None:
     result = create_selection(store, toy, "random", 10, seed=3)
-    members = show_selection(store, result["name"])["members"]
+    members = show_selection(store, result.name).members
     assert all(m["difficulty"] is None and m["gain"] is None for m in members)
-    assert result["k_star"] is None and result["gamma"] is None
+    assert result.k_star is None and result.gamma is None
 
 
 def test_a_replay_pool_keeps_only_answered_training_sessions(
@@ -148,8 +148,8 @@ def test_a_replay_pool_keeps_only_answered_training_sessions(
         + "\n"
     )
     result = create_selection(store, toy, "random", 40, pool=f"replay:{answers}")
-    assert result["pool_size"] == 40 and result["params"]["pool_not_train"] == 1
-    members = show_selection(store, result["name"])["members"]
+    assert result.pool_size == 40 and result.params["pool_not_train"] == 1
+    members = show_selection(store, result.name).members
     assert {m["session"] for m in members} == set(answered)
     with pytest.raises(BadInputError, match="more than the pool's 40"):
         create_selection(store, toy, "random", 41, pool=f"replay:{answers}")
@@ -172,8 +172,8 @@ def test_a_replay_pool_keeps_only_answered_training_sessions(
     ):
         create_selection(store, toy, "random", 1, pool=f"replay:{answers}")
     given = create_selection(store, toy, "random", 3, pool=ids[5:8], name="given")
-    assert {m["session"] for m in show_selection(store, "given")["members"]} == set(ids[5:8])
-    assert given["pool_size"] == 3
+    assert {m["session"] for m in show_selection(store, "given").members} == set(ids[5:8])
+    assert given.pool_size == 3
 
 
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])
@@ -195,9 +195,9 @@ def test_a_replay_pool_reads_every_format_the_replay_teacher_reads(
     path = tmp_path / f"labels.{fmt}"
     write_rows(rows, path, fmt)
     result = create_selection(store, toy, "random", 25, pool=f"replay:{path}", name=f"from-{fmt}")
-    assert result["pool_size"] == 25 and result["params"]["pool_entries"] == 26
-    assert result["params"]["pool_not_train"] == 1
-    members = {m["session"] for m in show_selection(store, f"from-{fmt}")["members"]}
+    assert result.pool_size == 25 and result.params["pool_entries"] == 26
+    assert result.params["pool_not_train"] == 1
+    members = {m["session"] for m in show_selection(store, f"from-{fmt}").members}
     assert members == set(ids[10:35])
     teacher = ReplayTeacher(path)  # the labelling job can answer every member
     assert all(teacher.has(key) for key in members)
@@ -213,11 +213,11 @@ def test_import_from_file_keeps_the_order_and_names_bad_lines(
     path = tmp_path / "order.txt"
     path.write_text("\n".join(chosen) + "\n\n")
     result = import_selection(store, toy, path, "recorded")
-    assert result["strategy"] == "file" and result["size"] == 5
-    assert [m["session"] for m in show_selection(store, "recorded")["members"]] == chosen
+    assert result.strategy == "file" and result.size == 5
+    assert [m["session"] for m in show_selection(store, "recorded").members] == chosen
     limited = import_selection(store, toy, path, "first-three", limit=3)
-    assert [m["session"] for m in show_selection(store, "first-three")["members"]] == chosen[:3]
-    assert limited["params"]["limit"] == 3
+    assert [m["session"] for m in show_selection(store, "first-three").members] == chosen[:3]
+    assert limited.params["limit"] == 3
 
     path.write_text(f"{ids[1]}\n{ids[2]}\nno-such-session\n")
     with pytest.raises(InputFileError) as info:
@@ -232,7 +232,7 @@ def test_import_from_file_keeps_the_order_and_names_bad_lines(
         import_selection(store, toy, path, "bad")
     with pytest.raises(BadInputError, match="already exists"):
         import_selection(store, toy, path, "recorded")
-    assert [s["name"] for s in list_selections(store)] == ["recorded", "first-three"]
+    assert [s.name for s in list_selections(store)] == ["recorded", "first-three"]
 
 
 def test_preview_computes_the_policy_without_storing(store: Store, toy: str) -> None:
@@ -289,8 +289,8 @@ def test_the_papers_alkdrec_selection_imports_in_order(store: Store, shared_data
     import_dataset(store, "alkdrec", shared_data / "alkdrec-ml", "ml")
     path = shared_data / "alkdrec-ml" / "selections" / "alkdrec.txt"
     result = import_selection(store, "ml", path, "paper-alkdrec", limit=500)
-    assert result["size"] == 500
-    members = show_selection(store, "paper-alkdrec")["members"]
+    assert result.size == 500
+    members = show_selection(store, "paper-alkdrec").members
     expected = [line.strip() for line in path.read_text().splitlines() if line.strip()][:500]
     assert [m["session"] for m in members] == expected
     assert [m["order"] for m in members] == list(range(1, 501))

@@ -388,6 +388,4 @@ def test_importing_runs_twice_adds_them_once(alkd, two_label_runs: Store, tmp_pa
     bad_time = tmp_path / "bad-time.jsonl"
     bad_time.write_text(json.dumps({**records[0], "started_at": "yesterday"}) + "\n")
     refused = alkd("runs", "import", bad_time, db=other)
-    assert (
-        refused.code == 2 and "line 1: started_at 'yesterday' is not an ISO time" in refused.err
-    )
+    assert refused.code == 2 and "line 1: started_at 'yesterday' is not an ISO time" in refused.err

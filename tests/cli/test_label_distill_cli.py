@@ -87,12 +87,18 @@ def test_replay_review_and_distill(alkd, labelling_store: Store, tmp_path: Path)
         ([True], "True is not an item index"),
     ):
         bad_edits.write_text(
-            json.dumps({"request": 1, "action": "accept"}) + "\n"
-            + json.dumps({"request": 2, "action": "edit", "ranking": ranking}) + "\n"
+            json.dumps({"request": 1, "action": "accept"})
+            + "\n"
+            + json.dumps({"request": 2, "action": "edit", "ranking": ranking})
+            + "\n"
         )
         refused = alkd("review", "import", bad_edits, db=db)
-        assert refused.code == 2 and f"line 2: the edited ranking: {problem}" in refused.err, refused.err
-    assert json.loads(alkd("review", "list", "sel", "--json", db=db).out)["counts"] == {"accepted": 10}
+        assert refused.code == 2 and f"line 2: the edited ranking: {problem}" in refused.err, (
+            refused.err
+        )
+    assert json.loads(alkd("review", "list", "sel", "--json", db=db).out)["counts"] == {
+        "accepted": 10
+    }
 
 
 def test_label_bad_options(alkd, labelling_store: Store) -> None:  # type: ignore[no-untyped-def]

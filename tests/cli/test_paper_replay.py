@@ -75,9 +75,11 @@ def test_audit_of_all_4992_recorded_answers(alkd, ml: Path) -> None:  # type: ig
                            "--name", "all", "--json").out)  # fmt: skip
     assert made["size"] == 4992
     assert (
-        json.loads(alkd("label", "all", "--teacher", "replay", "--file", answers, "--n", "25", "--json").out)[
-            "answered"
-        ]
+        json.loads(
+            alkd(
+                "label", "all", "--teacher", "replay", "--file", answers, "--n", "25", "--json"
+            ).out
+        )["answered"]
         == 4992
     )
     audit = json.loads(alkd("audit", "--selection", "all", "--json").out)

@@ -132,7 +132,9 @@ def test_a_refused_configuration_stores_nothing(tmp_path: Path) -> None:
         assert result.returncode == 2, (args, result.stderr)
         assert message in result.stderr.strip().splitlines()[-1], (args, result.stderr)
     con = sqlite3.connect(db)
-    assert [con.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in ("run", "dataset", "model")] == [0, 0, 0]
+    assert [
+        con.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in ("run", "dataset", "model")
+    ] == [0, 0, 0]
     con.close()
 
 

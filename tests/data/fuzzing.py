@@ -67,8 +67,12 @@ def write_sample(fmt: str, folder: Path, rng: random.Random) -> Path:
             return path
         cut = len(rows) * 3 // 4
         head = "SessionId\tItemId\tTime\n"
-        (folder / "train.tsv").write_text(head + "".join(f"{s}\t{i}\t{t}\n" for s, i, t in rows[:cut]))
-        (folder / "test.tsv").write_text(head + "".join(f"{s}\t{i}\t{t}\n" for s, i, t in rows[cut:]))
+        (folder / "train.tsv").write_text(
+            head + "".join(f"{s}\t{i}\t{t}\n" for s, i, t in rows[:cut])
+        )
+        (folder / "test.tsv").write_text(
+            head + "".join(f"{s}\t{i}\t{t}\n" for s, i, t in rows[cut:])
+        )
         return folder
     if fmt == "diginetica":
         path = folder / "train-item-views.csv"
@@ -99,7 +103,9 @@ def write_sample(fmt: str, folder: Path, rng: random.Random) -> Path:
         return folder
     if fmt == "csv":
         path = folder / "clicks.csv"
-        path.write_text("session_id,item_id,timestamp\n" + "".join(f"{s},{i},{t}\n" for s, i, t in rows))
+        path.write_text(
+            "session_id,item_id,timestamp\n" + "".join(f"{s},{i},{t}\n" for s, i, t in rows)
+        )
         return path
     raise ValueError(fmt)
 
@@ -358,7 +364,9 @@ def judge(damaged: Damaged, db: Path, name: str) -> Verdict:
     err = io.StringIO()
     out = io.StringIO()
     with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
-        code = alkd_main(["--db", str(db), "data", "import", damaged.fmt, str(damaged.path), "--name", name])
+        code = alkd_main(
+            ["--db", str(db), "data", "import", damaged.fmt, str(damaged.path), "--name", name]
+        )
     text = err.getvalue()
     lines = [line for line in text.splitlines() if line.startswith("alkd: error:")]
     message = lines[-1] if lines else ""
@@ -366,7 +374,11 @@ def judge(damaged: Damaged, db: Path, name: str) -> Verdict:
         return Verdict("traceback", code, text[-400:])
     if code == 2:
         if len(lines) != 1 or _datasets(db) != before:
-            return Verdict("internal", code, "refused, but " + (text[-300:] if len(lines) != 1 else "the DB changed"))
+            return Verdict(
+                "internal",
+                code,
+                "refused, but " + (text[-300:] if len(lines) != 1 else "the DB changed"),
+            )
         if not _names_the_input(message, damaged.path):
             return Verdict("internal", code, "refused without naming the file: " + message)
         return Verdict("refused", code, message)

@@ -115,7 +115,7 @@ def test_measured_ratios_feed_the_next_selection(answered) -> None:  # type: ign
     made = create_selection(
         store, "games", "alkd", 5, teacher_model="teacher-rec", ratios="from:sel", name="next"
     )
-    assert made["size"] == 5
+    assert made.size == 5
 
 
 def test_an_empty_audit(store: Store) -> None:

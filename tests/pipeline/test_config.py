@@ -36,7 +36,8 @@ def test_toml_and_overrides(tmp_path: Path) -> None:
     assert cfg.name == "mine" and cfg.seed == 3
     assert cfg.select.strategy == "random" and cfg.select.budget == 50
     assert (
-        cfg.teacher_recommender.epochs == 2 and cfg.teacher_recommender.resolved("teacher").dim == 100
+        cfg.teacher_recommender.epochs == 2
+        and cfg.teacher_recommender.resolved("teacher").dim == 100
     )  # a partial section keeps its defaults
     assert (
         cfg.label.teacher == "tr" and cfg.label.hosts == ["a:1", "b:2"] and cfg.distill.soft is True

@@ -36,8 +36,8 @@ def counts(store: Store) -> dict[str, int]:
 
 def test_a_run_makes_every_step_and_reports_results(store: Store) -> None:
     summary = run_pipeline(store, load_config(None, FAST))
-    assert summary["status"] == "done"
-    assert list(summary["steps"]) == [
+    assert summary.status == "done"
+    assert list(summary.steps) == [
         "dataset",
         "teacher_recommender",
         "student",
@@ -47,20 +47,20 @@ def test_a_run_makes_every_step_and_reports_results(store: Store) -> None:
         "distill",
         "evaluate",
     ]
-    assert all(step["status"] == "done" for step in summary["steps"].values())
-    results = summary["results"]
+    assert all(step["status"] == "done" for step in summary.steps.values())
+    results = summary.results
     assert set(results) == {"teacher_recommender", "student", "distilled"}
     assert (
         results["teacher_recommender"]["test"]["recall@10"]
         > results["student"]["test"]["recall@10"]
     )
-    assert summary["teacher"]["is_llm"] is False and summary["hints"] is None
-    assert summary["env"]["torch"] and summary["config"]["seed"] == 0
+    assert summary.teacher["is_llm"] is False and summary.hints is None
+    assert summary.env["torch"] and summary.config["seed"] == 0
     with store.engine.connect() as conn:
         parents = {
             r[0] for r in conn.exec_driver_sql("SELECT parent_id FROM run WHERE kind != 'pipeline'")
         }
-    assert parents == {summary["run"]}
+    assert parents == {summary.run}
 
 
 def test_a_rerun_reuses_what_exists(store: Store) -> None:
@@ -68,19 +68,19 @@ def test_a_rerun_reuses_what_exists(store: Store) -> None:
     before = counts(store)
     second = run_pipeline(store, load_config(None, FAST))
     assert counts(store) == before
-    assert second["results"] == first["results"] and second["run"] != first["run"]
+    assert second.results == first.results and second.run != first.run
 
 
 def test_manual_review_stops_until_labels_are_decided(store: Store) -> None:
     summary = run_pipeline(store, load_config(None, [*FAST, "review.policy=manual"]))
-    assert summary["status"] == "awaiting-review" and summary["results"] is None
-    assert "distill" not in summary["steps"]
+    assert summary.status == "awaiting-review" and summary.results is None
+    assert "distill" not in summary.steps
     with store.engine.connect() as conn:
         selection_id = conn.exec_driver_sql("SELECT id FROM selection").scalar_one()
     accept_by_rule(store, selection_id, "parsed")
-    resumed = run_pipeline(store, resume=str(summary["run"]))
-    assert resumed["run"] == summary["run"] and resumed["status"] == "done"
-    assert resumed["review"]["pending"] == 0 and resumed["review"]["accepted"] == 20
+    resumed = run_pipeline(store, resume=str(summary.run))
+    assert resumed.run == summary.run and resumed.status == "done"
+    assert resumed.review["pending"] == 0 and resumed.review["accepted"] == 20
 
 
 def test_an_interrupted_run_resumes_to_the_same_result(
@@ -104,8 +104,8 @@ def test_an_interrupted_run_resumes_to_the_same_result(
         (status,) = conn.exec_driver_sql("SELECT status FROM run WHERE kind = 'pipeline'").one()
     assert status == "interrupted"
     resumed = run_pipeline(store, resume="1")
-    assert resumed["status"] == "done"
-    assert resumed["results"] == straight["results"]
+    assert resumed.status == "done"
+    assert resumed.results == straight.results
     assert counts(store)["teacher_request"] == 20
 
 
@@ -149,8 +149,8 @@ def test_a_run_with_hints_asks_for_them_once_and_puts_them_in_the_prompts(
 ) -> None:
     fixture = ollama_server.fixture
     first = run_pipeline(store, load_config(None, hints_config(ollama_server)))
-    assert first["status"] == "done"
-    assert list(first["steps"])[3:6] == ["select", "hints", "label"]
+    assert first.status == "done"
+    assert list(first.steps)[3:6] == ["select", "hints", "label"]
     bodies = list(fixture.bodies)
     hint_bodies = [b for b in bodies if asks_for_hints(b)]
     label_bodies = [b for b in bodies if not asks_for_hints(b)]
@@ -169,7 +169,7 @@ def test_a_run_with_hints_asks_for_them_once_and_puts_them_in_the_prompts(
         (steps,) = conn.exec_driver_sql("SELECT steps FROM run WHERE kind = 'pipeline'").one()
         stored = conn.exec_driver_sql("SELECT text FROM hint ORDER BY id").all()
         children = conn.exec_driver_sql(
-            "SELECT kind FROM run WHERE parent_id = ? ORDER BY id", (first["run"],)
+            "SELECT kind FROM run WHERE parent_id = ? ORDER BY id", (first.run,)
         ).all()
     step = json.loads(steps)["hints"]
     assert step["status"] == "done"
@@ -178,17 +178,17 @@ def test_a_run_with_hints_asks_for_them_once_and_puts_them_in_the_prompts(
         len(step["result"]["sessions"]) == 5 and step["result"]["teacher"]["model"] == "fixture:1b"
     )
     assert ("hints",) in children and ("label",) in children
-    assert [h["text"] for h in first["hints"]] == FIXTURE_HINTS
+    assert [h["text"] for h in first.hints] == FIXTURE_HINTS
 
     # a re-run (and a resume) reuses the hints and the answers: nothing is asked again
     second = run_pipeline(store, load_config(None, hints_config(ollama_server)))
-    resumed = run_pipeline(store, resume=str(first["run"]))
+    resumed = run_pipeline(store, resume=str(first.run))
     assert len(fixture.bodies) == len(bodies) == fixture.chat_calls
-    assert second["results"] == first["results"] == resumed["results"]
+    assert second.results == first.results == resumed.results
     for summary in (second, resumed):
         with store.engine.connect() as conn:
             (steps,) = conn.exec_driver_sql(
-                "SELECT steps FROM run WHERE id = ?", (summary["run"],)
+                "SELECT steps FROM run WHERE id = ?", (summary.run,)
             ).one()
         assert json.loads(steps)["hints"]["result"]["reused"] is True
     with store.engine.connect() as conn:
@@ -199,7 +199,7 @@ def test_a_run_with_hints_asks_for_them_once_and_puts_them_in_the_prompts(
     third = run_pipeline(
         store, load_config(None, hints_config(ollama_server, "ollama", "hints.sessions=4"))
     )
-    assert third["status"] == "done"
+    assert third.status == "done"
     new = fixture.bodies[len(bodies) :]
     assert sum(asks_for_hints(b) for b in new) == 1
     relabelled = [b for b in new if not asks_for_hints(b)]
@@ -211,13 +211,13 @@ def test_a_run_with_hints_asks_for_them_once_and_puts_them_in_the_prompts(
     # and every answer is in the store already
     asked = fixture.chat_calls
     fourth = run_pipeline(store, load_config(None, hints_config(ollama_server)))
-    assert fixture.chat_calls == asked and fourth["status"] == "done"
+    assert fixture.chat_calls == asked and fourth.status == "done"
     with store.engine.connect() as conn:
         configs = [
             json.loads(c)
             for (c,) in conn.exec_driver_sql(
                 "SELECT config FROM run WHERE kind = 'label' AND parent_id IN (?, ?) ORDER BY id",
-                (first["run"], fourth["run"]),
+                (first.run, fourth.run),
             )
         ]
     assert [c["hints_request"] for c in configs] == [
@@ -229,7 +229,7 @@ def test_the_auto_teacher_writes_the_hints_when_ollama_answers(
     store: Store, ollama_server: OllamaTCPFixture
 ) -> None:
     summary = run_pipeline(store, load_config(None, hints_config(ollama_server, "auto")))
-    assert summary["status"] == "done" and summary["steps"]["hints"]["status"] == "done"
+    assert summary.status == "done" and summary.steps["hints"]["status"] == "done"
     assert sum(asks_for_hints(b) for b in ollama_server.fixture.bodies) == 1
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from alkd_tui.pipeline import labels
+from alkd_tui.pipeline.results import LabelResult
 from alkd_tui.store import Store
 
 
@@ -28,7 +29,7 @@ def requests(store: Store) -> list[dict[str, Any]]:
 FAST = {"n": 5, "kappa": 10, "backoff": 0.0, "retries": 2}
 
 
-def label(store: Store, **options: Any) -> dict[str, Any]:
+def label(store: Store, **options: Any) -> LabelResult:
     return labels.label_selection(
         store,
         "sel",
@@ -43,10 +44,10 @@ def test_a_job_answers_every_session_and_a_second_job_asks_nothing(
     labelling_store: Store, use_fixture
 ) -> None:  # type: ignore[no-untyped-def]
     first = label(labelling_store)
-    assert first["requests"] == 12 and first["answered"] == 12 and first["cached"] == 0
-    assert first["parse"] == {"ok": 12}
-    assert first["tokens"] == {"prompt": 12 * 120, "output": 12 * 30}
-    assert first["teacher"]["digest"] == "sha256:" + "ab" * 32
+    assert first.requests == 12 and first.answered == 12 and first.cached == 0
+    assert first.parse == {"ok": 12}
+    assert first.tokens == {"prompt": 12 * 120, "output": 12 * 30}
+    assert first.teacher["digest"] == "sha256:" + "ab" * 32
     stored = requests(labelling_store)
     for r in stored:
         candidates = json.loads(r["candidates"])
@@ -54,7 +55,7 @@ def test_a_job_answers_every_session_and_a_second_job_asks_nothing(
         assert json.loads(r["ranking"]) == list(reversed(candidates))[:5]  # the fixture's rule
     calls = use_fixture.chat_calls
     second = label(labelling_store)
-    assert second["cached"] == 12 and second["sent"] == 0
+    assert second.cached == 12 and second.sent == 0
     assert use_fixture.chat_calls == calls
     assert len(requests(labelling_store)) == 12
 
@@ -69,7 +70,7 @@ def test_transient_failures_are_retried_and_4xx_is_not(labelling_store: Store, u
         and stored[1]["attempts"] == 1
         and "status 400" in stored[1]["error"]
     )
-    assert result["answered"] == 11 and result["failed"] == 1
+    assert result.answered == 11 and result.failed == 1
     assert use_fixture.chat_calls == 3 + 1 + 11 - 1
 
 
@@ -78,13 +79,13 @@ def test_an_outage_fails_requests_and_a_later_job_completes_them(
 ) -> None:  # type: ignore[no-untyped-def]
     use_fixture.faults = ["connect"] * 9  # three requests x three attempts
     first = label(labelling_store, concurrency=1)
-    assert first["failed"] == 3 and first["answered"] == 9
+    assert first.failed == 3 and first.answered == 9
     answered_before = {
         r["id"]: r["raw_response"] for r in requests(labelling_store) if r["status"] == "answered"
     }
     calls = use_fixture.chat_calls
     second = label(labelling_store)
-    assert second["answered"] == 12 and second["failed"] == 0 and second["cached"] == 9
+    assert second.answered == 12 and second.failed == 0 and second.cached == 9
     assert use_fixture.chat_calls == calls + 3
     after = {r["id"]: r["raw_response"] for r in requests(labelling_store)}
     assert all(after[k] == v for k, v in answered_before.items())
@@ -93,17 +94,17 @@ def test_an_outage_fails_requests_and_a_later_job_completes_them(
 
 def test_a_budget_leaves_the_rest_pending(labelling_store: Store, use_fixture) -> None:  # type: ignore[no-untyped-def]
     first = label(labelling_store, max_requests=5)
-    assert first["answered"] == 5 and first["pending"] == 7 and first["budget_exhausted"] is True
+    assert first.answered == 5 and first.pending == 7 and first.budget_exhausted is True
     by_tokens = label(labelling_store, max_tokens=300)  # 150 tokens per answer: two more
-    assert by_tokens["answered"] == 7
+    assert by_tokens.answered == 7
     rest = label(labelling_store)
-    assert rest["answered"] == 12 and rest["pending"] == 0
+    assert rest.answered == 12 and rest.pending == 0
     assert use_fixture.chat_calls == 12
 
 
 def test_concurrent_requests_all_land_once(labelling_store: Store, use_fixture) -> None:  # type: ignore[no-untyped-def]
     result = label(labelling_store, concurrency=4)
-    assert result["answered"] == 12
+    assert result.answered == 12
     stored = requests(labelling_store)
     assert len({r["session_id"] for r in stored}) == 12
     assert use_fixture.chat_calls == 12
@@ -117,8 +118,8 @@ def test_odd_answers_are_stored_with_their_parse_status(
     )
     use_fixture.answer = lambda body: next(answers)
     result = label(labelling_store)
-    assert result["answered"] == 12
-    assert set(result["parse"]) <= {"short", "empty", "not_json", "truncated", "ok", "repaired"}
+    assert result.answered == 12
+    assert set(result.parse) <= {"short", "empty", "not_json", "truncated", "ok", "repaired"}
     raws = [r["raw_response"] for r in requests(labelling_store)]
     assert "no idea" in raws  # the raw answer is kept whatever it was
 
@@ -138,7 +139,7 @@ def test_tr_teacher_answers_with_its_own_candidates(labelling_store: Store) -> N
     result = labels.label_selection(
         labelling_store, "sel", "tr", candidates_from="teacher-rec", options=FAST
     )
-    assert result["teacher"]["is_llm"] is False and result["teacher"]["model"] == "tr:teacher-rec"
+    assert result.teacher["is_llm"] is False and result.teacher["model"] == "tr:teacher-rec"
     for r in requests(labelling_store):
         assert json.loads(r["ranking"]) == json.loads(r["candidates"])[:5]
 
@@ -156,8 +157,8 @@ def test_sessions_with_identical_questions_share_one_request(
     result = labels.label_selection(labelling_store, "twins", "ollama", model="fixture:1b", candidates_from="teacher-rec",
                                     options=FAST)  # fmt: skip
     assert use_fixture.chat_calls == 2  # two distinct questions for three sessions
-    assert result["requests"] == 3 and result["answered"] == 3 and result["cached"] == 1
-    assert result["tokens"]["prompt"] == 2 * 120  # cost counted once per request
+    assert result.requests == 3 and result.answered == 3 and result.cached == 1
+    assert result.tokens["prompt"] == 2 * 120  # cost counted once per request
     found = selection_labels(labelling_store, 2)
     assert [label.session_key for label in found] == ["0", "30", "1"]
     assert found[0].request_id == found[1].request_id and found[0].ranking == found[1].ranking
@@ -215,8 +216,8 @@ def test_the_latest_job_decides_the_label_even_from_the_cache(
     calls = use_fixture.chat_calls
     linked = uses(labelling_store)
     again = label(labelling_store)  # A again: every answer is in the store, nothing is asked
-    assert again["cached"] == 12 and again["sent"] == 0 and use_fixture.chat_calls == calls
-    assert again["answered"] == 12 and again["tokens"] == {"prompt": 12 * 120, "output": 12 * 30}
+    assert again.cached == 12 and again.sent == 0 and use_fixture.chat_calls == calls
+    assert again.answered == 12 and again.tokens == {"prompt": 12 * 120, "output": 12 * 30}
     assert picked(labelling_store) == a
     rankings = {r["id"]: json.loads(r["ranking"]) for r in requests(labelling_store)}
     found = selection_labels(labelling_store, 1)
@@ -243,7 +244,7 @@ def test_a_failed_question_does_not_hide_an_earlier_answer(
     a = variant(labelling_store, 10)
     use_fixture.faults = [400]  # B's first question is refused: failed, not retried
     b_job = label(labelling_store, kappa=12)
-    assert b_job["failed_now"] == 1 and b_job["answered"] == 12 and b_job["failed"] == 0
+    assert b_job.failed_now == 1 and b_job.answered == 12 and b_job.failed == 0
     b = variant(labelling_store, 12)
     first = requests(labelling_store)[12]
     assert first["status"] == "failed" and first["id"] == min(b.values())
@@ -320,7 +321,7 @@ def test_a_server_killed_mid_job_then_restarted_resumes_without_asking_again(
     port = server.port
     server.die_after = 5  # the 6th question loses its connection and the server is gone
     first = tcp_label(labelling_store, server.url)
-    assert first["answered"] == 5 and first["failed"] == 7 and first["pending"] == 0
+    assert first.answered == 5 and first.failed == 7 and first.pending == 0
     stored = final_states(labelling_store)
     assert len(stored) == 12
     for r in stored[5:]:  # the one in flight, then refused connections: each tried 3 times
@@ -333,8 +334,8 @@ def test_a_server_killed_mid_job_then_restarted_resumes_without_asking_again(
     server.start()  # the same port again
     assert server.port == port
     second = tcp_label(labelling_store, server.url)
-    assert second["cached"] == 5 and second["answered_now"] == 7 and second["failed_now"] == 0
-    assert second["answered"] == 12 and second["failed"] == 0 and second["pending"] == 0
+    assert second.cached == 5 and second.answered_now == 7 and second.failed_now == 0
+    assert second.answered == 12 and second.failed == 0 and second.pending == 0
     asked_after = user_messages(server.fixture.bodies)[5:]
     assert len(asked_after) == 7 and not set(asked_after) & set(asked_before)
     after = {r["id"]: r for r in final_states(labelling_store)}
@@ -355,7 +356,7 @@ def test_a_very_slow_answer_times_out_and_the_job_still_finishes(
         ("trickle", 0.45),  # ... on its retry too: failed
     ]
     result = tcp_label(labelling_store, server.url, timeout=1.0, retries=1)
-    assert result["answered"] == 11 and result["failed"] == 1 and result["pending"] == 0
+    assert result.answered == 11 and result.failed == 1 and result.pending == 0
     stored = final_states(labelling_store)
     assert stored[0]["status"] == "answered" and stored[0]["attempts"] == 2
     assert stored[0]["parse_status"] == "ok"
@@ -373,7 +374,7 @@ def test_malformed_bodies_and_an_error_mid_stream_end_in_final_states(
         "error-mid-stream", "error-mid-stream", "error-mid-stream",  # request 3: failed
     ]  # fmt: skip
     result = label(labelling_store)
-    assert result["answered"] == 10 and result["failed"] == 2
+    assert result.answered == 10 and result.failed == 2
     stored = final_states(labelling_store)
     assert [r["status"] for r in stored[:3]] == ["failed", "answered", "failed"]
     assert stored[0]["attempts"] == 3 and "malformed response" in stored[0]["error"]
@@ -385,7 +386,7 @@ def test_malformed_bodies_and_an_error_mid_stream_end_in_final_states(
     assert all(r["status"] == "answered" for r in stored[3:])
     calls = use_fixture.chat_calls
     again = label(labelling_store)
-    assert again["answered"] == 12 and again["cached"] == 10 and use_fixture.chat_calls == calls + 2
+    assert again.answered == 12 and again.cached == 10 and use_fixture.chat_calls == calls + 2
     final_states(labelling_store)
 
 
@@ -411,7 +412,7 @@ def test_an_unforeseen_backend_error_fails_that_request_and_the_job_goes_on(
 
     monkeypatch.setattr(labels, "make_teacher", lambda *args, **kwargs: BrokenTeacherStub())
     result = label(labelling_store)
-    assert result["answered"] == 11 and result["failed"] == 1
+    assert result.answered == 11 and result.failed == 1
     stored = final_states(labelling_store)
     assert stored[2]["status"] == "failed" and "unexpected KeyError" in stored[2]["error"]
     assert stored[2]["attempts"] == 1  # not retried: it is not a transient failure
@@ -432,13 +433,15 @@ def test_keep_alive_reaches_every_request_and_does_not_change_the_question(
     rest = label(labelling_store, keep_alive=-1)
     assert {b["keep_alive"] for b in use_fixture.bodies[5:]} == {-1}
     # not part of the prompt hash: 12 questions, each asked once whatever keep_alive was
-    assert rest["cached"] == 5 and rest["answered"] == 12 and use_fixture.chat_calls == 12
+    assert rest.cached == 5 and rest.answered == 12 and use_fixture.chat_calls == 12
 
 
 def test_a_bad_keep_alive_is_one_clear_line(labelling_store: Store, use_fixture) -> None:  # type: ignore[no-untyped-def]
     from alkd_tui.errors import BadInputError
 
-    with pytest.raises(BadInputError, match=r"--keep-alive 'ten minutes': .*'ten minutes' is not a duration"):
+    with pytest.raises(
+        BadInputError, match=r"--keep-alive 'ten minutes': .*'ten minutes' is not a duration"
+    ):
         label(labelling_store, keep_alive="ten minutes")
     assert requests(labelling_store) == []
 
@@ -456,12 +459,16 @@ def test_label_cli_sends_keep_alive(labelling_store: Store, use_fixture, alkd) -
 # -- faults: size, Retry-After ---------------------------------------------------------
 
 
-def test_huge_answers_are_cut_with_their_own_parse_status(labelling_store: Store, use_fixture) -> None:  # type: ignore[no-untyped-def]
+def test_huge_answers_are_cut_with_their_own_parse_status(
+    labelling_store: Store, use_fixture
+) -> None:  # type: ignore[no-untyped-def]
     use_fixture.answer = lambda body: '{"ranking": ["' + "g1" * 1_000_000 + '"]}'
     result = label(labelling_store, max_answer_chars=10_000)
-    assert result["answered"] == 12 and result["parse"] == {"too_long": 12}
+    assert result.answered == 12 and result.parse == {"too_long": 12}
     with labelling_store.read() as conn:
-        longest = conn.exec_driver_sql("SELECT MAX(LENGTH(raw_response)) FROM teacher_request").scalar()
+        longest = conn.exec_driver_sql(
+            "SELECT MAX(LENGTH(raw_response)) FROM teacher_request"
+        ).scalar()
         rankings = {r for (r,) in conn.exec_driver_sql("SELECT ranking FROM teacher_request")}
     assert longest == 10_000 and rankings == {"[]"}
     assert labelling_store.path.stat().st_size < 2_000_000  # 12 answers of 2 MB did not land
@@ -474,4 +481,4 @@ def test_a_retry_after_is_waited_for_before_the_retry(labelling_store: Store, us
     started = time.monotonic()
     result = label(labelling_store, max_requests=2, concurrency=1)
     assert time.monotonic() - started >= 0.95  # backoff is 0 here: the wait is the server's
-    assert result["answered_now"] == 1 and result["failed_now"] == 0
+    assert result.answered_now == 1 and result.failed_now == 0

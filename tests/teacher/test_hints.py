@@ -15,6 +15,7 @@ from alkd_tui.errors import BadInputError, StepFailedError
 from alkd_tui.pipeline import hints as hints_mod
 from alkd_tui.pipeline import labels
 from alkd_tui.pipeline.models import get_model, load_trained
+from alkd_tui.pipeline.results import LabelResult
 from alkd_tui.store import Store
 from alkd_tui.teacher.candidates import top_candidates
 from tests.teacher.conftest import FIXTURE_HINTS
@@ -161,7 +162,7 @@ def test_only_an_llm_writes_hints(labelling_store: Store, backend: str, message:
     assert rows(labelling_store, "SELECT * FROM teacher_request") == []
 
 
-def label(store: Store, **options: Any) -> dict[str, Any]:
+def label(store: Store, **options: Any) -> LabelResult:
     return labels.label_selection(
         store, "sel", "ollama", model="fixture:1b", candidates_from="teacher-rec",
         options={"n": 5, "kappa": 10, "backoff": 0.0, **options},
@@ -176,12 +177,12 @@ def test_label_with_hints_puts_the_stored_hints_into_prompts(
     ):
         label(labelling_store, hints=True)
     plain = label(labelling_store)
-    assert plain["answered"] == 12
+    assert plain.answered == 12
     before = rows(labelling_store, "SELECT prompt_hash FROM teacher_request")
 
     make(labelling_store, sessions=6)
     with_hints = label(labelling_store, hints=True)
-    assert with_hints["cached"] == 0 and with_hints["answered_now"] == 12  # new questions
+    assert with_hints.cached == 0 and with_hints.answered_now == 12  # new questions
     new = rows(
         labelling_store,
         "SELECT prompt_hash, prompt FROM teacher_request WHERE template_version = 'rank-v1' "
@@ -194,7 +195,7 @@ def test_label_with_hints_puts_the_stored_hints_into_prompts(
         assert all(f"- {h}\n" in r["prompt"] for h in FIXTURE_HINTS)
     for body in use_fixture.bodies[-12:]:
         assert FIXTURE_HINTS[0] in body["messages"][-1]["content"]
-    assert label(labelling_store, hints=True)["sent"] == 0  # and cached like any question
+    assert label(labelling_store, hints=True).sent == 0  # and cached like any question
 
 
 def test_label_uses_the_models_latest_set_of_hints(labelling_store: Store, use_fixture) -> None:  # type: ignore[no-untyped-def]

@@ -135,4 +135,3 @@ def test_hints_parsing_never_raises() -> None:
         parsed = parse_hints(raw, 5)
         assert parsed.status in PARSE_STATUSES and len(parsed.hints) <= 5
         assert all(isinstance(h, str) and h for h in parsed.hints)
-

@@ -479,23 +479,24 @@ def test_a_real_labelling_job_over_20_sessions(
     url: str, labelling_store: Any, tmp_path: Any
 ) -> None:
     from alkd_tui.pipeline.labels import label_selection
+    from alkd_tui.pipeline.results import LabelResult
     from alkd_tui.teacher.parsing import PARSE_STATUSES
 
     _selection(labelling_store, tmp_path, "twenty", 20)
     options = {"n": 3, "kappa": 8, "num_predict": 40, "num_ctx": 1024, "concurrency": 2,
                "backoff": 0.1, "timeout": 120}  # fmt: skip
 
-    def job() -> dict[str, Any]:
+    def job() -> LabelResult:
         return label_selection(labelling_store, "twenty", "ollama", model=MODEL, hosts=[url],
                                candidates_from="teacher-rec", options=options)  # fmt: skip
 
     first = job()
-    assert first["requests"] == 20 and first["answered"] == 20
-    assert first["failed"] == 0 and first["pending"] == 0
-    assert sum(first["parse"].values()) == 20 and set(first["parse"]) <= set(PARSE_STATUSES)
-    assert first["teacher"]["server_version"] == SERVER_VERSION
-    assert "via the local compatibility server (not Ollama)" in first["teacher"]["description"]
-    assert first["teacher"]["digest"] == hashlib.sha256(MODEL_PATH.read_bytes()).hexdigest()
+    assert first.requests == 20 and first.answered == 20
+    assert first.failed == 0 and first.pending == 0
+    assert sum(first.parse.values()) == 20 and set(first.parse) <= set(PARSE_STATUSES)
+    assert first.teacher["server_version"] == SERVER_VERSION
+    assert "via the local compatibility server (not Ollama)" in first.teacher["description"]
+    assert first.teacher["digest"] == hashlib.sha256(MODEL_PATH.read_bytes()).hexdigest()
     stored = _requests(labelling_store, "rank-v1")
     assert 0 < len(stored) <= 20  # sessions with identical questions share one request
     for r in stored:
@@ -504,7 +505,7 @@ def test_a_real_labelling_job_over_20_sessions(
         assert r["prompt_tokens"] > 0 and 0 < r["output_tokens"] <= 40
         assert set(json.loads(r["ranking"])) <= set(json.loads(r["candidates"]))
     second = job()
-    assert second["sent"] == 0 and second["cached"] == 20 and second["answered"] == 20
+    assert second.sent == 0 and second.cached == 20 and second.answered == 20
     assert len(_requests(labelling_store, "rank-v1")) == len(stored)
 
 
@@ -532,6 +533,6 @@ def test_hints_from_the_real_model_reach_a_labelling_job(
     labelled = label_selection(labelling_store, "pair", "ollama", model=MODEL, hosts=[url],
                                candidates_from="teacher-rec",
                                options={"n": 2, "kappa": 4, "num_predict": 24, "hints": True})  # fmt: skip
-    assert labelled["answered"] == 2 and labelled["failed"] == 0
+    assert labelled.answered == 2 and labelled.failed == 0
     for r in _requests(labelling_store, "rank-v1"):
         assert r["status"] == "answered" and f"- {texts[0]}\n" in r["prompt"]

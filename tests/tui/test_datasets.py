@@ -56,7 +56,7 @@ async def test_import_a_dataset_with_options(
         await waiter(
             pilot,
             lambda: any(
-                isinstance(m, DatasetsLoaded) and any(r["name"] == "shop" for r in m.rows)
+                isinstance(m, DatasetsLoaded) and any(r.name == "shop" for r in m.rows)
                 for m in messages
             ),
         )
@@ -85,9 +85,9 @@ async def test_the_detail_shows_the_hints_in_use(
 ) -> None:  # type: ignore[no-untyped-def]
     """Hints an LLM wrote for the dataset are listed under it: each model's latest set only."""
     dataset = list_datasets(labelled_store)[0]
-    store_hints(labelled_store, dataset["id"], "llm-a", 1, ["an older hint"])
-    store_hints(labelled_store, dataset["id"], "llm-a", 2, ["Sequels follow their originals."])
-    store_hints(labelled_store, dataset["id"], "llm-b", 3, ["Genres cluster."])
+    store_hints(labelled_store, dataset.id, "llm-a", 1, ["an older hint"])
+    store_hints(labelled_store, dataset.id, "llm-a", 2, ["Sequels follow their originals."])
+    store_hints(labelled_store, dataset.id, "llm-b", 3, ["Genres cluster."])
     app = make_app(labelled_store)
     async with app.run_test(size=(140, 45)) as pilot:
         panel = app.screen.query_one("#dataset-hints", Static)
@@ -111,7 +111,7 @@ async def test_brackets_in_the_data_are_shown_as_text(
     dataset = list_datasets(store)[0]
     with store.session() as orm:
         orm.add(
-            Hint(dataset_id=dataset["id"], model_name="llm-[a]", text="[tip] sequels follow [/i]")
+            Hint(dataset_id=dataset.id, model_name="llm-[a]", text="[tip] sequels follow [/i]")
         )
     app = make_app(store)
     async with app.run_test(size=(140, 45)) as pilot:

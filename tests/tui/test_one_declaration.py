@@ -86,8 +86,12 @@ def literal_defaults(source: str) -> list[tuple[int, str, Any]]:
             continue
         args = node.args
         positional = args.posonlyargs + args.args
-        pairs = list(zip(positional[len(positional) - len(args.defaults) :], args.defaults, strict=True))
-        pairs += [(a, d) for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True) if d is not None]
+        pairs = list(
+            zip(positional[len(positional) - len(args.defaults) :], args.defaults, strict=True)
+        )
+        pairs += [
+            (a, d) for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True) if d is not None
+        ]
         for arg, default in pairs:
             if (
                 arg.arg in FIELDS
@@ -172,7 +176,9 @@ async def test_the_tui_forms_start_at_the_models_defaults(store, make_app) -> No
             for spec in fields.specs:
                 shown = fields.values().get(spec.name)
                 expected = None if spec.default is None else spec.default
-                assert (shown if shown is None or spec.kind not in ("int", "float") else float(shown)) == expected
+                assert (
+                    shown if shown is None or spec.kind not in ("int", "float") else float(shown)
+                ) == expected
 
 
 def written_controls(source: str) -> list[tuple[int, str]]:
@@ -188,7 +194,9 @@ def written_controls(source: str) -> list[tuple[int, str]]:
         if not (isinstance(ident, ast.Constant) and isinstance(ident.value, str)):
             continue
         setting = ident.value.rsplit("-", 1)[-1]
-        value = keywords.get("value", node.args[0] if node.args and node.func.id.endswith("Input") else None)  # type: ignore[attr-defined]
+        value = keywords.get(
+            "value", node.args[0] if node.args and node.func.id.endswith("Input") else None
+        )  # type: ignore[attr-defined]
         if setting in FIELDS and isinstance(value, ast.Constant) and value.value not in (None, ""):
             found.append((node.lineno, ident.value))
     return found
@@ -201,4 +209,6 @@ def test_no_tui_control_of_a_setting_starts_at_a_written_value() -> None:
         for line, ident in written_controls(path.read_text())
     ]
     assert problems == [], "make these fields with SettingsFields (the model's defaults)"
-    assert written_controls('FormInput("40", type="integer", id="sel-budget")\n') == [(1, "sel-budget")]
+    assert written_controls('FormInput("40", type="integer", id="sel-budget")\n') == [
+        (1, "sel-budget")
+    ]

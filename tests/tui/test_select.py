@@ -59,10 +59,10 @@ async def test_preview_then_create_a_selection(
             what="created",
         )
         await settled(app, pilot)
-        assert created.summary["name"] == "picked" and created.summary["size"] == 20
+        assert created.summary.name == "picked" and created.summary.size == 20
         assert app.selection == "picked"
-        assert "picked" in [s["name"] for s in list_selections(labelling_store)]
-        members = show_selection(labelling_store, "picked")["members"]
+        assert "picked" in [s.name for s in list_selections(labelling_store)]
+        members = show_selection(labelling_store, "picked").members
         assert len(members) == 20 and all(m["difficulty"] is not None for m in members)
         table = screen.query_one("#selections", DataTable)
         assert "picked" in [str(table.get_row_at(r)[0]) for r in range(table.row_count)]

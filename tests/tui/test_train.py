@@ -88,7 +88,7 @@ async def test_train_a_teacher_recommender_and_select_with_it(
         assert "train valid recall@20" in progress.series  # the teacher recipe's metric
         assert finished.progress.result["name"] == "big-teacher"
         (model,) = list_models(games_store)
-        assert (model["name"], model["role"], model["dim"], model["status"]) == (
+        assert (model.name, model.role, model.dim, model.status) == (
             "big-teacher",
             "teacher",
             8,

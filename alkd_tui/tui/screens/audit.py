@@ -20,6 +20,7 @@ from textual.widgets import Label, Select, Static
 
 from alkd_tui.pipeline.audit import audit
 from alkd_tui.pipeline.datasets import list_datasets
+from alkd_tui.pipeline.results import SelectionSummary
 from alkd_tui.pipeline.selection import STRATEGIES, list_selections
 from alkd_tui.pipeline.views import teacher_models
 from alkd_tui.tui.screens.base import AreaScreen, PaletteCommand
@@ -44,7 +45,7 @@ GROUP_KEYS = (
 class AuditChoices(Message):
     def __init__(
         self,
-        selections: list[dict[str, Any]],
+        selections: list[SelectionSummary],
         teachers: list[str],
         students: list[str],
         datasets: list[str],
@@ -194,11 +195,11 @@ dataset. Every change runs the audit again (in the background).
         from alkd_tui.pipeline.models import list_models
 
         students = [
-            m["name"]
+            m.name
             for m in list_models(self.store)
-            if m["role"] in ("student", "distilled") and m["status"] == "done"
+            if m.role in ("student", "distilled") and m.status == "done"
         ]
-        datasets = [d["name"] for d in list_datasets(self.store)]
+        datasets = [d.name for d in list_datasets(self.store)]
         self.post_message(
             AuditChoices(
                 list_selections(self.store), teacher_models(self.store), students, datasets
@@ -207,8 +208,8 @@ dataset. Every change runs the audit again (in the background).
 
     def on_audit_choices(self, message: AuditChoices) -> None:
         self._ready = False
-        strategies = sorted({s["strategy"] for s in message.selections} | set(STRATEGIES))
-        for selector, names in (("#aud-selection", [s["name"] for s in message.selections]),
+        strategies = sorted({s.strategy for s in message.selections} | set(STRATEGIES))
+        for selector, names in (("#aud-selection", [s.name for s in message.selections]),
                                 ("#aud-strategy", strategies), ("#aud-teacher", message.teachers),
                                 ("#aud-dataset", message.datasets), ("#aud-student", message.students)):  # fmt: skip
             widget = self.query_one(selector, Select)

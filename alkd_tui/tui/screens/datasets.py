@@ -18,6 +18,7 @@ from textual.widgets import Button, Checkbox, DataTable, Input, Label, Select, S
 
 from alkd_tui.pipeline.datasets import list_datasets, show_dataset
 from alkd_tui.pipeline.hints import list_hints
+from alkd_tui.pipeline.results import DatasetSummary
 from alkd_tui.pipeline.views import dataset_formats
 from alkd_tui.tui.background_jobs import Job, is_running, list_jobs, start_job
 from alkd_tui.tui.screens.base import AreaScreen, PaletteCommand, WorkerFailures
@@ -30,7 +31,7 @@ from alkd_tui.tui.widgets.job_panel import JobPanel
 class DatasetsLoaded(Message):
     """The worker read the dataset list (and found `running`, an import job still running)."""
 
-    def __init__(self, rows: list[dict[str, Any]], running: Job | None = None) -> None:
+    def __init__(self, rows: list[DatasetSummary], running: Job | None = None) -> None:
         super().__init__()
         self.rows = rows
         self.running = running
@@ -39,25 +40,26 @@ class DatasetsLoaded(Message):
 class DatasetShown(Message):
     """The worker read one dataset's details."""
 
-    def __init__(self, detail: dict[str, Any]) -> None:
+    def __init__(self, detail: DatasetSummary, hints: list[dict[str, Any]]) -> None:
         super().__init__()
         self.detail = detail
+        self.hints = hints
 
 
-def describe(detail: dict[str, Any]) -> str:
+def describe(detail: DatasetSummary) -> str:
     """A dataset's details as text for the side panel."""
-    s = detail["sessions"]
-    length = detail.get("session_length", {})
+    s = detail.sessions
+    length = detail.session_length or {}
     lines = [
-        f"[b]{escape(detail['name'])}[/b] ({detail['format']})",
-        escape(detail.get("description", "") or ""),
+        f"[b]{escape(detail.name)}[/b] ({detail.format})",
+        escape(detail.description or ""),
         "",
         f"sessions  {s.get('total', 0):,}",
         f"  train   {s.get('train', 0):,}",
         f"  valid   {s.get('valid', 0):,}",
         f"  test    {s.get('test', 0):,}",
-        f"items     {detail['items']:,} ({detail['items_with_titles']:,} with titles)",
-        f"clicks    {detail['clicks']:,}",
+        f"items     {detail.items:,} ({detail.items_with_titles:,} with titles)",
+        f"clicks    {detail.clicks:,}",
     ]
     if length:
         lines.append(
@@ -66,8 +68,8 @@ def describe(detail: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def top_items(detail: dict[str, Any]) -> str:
-    top = detail.get("top_items", [])
+def top_items(detail: DatasetSummary) -> str:
+    top = detail.top_items or []
     if not top:
         return ""
     lines = ["[b u]most clicked in training[/]"]
@@ -78,9 +80,9 @@ def top_items(detail: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def hints_text(detail: dict[str, Any]) -> str:
+def hints_text(stored: list[dict[str, Any]]) -> str:
     """The hints an LLM wrote about the dataset (the set `alkd label --hints` uses, per model)."""
-    hints = [h for h in detail.get("hints", []) if h["in_use"]]
+    hints = [h for h in stored if h["in_use"]]
     if not hints:
         return ""
     lines = ["[b u]hints for ranking prompts[/]"]
@@ -247,9 +249,9 @@ teacher recommender, which Select needs, then a student to distil.
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="dataset-detail")
     def load_detail(self, name: str) -> None:
-        detail = show_dataset(self.store, name)
-        detail["hints"] = list_hints(self.store, name)["hints"]
-        self.post_message(DatasetShown(detail))
+        self.post_message(
+            DatasetShown(show_dataset(self.store, name), list_hints(self.store, name)["hints"])
+        )
 
     def on_datasets_loaded(self, message: DatasetsLoaded) -> None:
         panel = self.query_one(JobPanel)
@@ -257,20 +259,20 @@ teacher recommender, which Select needs, then a student to distil.
             panel.attach(message.running)
         table = self.query_one("#datasets", DataTable)
         table.clear()
-        self.names = [row["name"] for row in message.rows]
+        self.names = [row.name for row in message.rows]
         for row in message.rows:
-            s = row["sessions"]
+            s = row.sessions
             table.add_row(
-                Text(row["name"]), row["format"], f"{s.get('train', 0):,}", f"{s.get('valid', 0):,}",
-                f"{s.get('test', 0):,}", f"{row['items']:,}", f"{row['items_with_titles']:,}",
-                f"{row['clicks']:,}", key=row["name"],
+                Text(row.name), row.format, f"{s.get('train', 0):,}", f"{s.get('valid', 0):,}",
+                f"{s.get('test', 0):,}", f"{row.items:,}", f"{row.items_with_titles:,}",
+                f"{row.clicks:,}", key=row.name,
             )  # fmt: skip
         status = f"{len(message.rows)} datasets · [b]i[/b] imports one"
         if not message.rows:
             status = "no datasets yet: press [b]i[/b] to import one (or `alkd data import`)"
         self.query_one("#status", Static).update(status)
         if message.rows:
-            self.load_detail(message.rows[0]["name"])
+            self.load_detail(message.rows[0].name)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if event.row_key.value is not None:
@@ -279,7 +281,7 @@ teacher recommender, which Select needs, then a student to distil.
     def on_dataset_shown(self, message: DatasetShown) -> None:
         detail = message.detail
         self.query_one("#detail", Static).update(describe(detail))
-        histogram = detail.get("session_length", {}).get("histogram", {})
+        histogram = (detail.session_length or {}).get("histogram", {})
         keys = list(histogram)
         while keys and not histogram[keys[-1]]:  # trailing empty lengths
             keys.pop()
@@ -287,7 +289,7 @@ teacher recommender, which Select needs, then a student to distil.
             keys.pop(0)
         self.query_one("#lengths", BarChart).plot([(k, histogram[k]) for k in keys])
         self.query_one("#top-items", Static).update(top_items(detail))
-        hints, text = self.query_one("#dataset-hints", Static), hints_text(detail)
+        hints, text = self.query_one("#dataset-hints", Static), hints_text(message.hints)
         hints.update(text)
         hints.display = bool(text)
 

@@ -20,6 +20,7 @@ from textual.widgets import Button, Input, Label, RichLog, Select, Static
 from textual.worker import get_current_worker
 
 from alkd_tui.errors import AlkdError
+from alkd_tui.pipeline.results import SelectionSummary
 from alkd_tui.pipeline.selection import list_selections
 from alkd_tui.pipeline.settings import (
     LabelSettings,
@@ -59,7 +60,7 @@ class LabelChoices(Message):
 
     def __init__(
         self,
-        selections: list[dict[str, Any]],
+        selections: list[SelectionSummary],
         teachers: list[str],
         served: list[str],
         latest: Job | None = None,
@@ -175,7 +176,7 @@ answered is stored), `ctrl+g` resumes it (the same job again; nothing answered i
     def on_mount(self) -> None:
         self.job: Job | None = None
         self._options: dict[str, list[str]] = {"#lab-backend": list(TEACHER.choices)}
-        self.selection_info: dict[str, dict[str, Any]] = {}
+        self.selection_info: dict[str, SelectionSummary] = {}
         self.teacher_names: list[str] = []
         self._loaded = False
         self._restore_pending = False  # the job's settings wait for the form's choices
@@ -204,9 +205,9 @@ answered is stored), `ctrl+g` resumes it (the same job again; nothing answered i
             server = next((j for j in list_jobs(self.store.path, "serve") if is_running(j)), None)
         selections = list_selections(self.store)
         teachers = [
-            m["name"]
+            m.name
             for m in list_models(self.store)
-            if m["role"] == "teacher" and m["status"] == "done"
+            if m.role == "teacher" and m.status == "done"
         ]
         served = server_models(self.alkd.teacher_host)
         self.post_message(LabelChoices(selections, teachers, served, latest, server))
@@ -217,10 +218,10 @@ answered is stored), `ctrl+g` resumes it (the same job again; nothing answered i
             self.server = message.server
         if message.latest is not None and self.job is None:
             self.attach_job(message.latest, restore=True)
-        self.selection_info = {s["name"]: s for s in message.selections}
+        self.selection_info = {s.name: s for s in message.selections}
         self.teacher_names = message.teachers
         self._fill("#lab-candidates", message.teachers, None)
-        self._fill("#lab-selection", [s["name"] for s in message.selections], self.alkd.selection)
+        self._fill("#lab-selection", [s.name for s in message.selections], self.alkd.selection)
         self._default_candidates()
         served = list(message.served)
         model = self.query_one("#lab-model", Select)
@@ -273,10 +274,10 @@ answered is stored), `ctrl+g` resumes it (the same job again; nothing answered i
         name = self.query_one("#lab-selection", Select).value
         info = getattr(self, "selection_info", {}).get(name)
         widget = self.query_one("#lab-candidates", Select)
-        if info is not None and info.get("teacher_model") is None and self.teacher_names:
+        if info is not None and info.teacher_model is None and self.teacher_names:
             if widget.value is Select.NULL:
                 widget.value = self.teacher_names[-1]
-        elif info is not None and widget.value == info.get("teacher_model"):
+        elif info is not None and widget.value == info.teacher_model:
             widget.clear()
 
     @on(Select.Changed, "#lab-backend")

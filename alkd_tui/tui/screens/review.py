@@ -215,17 +215,17 @@ the top (`s` and `v` cycle them), or click a column header.
         from alkd_tui.pipeline.models import list_models
 
         students = [
-            m["name"]
+            m.name
             for m in list_models(self.store)
-            if m["role"] in ("student", "distilled") and m["status"] == "done"
+            if m.role in ("student", "distilled") and m.status == "done"
         ]
         self.post_message(ReviewChoices(list_selections(self.store), students))
 
     def on_review_choices(self, message: ReviewChoices) -> None:
-        self.selection_names = [s["name"] for s in message.selections]
+        self.selection_names = [s.name for s in message.selections]
         widget = self.query_one("#rev-selection", Select)
         current = widget.value
-        widget.set_options([(s["name"], s["name"]) for s in message.selections])
+        widget.set_options([(s.name, s.name) for s in message.selections])
         wanted = self.alkd.selection if self.alkd.selection in self.selection_names else current
         if wanted not in self.selection_names and self.selection_names:
             wanted = self.selection_names[-1]

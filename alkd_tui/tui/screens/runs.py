@@ -18,6 +18,7 @@ from textual.widgets import DataTable, Label, Static
 
 from alkd_tui.pipeline.datasets import list_datasets
 from alkd_tui.pipeline.history import diff_runs, list_runs, show_run
+from alkd_tui.pipeline.results import DistilledModel, ModelSummary, RunSummary
 from alkd_tui.pipeline.selection import list_selections
 from alkd_tui.tui.background_jobs import Job, interrupt, is_running, list_jobs, start_job
 from alkd_tui.tui.screens.base import AreaScreen, PaletteCommand
@@ -126,7 +127,7 @@ mark one with `m`, highlight the other and press `c`.
         ):
             models.add_column(column, key=column, width=width)
         self.runs: list[dict[str, Any]] = []
-        self.models: list[dict[str, Any]] = []
+        self.models: list[ModelSummary] = []
         self.selection_names: list[str] = []
         self.dataset_ids: dict[str, int] = {}
         self.marked: int | None = None
@@ -150,8 +151,8 @@ mark one with `m`, highlight the other and press `c`.
         if look_for_job:  # a job of this area that an earlier app started and that still runs
             jobs = [j for kind in JOB_KINDS for j in list_jobs(self.store.path, kind)]
             running = next((j for j in jobs if is_running(j)), None)
-        selections = [s["name"] for s in list_selections(self.store)]
-        datasets = {d["name"]: int(d["id"]) for d in list_datasets(self.store)}
+        selections = [s.name for s in list_selections(self.store)]
+        datasets = {d.name: d.id for d in list_datasets(self.store)}
         self.post_message(RunsLoaded(list_runs(self.store), list_models(self.store), selections,
                                      datasets, running))  # fmt: skip
 
@@ -174,7 +175,7 @@ mark one with `m`, highlight the other and press `c`.
         models = self.query_one("#models", DataTable)
         models.clear()
         for m in self.models:
-            models.add_row(*model_row(m), key=str(m["model"]))
+            models.add_row(*model_row(m), key=str(m.model))
         self.query_one("#runs-status", Static).update(
             f"{len(self.runs):,} runs · {len(self.models):,} models"
             + (f" · run {self.marked} marked for a diff" if self.marked else "")
@@ -198,7 +199,7 @@ mark one with `m`, highlight the other and press `c`.
 
         def roles(name: str | None) -> set[str]:
             ds_id = self.dataset_ids.get(name or "")
-            return {m["role"] for m in self.models if m["dataset_id"] == ds_id and m["status"] == "done"}  # fmt: skip
+            return {m.role for m in self.models if m.dataset_id == ds_id and m.status == "done"}
 
         if dataset is None:
             dataset = next(
@@ -219,13 +220,13 @@ mark one with `m`, highlight the other and press `c`.
 
     def on_run_shown(self, message: RunShown) -> None:
         self.query_one("#run-detail", Static).update(
-            describe_run(message.run, {m["name"]: m for m in self.models})
+            describe_run(message.run, {m.name: m for m in self.models})
         )
 
     @on(DataTable.RowHighlighted, "#models")
     def _model_highlighted(self, event: DataTable.RowHighlighted) -> None:
         key = event.row_key.value
-        model = next((m for m in self.models if str(m["model"]) == key), None)
+        model = next((m for m in self.models if str(m.model) == key), None)
         if model is not None:
             self.query_one("#run-detail", Static).update(describe_model(model, self.models))
 
@@ -263,9 +264,9 @@ mark one with `m`, highlight the other and press `c`.
 
     def action_distill(self) -> None:
         students = [
-            m["name"]
+            m.name
             for m in self.models
-            if m["role"] in ("student", "distilled") and m["status"] == "done"
+            if m.role in ("student", "distilled") and m.status == "done"
         ]
         self.app.push_screen(
             DistillDialog(students, self.selection_names, self.alkd.selection), self._start
@@ -296,38 +297,39 @@ mark one with `m`, highlight the other and press `c`.
         result = outcome.result or {}
         self.focus_run = 0  # the newest run (the job's) once the runs are read again
         if outcome.state == "done" and message.job.kind == "train":
-            verb = "reused" if result.get("reused") else "trained"
+            made = ModelSummary.model_validate(result)  # the job's last line, read back
+            verb = "reused" if made.reused else "trained"
             self.query_one("#run-detail", Static).update(
                 Group(
-                    Text(f"{verb} {result.get('name')}", style="bold"),
-                    describe_model(result, [*self.models, result]),
+                    Text(f"{verb} {made.name}", style="bold"),
+                    describe_model(made, [*self.models, made]),
                 )
             )
             self.alkd.models_changed += 1
             where = {"teacher": "Select (2) offers it as the teacher recommender",
-                     "student": "Select, Review and Audit offer it as the student"}.get(result.get("role", ""), "")  # fmt: skip
-            self.notify(
-                f"{verb} {result.get('name')}" + (f": {where}" if where else ""), title="train"
-            )
+                     "student": "Select, Review and Audit offer it as the student"}.get(made.role, "")  # fmt: skip
+            self.notify(f"{verb} {made.name}" + (f": {where}" if where else ""), title="train")
         elif outcome.state == "done" and message.job.kind == "distill":
-            rows = [("student", result.get("student", ""), result.get("student_metrics") or {}),
-                    ("distilled", result.get("name", ""), result.get("metrics") or {})]  # fmt: skip
-            verb = "reused" if result.get("reused") else "distilled"
+            distilled = DistilledModel.model_validate(result)
+            rows = [("student", distilled.student, distilled.student_metrics),
+                    ("distilled", distilled.name, distilled.metrics)]  # fmt: skip
+            verb = "reused" if distilled.reused else "distilled"
             self.query_one("#run-detail", Static).update(
                 Group(
                     Text(
-                        f"{verb} {result.get('name')} from {result.get('labels')} labels of {result.get('teacher')}",
+                        f"{verb} {distilled.name} from {distilled.labels} labels of {distilled.teacher}",
                         style="bold",
                     ),
                     comparison(rows, "test split: student before and after"),
                 )
             )
             self.alkd.models_changed += 1
-            self.notify(f"{verb} {result.get('name')}", title="distil")
+            self.notify(f"{verb} {distilled.name}", title="distil")
         elif outcome.state == "done" and message.job.kind == "run":
-            self.focus_run = result.get("run")
-            self.query_one("#run-detail", Static).update(describe_run(result, {}))
-            self.notify(f"run {result.get('run')}: {result.get('status')}", title="run")
+            summary = RunSummary.model_validate(result)
+            self.focus_run = summary.run
+            self.query_one("#run-detail", Static).update(describe_run(summary.as_json(), {}))
+            self.notify(f"run {summary.run}: {summary.status}", title="run")
         elif outcome.state == "failed":
             self.notify(
                 outcome.error, title=f"{message.job.kind} failed", severity="error", timeout=10

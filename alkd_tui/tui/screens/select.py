@@ -20,6 +20,7 @@ from textual.widgets import Button, DataTable, Input, Label, ProgressBar, Select
 
 from alkd_tui.errors import AlkdError
 from alkd_tui.pipeline.datasets import list_datasets
+from alkd_tui.pipeline.results import ModelSummary, SelectionSummary
 from alkd_tui.pipeline.selection import (
     create_selection,
     list_selections,
@@ -50,8 +51,8 @@ class ChoicesLoaded(Message):
     def __init__(
         self,
         datasets: dict[str, int],
-        models: list[dict[str, Any]],
-        selections: list[dict[str, Any]],
+        models: list[ModelSummary],
+        selections: list[SelectionSummary],
     ) -> None:
         super().__init__()
         self.datasets = datasets
@@ -79,7 +80,7 @@ class CreateProgress(Message):
 class SelectionCreated(Message):
     """The new selection's summary."""
 
-    def __init__(self, summary: dict[str, Any]) -> None:
+    def __init__(self, summary: SelectionSummary) -> None:
         super().__init__()
         self.summary = summary
 
@@ -192,7 +193,7 @@ area's Train dialog for the one that is missing; once trained, it is listed here
     def on_mount(self) -> None:
         table = self.query_one("#selections", DataTable)
         table.add_columns("name", "dataset", "strategy", "size", "pool", "k*", "teacher")
-        self.models: list[dict[str, Any]] = []
+        self.models: list[ModelSummary] = []
         self.trained: dict[str, list[str]] = {}  # the dataset's trained models by role
         self._last_report = 0.0
         self._loaded = False
@@ -214,7 +215,7 @@ area's Train dialog for the one that is missing; once trained, it is listed here
     def load_choices(self) -> None:
         from alkd_tui.pipeline.models import list_models
 
-        datasets = {d["name"]: int(d["id"]) for d in list_datasets(self.store)}
+        datasets = {d.name: d.id for d in list_datasets(self.store)}
         self.post_message(
             ChoicesLoaded(datasets, list_models(self.store), list_selections(self.store))
         )
@@ -235,25 +236,25 @@ area's Train dialog for the one that is missing; once trained, it is listed here
         table.clear()
         for s in message.selections:
             table.add_row(
-                Text(s["name"]), Text(s["dataset"]), s["strategy"], f"{s['size']:,}", f"{s['pool_size']:,}",
-                "-" if s["k_star"] is None else f"{s['k_star']:,}", Text(s["teacher_model"] or ""),
-                key=s["name"],
+                Text(s.name), Text(s.dataset), s.strategy, f"{s.size:,}", f"{s.pool_size:,}",
+                "-" if s.k_star is None else f"{s.k_star:,}", Text(s.teacher_model or ""),
+                key=s.name,
             )  # fmt: skip
 
     def _fill_models(self) -> None:
         dataset = self.query_one("#sel-dataset", Select).value
         ds_id = getattr(self, "dataset_ids", {}).get(dataset)
-        done = [m for m in self.models if m["dataset_id"] == ds_id and m["status"] == "done"]
-        teachers = [m for m in done if m["role"] == "teacher"]
-        students = [m for m in done if m["role"] in ("student", "distilled")]
+        done = [m for m in self.models if m.dataset_id == ds_id and m.status == "done"]
+        teachers = [m for m in done if m.role == "teacher"]
+        students = [m for m in done if m.role in ("student", "distilled")]
         self.trained = {
-            "teacher": [m["name"] for m in teachers],
-            "student": [m["name"] for m in students],
+            "teacher": [m.name for m in teachers],
+            "student": [m.name for m in students],
         }
         for select_id, rows in (("#sel-teacher", teachers), ("#sel-student", students)):
             widget = self.query_one(select_id, Select)
             current = widget.value
-            names = [m["name"] for m in rows]
+            names = [m.name for m in rows]
             widget.set_options([(n, n) for n in names])
             if current in names:
                 widget.value = current
@@ -443,11 +444,11 @@ area's Train dialog for the one that is missing; once trained, it is listed here
 
     def on_selection_created(self, message: SelectionCreated) -> None:
         s = message.summary
-        self.alkd.selection = s["name"]
+        self.alkd.selection = s.name
         self.query_one("#sel-progress-text", Static).update(
-            f"created [b]{s['name']}[/b]: {s['size']:,} sessions · press [b]3[/b] to label it"
+            f"created [b]{s.name}[/b]: {s.size:,} sessions · press [b]3[/b] to label it"
         )
-        self.notify(f"created selection {s['name']} ({s['size']:,} sessions)", title="select")
+        self.notify(f"created selection {s.name} ({s.size:,} sessions)", title="select")
         self.query_one("#selections", DataTable).focus()  # out of the form: 3 goes to Label
         self.load_choices()
 

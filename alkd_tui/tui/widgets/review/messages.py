@@ -6,6 +6,7 @@ from typing import Any
 
 from textual.message import Message
 
+from alkd_tui.pipeline.results import SelectionSummary
 from alkd_tui.pipeline.review import RULE_MEANING
 from alkd_tui.pipeline.settings import ReviewSettings, field_specs
 from alkd_tui.pipeline.views import (
@@ -30,7 +31,7 @@ RULES = [(r, RULE_MEANING[r]) for r in sorted(RULE.choices, key=lambda r: r != R
 
 
 class ReviewChoices(Message):
-    def __init__(self, selections: list[dict[str, Any]], students: list[str]) -> None:
+    def __init__(self, selections: list[SelectionSummary], students: list[str]) -> None:
         super().__init__()
         self.selections = selections
         self.students = students

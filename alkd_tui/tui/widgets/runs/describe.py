@@ -9,6 +9,8 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from alkd_tui.pipeline.results import ModelSummary
+
 METRICS = ("recall@5", "recall@10", "ndcg@5", "ndcg@10", "mrr@10")
 JOB_KINDS = ("train", "distill", "run")  # the jobs this area starts and follows
 
@@ -52,19 +54,19 @@ def comparison(rows: list[tuple[str, str, dict[str, Any]]], title: str) -> Group
     return Group(table, *names, note)
 
 
-def model_row(m: dict[str, Any]) -> tuple[Any, ...]:
-    test = (m.get("metrics") or {}).get("test", {}) or {}
-    done = m["status"] == "done"
+def model_row(m: ModelSummary) -> tuple[Any, ...]:
+    test = m.metrics.get("test", {}) or {}
+    done = m.status == "done"
     return (
         Text(
-            m["name"] if done else f"{m['name']} ({m['status']})",
+            m.name if done else f"{m.name} ({m.status})",
             overflow="ellipsis",
             no_wrap=True,
             style="" if done else "dim",
         ),
-        m["role"],
-        m["architecture"],
-        m["dim"],
+        m.role,
+        m.architecture,
+        m.dim,
         _m(test.get("recall@10")),
         _m(test.get("ndcg@10")),
     )
@@ -80,7 +82,7 @@ def run_row(r: dict[str, Any]) -> tuple[Any, ...]:
     )  # fmt: skip
 
 
-def describe_run(run: dict[str, Any], models: dict[str, dict[str, Any]]) -> Group:
+def describe_run(run: dict[str, Any], models: dict[str, ModelSummary]) -> Group:
     """A run: status, steps, results side by side (pipeline) or its figures."""
     parts: list[Any] = [
         Text.assemble(
@@ -119,15 +121,15 @@ def describe_run(run: dict[str, Any], models: dict[str, dict[str, Any]]) -> Grou
     elif run["kind"] in ("train", "distill") and (run.get("config") or {}).get("model") in models:
         made = models[run["config"]["model"]]
         rows = [
-            ("teacher", m["name"], m["metrics"])
+            ("teacher", m.name, m.metrics)
             for m in models.values()
-            if m["role"] == "teacher" and m["dataset_id"] == made["dataset_id"]
-            and m["status"] == "done" and m["name"] != made["name"]
+            if m.role == "teacher" and m.dataset_id == made.dataset_id
+            and m.status == "done" and m.name != made.name
         ]  # fmt: skip
         student = models.get(run["config"].get("student"))
         if student is not None:
-            rows.append(("student", student["name"], student["metrics"]))
-        rows.append((made["role"], made["name"], made["metrics"]))
+            rows.append(("student", student.name, student.metrics))
+        rows.append((made.role, made.name, made.metrics))
         parts.append(comparison(rows, "test split, side by side"))
     elif run.get("metrics"):
         cells: dict[str, dict[str, float]] = {}
@@ -158,21 +160,21 @@ def describe_run(run: dict[str, Any], models: dict[str, dict[str, Any]]) -> Grou
     return Group(*parts)
 
 
-def describe_model(model: dict[str, Any], models: list[dict[str, Any]]) -> Group:
+def describe_model(model: ModelSummary, models: list[ModelSummary]) -> Group:
     """A model beside its relatives: the student it came from and the teacher recommenders."""
-    by_id = {m["model"]: m for m in models}
-    rows = [(t["role"], t["name"], t["metrics"]) for t in models
-            if t["role"] == "teacher" and t["dataset_id"] == model["dataset_id"] and t["status"] == "done"]  # fmt: skip
-    parent = by_id.get(model.get("parent"))
-    if model["role"] == "distilled" and parent is not None:
-        rows.append(("student", parent["name"], parent["metrics"]))
-    if model["role"] != "teacher":
-        rows.append((model["role"], model["name"], model["metrics"]))
-    training = (model.get("metrics") or {}).get("training", {})
+    by_id = {m.model: m for m in models}
+    rows = [(t.role, t.name, t.metrics) for t in models
+            if t.role == "teacher" and t.dataset_id == model.dataset_id and t.status == "done"]  # fmt: skip
+    parent = by_id.get(model.parent) if model.parent is not None else None
+    if model.role == "distilled" and parent is not None:
+        rows.append(("student", parent.name, parent.metrics))
+    if model.role != "teacher":
+        rows.append((model.role, model.name, model.metrics))
+    training = model.metrics.get("training", {})
     return Group(
         Text.assemble(
-            (model["name"], "bold"),
-            f"  {model['architecture']} d{model['dim']} · {model['role']} · {model['status']}",
+            (model.name, "bold"),
+            f"  {model.architecture} d{model.dim} · {model.role} · {model.status}",
         ),
         Text(f"training: {training}" if training else "", style="dim"),
         comparison(rows, "test split, side by side"),

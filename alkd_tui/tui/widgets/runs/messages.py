@@ -6,6 +6,7 @@ from typing import Any
 
 from textual.message import Message
 
+from alkd_tui.pipeline.results import ModelSummary
 from alkd_tui.tui.background_jobs import Job
 
 METRICS = ("recall@5", "recall@10", "ndcg@5", "ndcg@10", "mrr@10")
@@ -19,7 +20,7 @@ class RunsLoaded(Message):
     def __init__(
         self,
         runs: list[dict[str, Any]],
-        models: list[dict[str, Any]],
+        models: list[ModelSummary],
         selections: list[str],
         datasets: dict[str, int],
         running: Job | None = None,

@@ -1,0 +1,164 @@
+"""What the pipeline's steps return: typed results.
+
+The faces read attributes; `--json` prints `as_json()`, whose keys are an API (README,
+"JSON results"): a field that a step leaves unset (e.g. `history` of a reused model) is left
+out of the JSON, as before these types. A face that gets a result as JSON (the TUI, from a
+job's last line) reads it back with `model_validate`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Result(BaseModel):
+    """A step's result."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    def as_json(self) -> dict[str, Any]:
+        """The result as `--json` prints it: every field the step set, JSON types only."""
+        return self.model_dump(mode="json", exclude_unset=True)
+
+
+class ModelSummary(Result):
+    """A trained (or distilled, or fitted) recommender."""
+
+    model: int
+    name: str
+    dataset_id: int
+    architecture: str
+    role: str
+    dim: int
+    status: str
+    metrics: dict[str, Any]
+    """split -> metric -> value (valid, test, test_excluding_own), and `training` figures."""
+    config: dict[str, Any]
+    """The resolved training settings."""
+    checkpoint: str | None
+    parent: int | None
+    run: int | None
+    created_at: str
+    reused: bool = False
+    """An identical finished model was reused: nothing was trained."""
+    history: list[dict[str, Any]] | None = None
+    """Per epoch: loss, validation metrics, seconds (only when trained now)."""
+
+    def figure(self, split: str = "test_excluding_own", metric: str = "recall@10") -> float | None:
+        """One stored metric, or None."""
+        value = self.metrics.get(split, {}).get(metric)
+        return None if value is None else float(value)
+
+
+class DistilledModel(ModelSummary):
+    """A student distilled from a selection's accepted labels."""
+
+    labels: int
+    teacher: str
+    student: str
+    student_metrics: dict[str, Any]
+
+
+class DatasetSummary(Result):
+    """A stored dataset: counts always; source, options and statistics when shown in full."""
+
+    id: int
+    name: str
+    format: str
+    sessions: dict[str, int]
+    items: int
+    clicks: int
+    items_with_titles: int
+    description: str
+    created_at: str
+    source: str | None = None
+    alkd_version: str | None = None
+    session_length: dict[str, Any] | None = None
+    top_items: list[Any] | None = None
+    options: dict[str, Any] | None = None
+    source_sessions: int | None = None
+    dropped_clicks: int | None = None
+    licence: str | None = None
+    """Fetched datasets: the terms of use, printed before the import."""
+    reused: bool = False
+    """`alkd run` found the dataset stored: nothing was imported."""
+
+
+class SelectionSummary(Result):
+    """A stored selection of sessions to ask the teacher about."""
+
+    selection: int
+    name: str
+    dataset: str
+    strategy: str
+    budget: int
+    size: int
+    pool_size: int
+    k_star: int | None
+    gamma: float | None
+    log10_gamma: float | None
+    teacher_model: str | None
+    params: dict[str, Any]
+    run: int | None
+    created_at: str
+    members: list[dict[str, Any]] | None = None
+    """In order (shown selections only): order, session, idx, split, probability, gain, difficulty."""
+    reused: bool = False
+    """`alkd run` found this selection made by an identical earlier step."""
+
+
+class LabelResult(Result):
+    """A labelling job: what it asked, and the selection's labels from that teacher model."""
+
+    selection: int
+    name: str
+    teacher: dict[str, Any]
+    requests: int
+    cached: int
+    sent: int
+    answered_now: int
+    failed_now: int
+    elsewhere: dict[str, int]
+    """Requests another job answered or failed meanwhile (claimed there): answered, failed."""
+    unanswerable: int
+    budget_exhausted: bool
+    run: int
+    answered: int
+    failed: int
+    pending: int
+    parse: dict[str, int]
+    latency_s: dict[str, float | None]
+    tokens: dict[str, int]
+
+
+class RunSummary(Result):
+    """A pipeline run (`alkd run`) as stored."""
+
+    run: int
+    name: str
+    kind: str
+    status: str
+    error: str | None
+    seed: int | None
+    started_at: str
+    finished_at: str | None
+    config: dict[str, Any]
+    env: dict[str, Any]
+    steps: dict[str, dict[str, Any]]
+    teacher: dict[str, Any] | None
+    selection: str | None
+    labels: dict[str, Any] | None
+    hints: list[dict[str, Any]] | None
+    review: dict[str, Any] | None
+    results: dict[str, Any] | None
+    """Per model (teacher_recommender, student, distilled): its name and metrics."""
+    distillation: dict[str, Any] | None = None
+    """Distilled minus student on the test split (R@10, own items excluded): difference,
+    standard_error (over the test sessions), sessions."""
+
+    def figure(self, model: str, split: str = "test_excluding_own", metric: str = "recall@10") -> float | None:
+        """One model's stored metric, or None."""
+        value = ((self.results or {}).get(model) or {}).get(split, {}).get(metric)
+        return None if value is None else float(value)
