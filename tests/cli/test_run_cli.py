@@ -190,3 +190,25 @@ def test_a_failed_step_fails_the_run_with_exit_1(alkd, db_path: Path) -> None:  
     assert "review" not in steps
     shown = alkd("runs", "show", str(run_id))
     assert shown.code == 0 and f"run {run_id} (pipeline, default): failed: " in shown.err
+
+
+def test_the_run_says_whether_distillation_cleared_the_noise() -> None:
+    from alkd_tui.cli.run import distillation_note, next_steps
+    from alkd_tui.pipeline.results import RunSummary
+
+    def summary(difference: float, se: float) -> RunSummary:
+        return RunSummary(
+            run=4, name="r", kind="pipeline", status="done", error=None, seed=0, started_at="",
+            finished_at=None, config={}, env={}, steps={}, teacher=None, selection="sel",
+            labels=None, hints=None, review=None,
+            results={"student": {"model": "stu"}, "distilled": {"model": "stu-kd"}},
+            distillation={"difference": difference, "standard_error": se, "sessions": 400},
+        )  # fmt: skip
+
+    clear = distillation_note(summary(0.01, 0.004))
+    assert clear is not None and "+0.0100" in clear and "beyond the noise" in clear
+    unclear = distillation_note(summary(0.003, 0.004))
+    assert unclear is not None and "can be chance" in unclear and "--set seed=N" in unclear
+    steps = "\n".join(next_steps(summary(0.01, 0.004), Path("x.db")))
+    assert "review list sel" in steps and "audit --selection sel --student stu" in steps
+    assert "run --set seed=1" in steps and "runs diff 4 NEW" in steps

@@ -122,3 +122,24 @@ def test_baselines_train_from_the_cli(alkd, toy: str) -> None:  # type: ignore[n
     assert (
         again["recall@5"] == knn["metrics"]["test"]["recall@5"]
     )  # the checkpoint restores the fit
+
+
+SUMMARY_KEYS = {"model", "name", "dataset_id", "architecture", "role", "dim", "status", "metrics",
+                "config", "checkpoint", "parent", "run", "created_at"}  # fmt: skip
+
+
+def test_the_json_keys_are_kept(alkd, toy: str) -> None:  # type: ignore[no-untyped-def]
+    """The typed results print the keys the dicts did: trained adds `history`, reused adds
+    `reused`, a listed or shown model neither."""
+    trained = json.loads(alkd("train", "--dataset", toy, "--model", "fpmc", *FAST, "--json").out)
+    assert set(trained) == SUMMARY_KEYS | {"history"}
+    reused = json.loads(alkd("train", "--dataset", toy, "--model", "fpmc", *FAST, "--json").out)
+    assert set(reused) == SUMMARY_KEYS | {"reused"}
+    (listed,) = json.loads(alkd("models", "list", "--json").out)["models"]
+    assert set(listed) == SUMMARY_KEYS
+    assert set(json.loads(alkd("models", "show", trained["name"], "--json").out)) == SUMMARY_KEYS
+    shown = json.loads(alkd("data", "show", toy, "--json").out)
+    assert {"id", "name", "format", "sessions", "items", "clicks", "items_with_titles",
+            "description", "created_at", "source", "options", "top_items"} <= set(shown)  # fmt: skip
+    (brief,) = json.loads(alkd("data", "list", "--json").out)["datasets"]
+    assert "source" not in brief and "top_items" not in brief  # a list stays brief

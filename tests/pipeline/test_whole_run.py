@@ -56,6 +56,12 @@ def test_a_run_makes_every_step_and_reports_results(store: Store) -> None:
     )
     assert summary.teacher["is_llm"] is False and summary.hints is None
     assert summary.env["torch"] and summary.config["seed"] == 0
+    # what distillation did: the difference of the two test figures, with its noise
+    effect = summary.distillation
+    assert effect is not None
+    own = {k: results[k]["test_excluding_own"]["recall@10"] for k in ("student", "distilled")}
+    assert effect["difference"] == pytest.approx(own["distilled"] - own["student"], abs=1e-5)
+    assert effect["standard_error"] >= 0 and effect["sessions"] > 0
     with store.engine.connect() as conn:
         parents = {
             r[0] for r in conn.exec_driver_sql("SELECT parent_id FROM run WHERE kind != 'pipeline'")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from alkd_tui.rec.evaluate import evaluate, evaluate_both
+from alkd_tui.rec.evaluate import evaluate, evaluate_both, paired_difference
 from alkd_tui.rec.instances import Instances
 from alkd_tui.rec.metrics import metrics_from_ranks, ranks_of_targets, summarize
 from alkd_tui.rec.models import build_model
@@ -70,3 +70,27 @@ def test_a_model_that_scores_all_items_alike_gets_chance(big) -> None:  # type: 
     result = evaluate(flat, inst)
     assert result["recall@10"] == pytest.approx(10 / fresh.n_items, abs=1e-6)
     assert result["recall@20"] == pytest.approx(20 / fresh.n_items, abs=1e-6)
+
+
+def test_the_paired_difference_is_the_per_session_mean_and_its_standard_error(big) -> None:  # type: ignore[no-untyped-def]
+    trained, fresh, inst = big
+    same = paired_difference(trained, trained, inst)
+    assert same == {"difference": 0.0, "standard_error": 0.0, "sessions": len(inst)}
+    found = paired_difference(fresh, trained, inst)
+    before = by_definition(fresh, inst, True)["recall@10"]
+    after = by_definition(trained, inst, True)["recall@10"]
+    assert found["difference"] == pytest.approx(after - before, abs=1e-6)
+    # by hand: the per-session recall@10 of each, their differences' spread over sqrt(n)
+    per_session = []
+    for model in (fresh, trained):
+        model.eval()
+        with torch.no_grad():
+            batch = inst.batch(torch.arange(len(inst)).numpy())
+            assert batch.targets is not None
+            g, e = ranks_of_targets(model.score_all(batch), batch.targets, batch.items, inst.pad)
+        per_session.append(metrics_from_ranks(g, e, model.n_items, (10,))["recall@10"].double())
+    delta = per_session[1] - per_session[0]
+    assert found["standard_error"] == pytest.approx(
+        float(delta.std() / len(delta) ** 0.5), rel=1e-9
+    )
+    assert found["standard_error"] > 0 and found["difference"] > 2 * found["standard_error"]
