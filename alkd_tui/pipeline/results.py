@@ -162,3 +162,53 @@ class RunSummary(Result):
         """One model's stored metric, or None."""
         value = ((self.results or {}).get(model) or {}).get(split, {}).get(metric)
         return None if value is None else float(value)
+
+
+class ItemView(Result):
+    """One item as a reviewer sees it: index, external id, title; whether it is the session's
+    true next item; the teacher's (or the student's) score where there is one."""
+
+    idx: int
+    item: str
+    title: str | None
+    is_target: bool = False
+    score: float | None = None
+
+    @property
+    def label(self) -> str:
+        """The title, else the external id."""
+        return self.title or self.item
+
+
+class LabelDetail(Result):
+    """One teacher request in full, as the answer for one session (`views.label_detail`)."""
+
+    request: int
+    session_id: int
+    session_key: str
+    session_index: int
+    dataset_id: int
+    split: str
+    status: str
+    """The review status (pending, accepted, rejected, skipped, flagged)."""
+    edited: bool
+    session: list[ItemView]
+    """The session's items, oldest first."""
+    target: ItemView
+    ranking: list[ItemView]
+    """As it stands: the latest edit, else the answer (with its scores)."""
+    answered_ranking: list[ItemView]
+    candidates: list[ItemView]
+    prompt: str
+    raw_response: str
+    parse_status: str | None
+    parse_notes: list[str]
+    request_status: str
+    error: str | None
+    provenance: dict[str, Any]
+    """backend, model, digest, server_version, template_version, prompt_hash, options,
+    latency_s, prompt_tokens, output_tokens, attempts, run."""
+    member: dict[str, Any] | None
+    """The session's order, probability, gain and difficulty in the selection."""
+    history: list[dict[str, Any]]
+    """The review events, oldest first: id, action, after, note, reviewer."""

@@ -19,6 +19,7 @@ from typing import Any
 
 from alkd_tui.errors import AlkdError, BadInputError, NotFoundError
 from alkd_tui.pipeline import review
+from alkd_tui.pipeline.results import ItemView, LabelDetail
 from alkd_tui.pipeline.selection import get_selection
 from alkd_tui.store import Store, open_store, sql_timestamp
 from alkd_tui.store.answers import (
@@ -238,7 +239,7 @@ def _json(value: Any) -> Any:
 
 def label_detail(
     store: Store, request_id: int, session_id: int | None = None, selection_id: int | None = None
-) -> dict[str, Any]:
+) -> LabelDetail:
     """One teacher request in full, for a reviewer, as the answer for one session (default:
     the session it was first asked for; sessions with identical questions share a request):
     the session's items in order with titles, its true next item, the ranking as answered and
@@ -272,31 +273,31 @@ def label_detail(
     scores = _json(row["scores"])
     score_of = dict(zip(answered, scores, strict=False)) if scores else {}
 
-    def item(idx: int, **extra: Any) -> dict[str, Any]:
+    def item(idx: int, score: float | None = None) -> ItemView:
         ext, title = names.get(idx, (str(idx), None))
-        return {"idx": idx, "item": ext, "title": title, "is_target": idx == target, **extra}
+        return ItemView(idx=idx, item=ext, title=title, is_target=idx == target, score=score)
 
-    return {
-        "request": int(row["id"]),
-        "session_id": int(row["use_session_id"]),
-        "session_key": row["session_key"],
-        "session_index": int(row["session_index"]),
-        "dataset_id": int(row["dataset_id"]),
-        "split": row["split"],
-        "status": state.status,
-        "edited": edited,
-        "session": [item(i) for i in session],
-        "target": item(target),
-        "ranking": [item(i, score=score_of.get(i) if not edited else None) for i in ranking],
-        "answered_ranking": [item(i, score=score_of.get(i)) for i in answered],
-        "candidates": [item(i) for i in candidates],
-        "prompt": row["prompt"] or "",
-        "raw_response": row["raw_response"] or "",
-        "parse_status": row["parse_status"],
-        "parse_notes": _json(row["parse_notes"]) or [],
-        "request_status": row["status"],
-        "error": row["error"],
-        "provenance": {
+    return LabelDetail(
+        request=int(row["id"]),
+        session_id=int(row["use_session_id"]),
+        session_key=str(row["session_key"]),
+        session_index=int(row["session_index"]),
+        dataset_id=int(row["dataset_id"]),
+        split=row["split"],
+        status=state.status,
+        edited=edited,
+        session=[item(i) for i in session],
+        target=item(target),
+        ranking=[item(i, score_of.get(i) if not edited else None) for i in ranking],
+        answered_ranking=[item(i, score_of.get(i)) for i in answered],
+        candidates=[item(i) for i in candidates],
+        prompt=row["prompt"] or "",
+        raw_response=row["raw_response"] or "",
+        parse_status=row["parse_status"],
+        parse_notes=_json(row["parse_notes"]) or [],
+        request_status=row["status"],
+        error=row["error"],
+        provenance={
             "backend": row["backend"],
             "model": row["model_name"],
             "digest": row["model_digest"],
@@ -310,12 +311,12 @@ def label_detail(
             "attempts": row["attempts"],
             "run": row["run_id"],
         },
-        "member": member,
-        "history": history,
-    }
+        member=member,
+        history=history,
+    )
 
 
-def find_items(store: Store, dataset_id: int, external_ids: Sequence[str]) -> list[dict[str, Any]]:
+def find_items(store: Store, dataset_id: int, external_ids: Sequence[str]) -> list[ItemView]:
     """The items of a dataset with these external ids, in the order given; an unknown id is a
     `BadInputError` naming it."""
     found = []
@@ -323,7 +324,7 @@ def find_items(store: Store, dataset_id: int, external_ids: Sequence[str]) -> li
         item = find_item(store, dataset_id, ext.strip())
         if item is None:
             raise BadInputError(f"no item {ext.strip()!r} in dataset {dataset_id}")
-        found.append({"idx": item[0], "item": item[1], "title": item[2]})
+        found.append(ItemView(idx=item[0], item=item[1], title=item[2]))
     return found
 
 
@@ -381,7 +382,7 @@ def _trained(store: Store, name: str, sha: str | None) -> Any:
 
 def student_top_k(
     store: Store, model: str, session_index: int, k: int = 10
-) -> list[dict[str, Any]]:
+) -> list[ItemView]:
     """A trained model's top `k` next items for one session of its dataset (its own items
     excluded), best first, with titles and scores."""
     import numpy as np
@@ -412,12 +413,12 @@ def student_top_k(
     with store.read() as conn:
         names = item_names(conn, row.dataset_id, top[0].tolist())
     return [
-        {
-            "idx": int(i),
-            "item": names.get(int(i), (str(i), None))[0],
-            "title": names.get(int(i), (str(i), None))[1],
-            "score": float(s),
-            "is_target": int(i) == int(found[1]),
-        }
+        ItemView(
+            idx=int(i),
+            item=names.get(int(i), (str(i), None))[0],
+            title=names.get(int(i), (str(i), None))[1],
+            score=float(s),
+            is_target=int(i) == int(found[1]),
+        )
         for i, s in zip(top[0].tolist(), scores[0].tolist(), strict=True)
     ]

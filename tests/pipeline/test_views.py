@@ -114,25 +114,23 @@ def test_review_states_of_many_requests_at_once(answered: Store) -> None:
 def test_label_detail_has_everything_a_reviewer_needs(answered: Store) -> None:
     entry = review_queue(answered, "sel")["entries"][0]
     detail = label_detail(answered, entry.request_id)
-    assert detail["session_key"] == entry.session_key and detail["status"] == "pending"
-    assert detail["session"] and all(i["title"].startswith("Game ") for i in detail["session"])
-    assert [i["score"] for i in detail["ranking"]] == pytest.approx([0.9, 0.1, 0.05])
-    assert detail["target"]["is_target"] and detail["target"]["title"].startswith("Game ")
-    assert detail["provenance"]["model"] == "rec" and detail["provenance"]["backend"] == "replay"
-    assert json.loads(detail["raw_response"])["ranking"] and detail["member"]["order"] == 0
+    assert detail.session_key == entry.session_key and detail.status == "pending"
+    assert detail.session and all((i.title or "").startswith("Game ") for i in detail.session)
+    assert [i.score for i in detail.ranking] == pytest.approx([0.9, 0.1, 0.05])
+    assert detail.target.is_target and (detail.target.title or "").startswith("Game ")
+    assert detail.provenance["model"] == "rec" and detail.provenance["backend"] == "replay"
+    assert json.loads(detail.raw_response)["ranking"] and detail.member["order"] == 0
     record_review(answered, entry.request_id, "edit", after={"ranking": [7, 8]}, note="why")
     edited = label_detail(answered, entry.request_id)
-    assert [i["idx"] for i in edited["ranking"]] == [7, 8] and edited["edited"]
-    assert [h["action"] for h in edited["history"]] == ["edit"] and edited["history"][0][
-        "note"
-    ] == "why"
-    assert len(edited["answered_ranking"]) == 3
+    assert [i.idx for i in edited.ranking] == [7, 8] and edited.edited
+    assert [h["action"] for h in edited.history] == ["edit"] and edited.history[0]["note"] == "why"
+    assert len(edited.answered_ranking) == 3
     with pytest.raises(NotFoundError):
         label_detail(answered, 10**6)
 
 
 def test_items_answers_models_formats(answered: Store) -> None:
-    assert [i["title"] for i in find_items(answered, 1, ["g3", " g4"])] == ["Game 3", "Game 4"]
+    assert [i.title for i in find_items(answered, 1, ["g3", " g4"])] == ["Game 3", "Game 4"]
     with pytest.raises(BadInputError, match="'nope'"):
         find_items(answered, 1, ["nope"])
     recent = recent_answers(answered, "sel")
@@ -148,10 +146,10 @@ def test_student_top_k_for_one_session(answered: Store) -> None:
     )
     entry = review_queue(answered, "sel")["entries"][0]
     top = student_top_k(answered, "stu", entry.session_index, 5)
-    assert len(top) == 5 and all(t["title"].startswith("Game ") for t in top)
-    assert [t["score"] for t in top] == sorted((t["score"] for t in top), reverse=True)
-    own = {i["idx"] for i in label_detail(answered, entry.request_id)["session"]}
-    assert not own & {t["idx"] for t in top}  # its own items are not proposed
+    assert len(top) == 5 and all((t.title or "").startswith("Game ") for t in top)
+    assert [t.score for t in top] == sorted((t.score for t in top), reverse=True)
+    own = {i.idx for i in label_detail(answered, entry.request_id).session}
+    assert not own & {t.idx for t in top}  # its own items are not proposed
 
 
 def test_audit_filters_by_strategy(answered: Store) -> None:

@@ -214,11 +214,11 @@ async def test_label_by_replaying_recorded_answers(
     assert sorted(e.session_key for e in entries) == sorted(recorded)
     for entry in entries:
         detail = label_detail(labelling_store, entry.request_id, entry.session_id)
-        assert [i["item"] for i in detail["ranking"]] == recorded[entry.session_key]
-        assert detail["provenance"]["backend"] == "replay"
-        assert detail["provenance"]["model"] == model
-        assert detail["parse_status"] == "ok" and entry.top_score is None  # no scores recorded
-        assert json.loads(detail["raw_response"])["ranking"] == recorded[entry.session_key]
+        assert [i.item for i in detail.ranking] == recorded[entry.session_key]
+        assert detail.provenance["backend"] == "replay"
+        assert detail.provenance["model"] == model
+        assert detail.parse_status == "ok" and entry.top_score is None  # no scores recorded
+        assert json.loads(detail.raw_response)["ranking"] == recorded[entry.session_key]
 
 
 def _free_port() -> int:
@@ -289,7 +289,7 @@ async def test_label_with_the_local_compatibility_server_started_from_the_app(
     assert len(entries) == 2
     for entry in entries:
         detail = label_detail(labelling_store, entry.request_id, entry.session_id)
-        provenance = detail["provenance"]
+        provenance = detail.provenance
         assert provenance["model"] == "smollm2:135m" and provenance["backend"] == "ollama"
         assert str(provenance["server_version"]).endswith("-alkd-local")
-        assert detail["raw_response"]  # the model's own answer, whatever it parsed to
+        assert detail.raw_response  # the model's own answer, whatever it parsed to

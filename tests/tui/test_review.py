@@ -78,7 +78,7 @@ async def test_review_with_the_keys(
         await pilot.pause()
         editor = app.screen
         assert isinstance(editor, RankingEditor)
-        first, second = editor.items[0]["idx"], editor.items[1]["idx"]
+        first, second = editor.items[0].idx, editor.items[1].idx
         await pilot.press("ctrl+down")  # the first item moves to second place
         await pilot.press("down", "d")  # ... and the one after it goes
         await pilot.press("ctrl+s")
@@ -182,15 +182,15 @@ async def test_the_ranking_editor_adds_a_candidate_from_its_list(
         await pilot.pause()
         editor = app.screen
         assert isinstance(editor, RankingEditor)
-        before = [i["idx"] for i in editor.items]
+        before = [i.idx for i in editor.items]
         unused = editor.unused_candidates()
-        assert unused and not {c["idx"] for c in unused} & set(before)
+        assert unused and not {c.idx for c in unused} & set(before)
         await pilot.press("tab")  # to the candidates
         assert app.focused is not None and app.focused.id == "edit-candidates"
         await pilot.press("down", "enter")  # the second candidate
-        picked = unused[1]["idx"]
-        assert [i["idx"] for i in editor.items] == [before[0], picked, *before[1:]]
-        assert picked not in {c["idx"] for c in editor.unused_candidates()}
+        picked = unused[1].idx
+        assert [i.idx for i in editor.items] == [before[0], picked, *before[1:]]
+        assert picked not in {c.idx for c in editor.unused_candidates()}
         await pilot.press("ctrl+s")
         await waiter(pilot, lambda: any(isinstance(m, Decided) for m in messages), what="edit")
         (action, after) = next((a, x) for r, a, x in _events(labelled_store) if r == request)

@@ -33,6 +33,7 @@ from textual.widgets import (
 from textual.worker import get_current_worker
 
 from alkd_tui.errors import AlkdError
+from alkd_tui.pipeline.results import ItemView, LabelDetail
 from alkd_tui.pipeline.review import RULE_MEANING, accept_by_rule, record_review
 from alkd_tui.pipeline.selection import list_selections
 from alkd_tui.pipeline.settings import ReviewSettings, field_specs
@@ -191,8 +192,9 @@ the top (`s` and `v` cycle them), or click a column header.
         self._loading: tuple[str, str | None] | None = None
         self.view: list[QueueEntry] = []
         self.position: dict[str, int] = {}  # entry key -> row in the view
-        self.detail: dict[str, Any] | None = None
-        self.student_rows: tuple[str, str, list[dict[str, Any]]] | None = None
+        self.detail: LabelDetail | None = None
+        self.detail_key: str | None = None  # the queue entry the detail was loaded for
+        self.student_rows: tuple[str, str, list[ItemView]] | None = None
         self.undo_stack: list[int] = []
         self.decisions: queue.Queue[tuple[str, int, dict[str, Any] | None]] = queue.Queue()
         self.query_one("#card-raw", Static).display = False
@@ -315,7 +317,7 @@ the top (`s` and `v` cycle them), or click a column header.
         self._update_counts()
 
     def _show_empty(self) -> None:
-        self.detail = None
+        self.detail, self.detail_key = None, None
         if self.data is not None and not self.entries:
             text = f"[b]{escape(self.data['name'])}[/b] has no answered labels yet: label it in the Label area (key [b]3[/b])."
         else:
@@ -384,22 +386,21 @@ the top (`s` and `v` cycle them), or click a column header.
     def load_detail(self, entry: QueueEntry) -> None:
         selection = self.data["selection"] if self.data else None
         detail = label_detail(self.store, entry.request_id, entry.session_id, selection)
-        detail["key"] = entry.key
-        self.post_message(DetailLoaded(detail))
+        self.post_message(DetailLoaded(entry.key, detail))
 
     def on_detail_loaded(self, message: DetailLoaded) -> None:
         current = self.query_one("#queue", WindowedTable).current
-        if current is None or current.key != message.detail["key"]:
+        if current is None or current.key != message.key:
             return
-        self.detail = message.detail
+        self.detail, self.detail_key = message.detail, message.key
         self._render_card()
         self._load_student(message.detail)
 
-    def _load_student(self, detail: dict[str, Any]) -> None:
+    def _load_student(self, detail: LabelDetail) -> None:
         student = self._value("#rev-student")
-        if student is not None:
-            k = min(max(10, len(detail["ranking"])), 25)
-            self.student_top(student, detail["key"], detail["session_index"], k)
+        if student is not None and self.detail_key is not None:
+            k = min(max(10, len(detail.ranking)), 25)
+            self.student_top(student, self.detail_key, detail.session_index, k)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="review-student")
     def student_top(self, model: str, key: str, session_index: int, k: int) -> None:
@@ -409,7 +410,7 @@ the top (`s` and `v` cycle them), or click a column header.
 
     def on_student_top(self, message: StudentTop) -> None:
         self.student_rows = (message.key, message.model, message.rows)
-        if self.detail is not None and self.detail["key"] == message.key:
+        if self.detail is not None and self.detail_key == message.key:
             self._render_card()
 
     def _render_card(self) -> None:
@@ -419,7 +420,7 @@ the top (`s` and `v` cycle them), or click a column header.
         rows, name = None, self._value("#rev-student")
         if (
             self.student_rows is not None
-            and self.student_rows[0] == detail["key"]
+            and self.student_rows[0] == self.detail_key
             and self.student_rows[1] == name
         ):
             rows = self.student_rows[2]
@@ -467,7 +468,7 @@ the top (`s` and `v` cycle them), or click a column header.
     def action_edit(self) -> None:
         detail = self.detail
         entry = self._current()
-        if detail is None or entry is None or detail["key"] != entry.key:
+        if detail is None or entry is None or self.detail_key != entry.key:
             return
         request_id, key = entry.request_id, entry.key
 

@@ -8,6 +8,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from alkd_tui.pipeline.results import ItemView, LabelDetail
 from alkd_tui.pipeline.review import RULE_MEANING
 from alkd_tui.pipeline.settings import ReviewSettings, field_specs
 from alkd_tui.pipeline.views import (
@@ -34,20 +35,16 @@ def _num(value: float | None, digits: int = 3) -> str:
     return "-" if value is None else f"{value:.{digits}g}"
 
 
-def _title(item: dict[str, Any]) -> str:
-    return item.get("title") or item["item"]
-
-
 def render_card(
-    detail: dict[str, Any], student: list[dict[str, Any]] | None, student_name: str | None
+    detail: LabelDetail, student: list[ItemView] | None, student_name: str | None
 ) -> Group:
     """The focus card: the session, the target, the two rankings side by side, provenance."""
-    member = detail.get("member") or {}
-    status = detail["status"] + (" (edited)" if detail["edited"] else "")
+    member = detail.member or {}
+    status = detail.status + (" (edited)" if detail.edited else "")
     head = Text.assemble(
-        ("session ", "dim"), (detail["session_key"], "bold"),
-        ("  status ", "dim"), (status, f"bold {STATUS_STYLE.get(detail['status'], '')}"),
-        ("  parse ", "dim"), (str(detail["parse_status"]), ""),
+        ("session ", "dim"), (detail.session_key, "bold"),
+        ("  status ", "dim"), (status, f"bold {STATUS_STYLE.get(detail.status, '')}"),
+        ("  parse ", "dim"), (str(detail.parse_status), ""),
     )  # fmt: skip
     why = Text.assemble(
         ("why chosen: ", "dim"),
@@ -57,41 +54,41 @@ def render_card(
     session = Table.grid(padding=(0, 1))
     session.add_column(justify="right", style="dim")
     session.add_column()
-    for n, item in enumerate(detail["session"], start=1):
-        session.add_row(str(n), Text.assemble(_title(item), (f"  {item['item']}", "dim")))
-    target = detail["target"]
+    for n, item in enumerate(detail.session, start=1):
+        session.add_row(str(n), Text.assemble(item.label, (f"  {item.item}", "dim")))
+    target = detail.target
     target_line = Text.assemble(
-        ("◆ true next item ", "bold magenta"), _title(target), (f"  {target['item']}", "dim"),
+        ("◆ true next item ", "bold magenta"), target.label, (f"  {target.item}", "dim"),
         ("  (for the audit: the LLM never saw it)", "dim italic"),
     )  # fmt: skip
-    teacher = "teacher recommender" if detail["provenance"]["backend"] == "tr" else "LLM"
+    teacher = "teacher recommender" if detail.provenance["backend"] == "tr" else "LLM"
     rankings = Table(
-        "#", f"{teacher} ranking" + (" (edited)" if detail["edited"] else ""), "score",
+        "#", f"{teacher} ranking" + (" (edited)" if detail.edited else ""), "score",
         "student top-k", "score",
         expand=True, show_edge=False, pad_edge=False, box=None, header_style="bold",
         caption=f"student: {student_name or 'choose one above'}", caption_justify="left", caption_style="dim",
     )  # fmt: skip
-    llm = detail["ranking"]
+    llm = detail.ranking
     other = student or []
-    other_ids = {s["idx"] for s in other}
-    llm_ids = {i["idx"] for i in llm}
+    other_ids = {s.idx for s in other}
+    llm_ids = {i.idx for i in llm}
     for n in range(max(len(llm), len(other))):
         cells: list[Any] = [str(n + 1)]
         for items, elsewhere in ((llm, other_ids), (other, llm_ids)):
             if n < len(items):
                 item = items[n]
-                mark = "◆ " if item["is_target"] else ("• " if item["idx"] in elsewhere else "  ")
-                style = "bold magenta" if item["is_target"] else ""
+                mark = "◆ " if item.is_target else ("• " if item.idx in elsewhere else "  ")
+                style = "bold magenta" if item.is_target else ""
                 cells += [
-                    Text(mark + _title(item), style=style, overflow="ellipsis", no_wrap=True),
-                    _num(item.get("score")),
+                    Text(mark + item.label, style=style, overflow="ellipsis", no_wrap=True),
+                    _num(item.score),
                 ]
             else:
                 cells += ["", ""]
         rankings.add_row(*cells)
     if not llm and not other:
         rankings.add_row("", Text("empty ranking", style="yellow"), "", "", "")
-    p = detail["provenance"]
+    p = detail.provenance
     options = ", ".join(f"{k}={v}" for k, v in sorted((p.get("options") or {}).items()))
     provenance = Text.assemble(
         ("provenance  ", "bold"),
@@ -100,7 +97,7 @@ def render_card(
         (f" · server {p['server_version']}" if p.get("server_version") else ""),
         f" · template {p['template_version'] or '-'} · latency {_num(p.get('latency_s'))}s",
         f" · tokens {p.get('prompt_tokens') or 0}/{p.get('output_tokens') or 0} · attempts {p.get('attempts')}",
-        f" · request {detail['request']} · run {p.get('run') or '-'}",
+        f" · request {detail.request} · run {p.get('run') or '-'}",
         (f"\noptions  {options}", "dim"),
     )  # fmt: skip
     legend = Text("◆ the true next item   • in both lists", style="dim")
@@ -110,17 +107,17 @@ def render_card(
     )  # fmt: skip
 
 
-def render_raw(detail: dict[str, Any]) -> Group:
+def render_raw(detail: LabelDetail) -> Group:
     """The raw prompt and answer, parse notes and the review history."""
     history = Table(
         "event", "action", "reviewer", "note", box=None, show_edge=False, header_style="bold"
     )
-    for h in detail["history"]:
+    for h in detail.history:
         history.add_row(str(h["id"]), h["action"], Text(h["reviewer"]), Text(h["note"]))
-    notes = "; ".join(detail.get("parse_notes") or []) or "none"
+    notes = "; ".join(detail.parse_notes) or "none"
     return Group(
-        Text("prompt", style="bold underline"), Text(detail["prompt"] or "(none stored)"), Text(""),
-        Text("raw answer", style="bold underline"), Text(detail["raw_response"] or "(none)"), Text(""),
+        Text("prompt", style="bold underline"), Text(detail.prompt or "(none stored)"), Text(""),
+        Text("raw answer", style="bold underline"), Text(detail.raw_response or "(none)"), Text(""),
         Text(f"parse notes: {notes}", style="dim"), Text(""),
         Text("review history (append-only)", style="bold underline"), history,
     )  # fmt: skip

@@ -6,7 +6,7 @@ from typing import Any
 
 from textual.message import Message
 
-from alkd_tui.pipeline.results import SelectionSummary
+from alkd_tui.pipeline.results import ItemView, LabelDetail, SelectionSummary
 from alkd_tui.pipeline.review import RULE_MEANING
 from alkd_tui.pipeline.settings import ReviewSettings, field_specs
 from alkd_tui.pipeline.views import (
@@ -56,13 +56,16 @@ class ViewReady(Message):
 
 
 class DetailLoaded(Message):
-    def __init__(self, detail: dict[str, Any]) -> None:
+    """One label in full, loaded for the queue entry `key`."""
+
+    def __init__(self, key: str, detail: LabelDetail) -> None:
         super().__init__()
+        self.key = key
         self.detail = detail
 
 
 class StudentTop(Message):
-    def __init__(self, key: str, model: str, rows: list[dict[str, Any]]) -> None:
+    def __init__(self, key: str, model: str, rows: list[ItemView]) -> None:
         super().__init__()
         self.key = key
         self.model = model

@@ -19,6 +19,7 @@ from textual.widgets import (
 )
 from textual.widgets.option_list import Option
 
+from alkd_tui.pipeline.results import ItemView, LabelDetail
 from alkd_tui.pipeline.review import RULE_MEANING
 from alkd_tui.pipeline.settings import ReviewSettings, field_specs
 from alkd_tui.pipeline.views import (
@@ -28,7 +29,6 @@ from alkd_tui.pipeline.views import (
 )
 from alkd_tui.tui.screens.base import WorkerFailures
 from alkd_tui.tui.widgets.form import FormInput
-from alkd_tui.tui.widgets.review.card import _title
 
 ALL = "*"
 STATUS_STYLE = {
@@ -65,22 +65,21 @@ class RankingEditor(WorkerFailures, ModalScreen[list[int] | None]):
     ]
 
     class Found(Message):
-        def __init__(self, items: list[dict[str, Any]]) -> None:
+        def __init__(self, items: list[ItemView]) -> None:
             super().__init__()
             self.items = items
 
-    def __init__(self, detail: dict[str, Any]) -> None:
+    def __init__(self, detail: LabelDetail) -> None:
         super().__init__()
         self.detail = detail
-        self.items = [dict(i) for i in detail["ranking"]]
+        self.items = list(detail.ranking)
         self.known = {
-            i["item"]: i
-            for i in [*detail["candidates"], *detail["session"], *detail["answered_ranking"]]
+            i.item: i for i in [*detail.candidates, *detail.session, *detail.answered_ranking]
         }
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="ranking-editor"):
-            yield Label(f"[b]Edit the ranking of session {escape(self.detail['session_key'])}[/b]")
+            yield Label(f"[b]Edit the ranking of session {escape(self.detail.session_key)}[/b]")
             yield Static(
                 "[dim]ctrl+↑/↓ (or K/J) move · d/delete remove · tab to the candidates, enter adds one · "
                 "or type item ids below, enter adds them · ctrl+s save · esc cancel[/dim]"
@@ -92,7 +91,7 @@ class RankingEditor(WorkerFailures, ModalScreen[list[int] | None]):
                 with Vertical():
                     yield Label(
                         "other candidates (enter adds one below the cursor)"
-                        if self.detail["candidates"]
+                        if self.detail.candidates
                         else "no candidate list came with this answer (recorded answers have "
                         "none): type item ids below"
                     )
@@ -111,7 +110,7 @@ class RankingEditor(WorkerFailures, ModalScreen[list[int] | None]):
         options.clear_options()
         options.add_options(
             [
-                Option(f"{n:>2}. {escape(_title(i))}  [dim]{escape(i['item'])}[/dim]", id=str(n))
+                Option(f"{n:>2}. {escape(i.label)}  [dim]{escape(i.item)}[/dim]", id=str(n))
                 for n, i in enumerate(self.items, 1)
             ]
         )
@@ -119,10 +118,10 @@ class RankingEditor(WorkerFailures, ModalScreen[list[int] | None]):
             options.highlighted = max(0, min(highlight, len(self.items) - 1))
         self._redraw_candidates()
 
-    def unused_candidates(self) -> list[dict[str, Any]]:
+    def unused_candidates(self) -> list[ItemView]:
         """The teacher recommender's candidates that the ranking does not hold, in their order."""
-        present = {i["idx"] for i in self.items}
-        return [c for c in self.detail["candidates"] if c["idx"] not in present]
+        present = {i.idx for i in self.items}
+        return [c for c in self.detail.candidates if c.idx not in present]
 
     def _redraw_candidates(self) -> None:
         picker = self.query_one("#edit-candidates", OptionList)
@@ -130,7 +129,7 @@ class RankingEditor(WorkerFailures, ModalScreen[list[int] | None]):
         picker.clear_options()
         picker.add_options(
             [
-                Option(f"{escape(_title(c))}  [dim]{escape(c['item'])}[/dim]", id=str(c["idx"]))
+                Option(f"{escape(c.label)}  [dim]{escape(c.item)}[/dim]", id=str(c.idx))
                 for c in self.unused_candidates()
             ]
         )
@@ -143,7 +142,7 @@ class RankingEditor(WorkerFailures, ModalScreen[list[int] | None]):
     @on(OptionList.OptionSelected, "#edit-candidates")
     def _pick(self, event: OptionList.OptionSelected) -> None:
         idx = int(event.option.id or -1)
-        self._insert([c for c in self.detail["candidates"] if c["idx"] == idx])
+        self._insert([c for c in self.detail.candidates if c.idx == idx])
 
     def action_move(self, step: int) -> None:
         at = self._cursor()
@@ -172,15 +171,15 @@ class RankingEditor(WorkerFailures, ModalScreen[list[int] | None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="edit-lookup")
     def lookup(self, ids: list[str]) -> None:
         app: Any = self.app
-        self.post_message(self.Found(find_items(app.store, self.detail["dataset_id"], ids)))
+        self.post_message(self.Found(find_items(app.store, self.detail.dataset_id, ids)))
 
     def on_ranking_editor_found(self, message: Found) -> None:
         self._insert(message.items)
 
-    def _insert(self, items: list[dict[str, Any]]) -> None:
-        present = {i["idx"] for i in self.items}
+    def _insert(self, items: list[ItemView]) -> None:
+        present = {i.idx for i in self.items}
         at = self._cursor() + 1 if self.items else 0
-        new = [i for i in items if i["idx"] not in present]
+        new = [i for i in items if i.idx not in present]
         self.items[at:at] = new
         self._redraw(at)
 
@@ -191,7 +190,7 @@ class RankingEditor(WorkerFailures, ModalScreen[list[int] | None]):
                 severity="warning",
             )
             return
-        self.dismiss([int(i["idx"]) for i in self.items])
+        self.dismiss([i.idx for i in self.items])
 
     def action_cancel(self) -> None:
         self.dismiss(None)
