@@ -50,30 +50,30 @@ def import_(
         bool, typer.Option("--replace", help="Replace a dataset of the same name.")
     ] = False,
     min_session_length: Annotated[
-        int | None, typer.Option(help="Drop sessions with fewer clicks [2].", rich_help_panel=PRE)
+        int | None, typer.Option(help="Drop sessions with fewer clicks (default: 2).", rich_help_panel=PRE)
     ] = None,
     min_item_support: Annotated[
         int | None,
-        typer.Option(help="Drop items clicked fewer times, until stable [5].", rich_help_panel=PRE),
+        typer.Option(help="Drop items clicked fewer times, until stable (default: 5).", rich_help_panel=PRE),
     ] = None,
     test_days: Annotated[
         float | None,
         typer.Option(
-            help="Test split: sessions ending in the last N days [yoochoose 1, diginetica/retailrocket 7].",
+            help="Test split: sessions ending in the last N days (default: yoochoose 1, diginetica/retailrocket 7).",
             rich_help_panel=PRE,
         ),
     ] = None,
     test_fraction: Annotated[
         float | None,
         typer.Option(
-            help="Test split: the latest fraction of sessions [0.2 where no days apply].",
+            help="Test split: the latest fraction of sessions (default: 0.2 where no days apply).",
             rich_help_panel=PRE,
         ),
     ] = None,
     valid_fraction: Annotated[
         float | None,
         typer.Option(
-            help="Validation: the latest fraction of training sessions [0.1].", rich_help_panel=PRE
+            help="Validation: the latest fraction of training sessions (default: 0.1).", rich_help_panel=PRE
         ),
     ] = None,
     augment_prefixes: Annotated[
@@ -85,13 +85,13 @@ def import_(
     max_length: Annotated[
         int | None,
         typer.Option(
-            help="Keep the last N input items of each instance [all].", rich_help_panel=PRE
+            help="Keep the last N input items of each instance (default: all).", rich_help_panel=PRE
         ),
     ] = None,
     session_gap: Annotated[
         float | None,
         typer.Option(
-            help="Seconds of inactivity that end a user's session [retailrocket/csv 1800, movielens/recbole 3600].",
+            help="Seconds of inactivity that end a user's session (default: retailrocket/csv 1800, movielens/recbole 3600).",
             rich_help_panel=PRE,
         ),
     ] = None,
@@ -101,10 +101,10 @@ def import_(
     ] = None,
     encoding: Annotated[
         str | None,
-        typer.Option(help="Text encoding [utf-8; MovieLens titles latin-1].", rich_help_panel=READ),
+        typer.Option(help="Text encoding (default: utf-8; MovieLens titles latin-1).", rich_help_panel=READ),
     ] = None,
     session_col: Annotated[
-        str | None, typer.Option(help="csv: session column [session_id].", rich_help_panel=READ)
+        str | None, typer.Option(help="csv: session column (default: session_id).", rich_help_panel=READ)
     ] = None,
     user_col: Annotated[
         str | None,
@@ -113,18 +113,18 @@ def import_(
         ),
     ] = None,
     item_col: Annotated[
-        str | None, typer.Option(help="csv: item column [item_id].", rich_help_panel=READ)
+        str | None, typer.Option(help="csv: item column (default: item_id).", rich_help_panel=READ)
     ] = None,
     time_col: Annotated[
         str | None,
         typer.Option(
-            help="csv: time column, unix time or ISO 8601 [timestamp, if present].",
+            help="csv: time column, unix time or ISO 8601 (default: timestamp, if present).",
             rich_help_panel=READ,
         ),
     ] = None,
     time_unit: Annotated[
         str | None,
-        typer.Option(help="csv: unit of a numeric time column: s or ms [s].", rich_help_panel=READ),
+        typer.Option(help="csv: unit of a numeric time column: s or ms (default: s).", rich_help_panel=READ),
     ] = None,
     titles: Annotated[
         Path | None,
@@ -134,7 +134,7 @@ def import_(
     ] = None,
     title_col: Annotated[
         str | None,
-        typer.Option(help="csv: the titles file's title column [title].", rich_help_panel=READ),
+        typer.Option(help="csv: the titles file's title column (default: title).", rich_help_panel=READ),
     ] = None,
     json: JsonOpt = False,
     jsonl: JsonlOpt = False,
@@ -289,13 +289,13 @@ def fetch(
         str, typer.Argument(help="What to fetch: movielens-100k.", show_default=False)
     ],
     name: Annotated[
-        str | None, typer.Option("--name", help="Dataset name [the dataset's].")
+        str | None, typer.Option("--name", help="Dataset name (default: the dataset's).")
     ] = None,
     replace: Annotated[
         bool, typer.Option("--replace", help="Replace a dataset of the same name.")
     ] = False,
     session_gap: Annotated[
-        float | None, typer.Option(help="Seconds of inactivity that end a user's session [3600].")
+        float | None, typer.Option(help="Seconds of inactivity that end a user's session (default: 3600).")
     ] = None,
     json: JsonOpt = False,
     jsonl: JsonlOpt = False,

@@ -39,10 +39,10 @@ def train(
         typer.Option("--role", help="teacher, student or baseline: picks the recipe's defaults."),
     ] = "student",
     threads: Annotated[
-        int | None, typer.Option(help="torch CPU threads [torch's default].")
+        int | None, typer.Option(help="torch CPU threads (default: torch's own).")
     ] = None,
     name: Annotated[
-        str | None, typer.Option("--name", help="Model name [dataset-arch-role-dDIM-sSEED].")
+        str | None, typer.Option("--name", help="Model name (default: dataset-arch-role-dDIM-sSEED).")
     ] = None,
     force: Annotated[
         bool, typer.Option("--force", help="Train again even if this exact model exists.")

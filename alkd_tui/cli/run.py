@@ -40,22 +40,6 @@ def results_table(run: int, status: str, results: dict[str, Any]) -> Table:
     return table
 
 
-def distillation_note(summary: RunSummary) -> str | None:
-    """What distillation did, against the noise of the test split (one line)."""
-    found = summary.distillation
-    if not found or not found.get("sessions"):
-        return None
-    diff, se, n = found["difference"], found["standard_error"], found["sessions"]
-    what = f"distillation: {diff:+.4f} Recall@10 (own items excluded) over the student on {n:,} test sessions"
-    if abs(diff) >= 2 * se:
-        return f"{what}, more than twice its standard error (± {se:.4f}): beyond the noise of the test split"
-    return (
-        f"{what}, within twice its standard error (± {se:.4f}): on this test split a difference "
-        "this size can be chance, and other seeds move it too; compare runs of other seeds "
-        "(--set seed=N, then `alkd runs diff A B`) before reading a gain into it"
-    )
-
-
 def next_steps(summary: RunSummary, db: Path) -> list[str]:
     """What a user can do after a run, as commands."""
     prefix = f"alkd --db {db}"
@@ -134,7 +118,9 @@ def run(
             return
         err.print(f"teacher: {(summary.teacher or {}).get('description', '?')}")
         out.print(results_table(summary.run, summary.status, summary.results or {}))
-        note = distillation_note(summary)
+        from alkd_tui.pipeline.results import distillation_note
+
+        note = distillation_note(summary.distillation)
         if note:
             err.print(note)
         err.print("next:")

@@ -212,3 +212,19 @@ class LabelDetail(Result):
     """The session's order, probability, gain and difficulty in the selection."""
     history: list[dict[str, Any]]
     """The review events, oldest first: id, action, after, note, reviewer."""
+
+
+def distillation_note(found: dict[str, Any] | None) -> str | None:
+    """What distillation did (a run's `distillation`), against the noise of the test split,
+    in one sentence; None without the figures."""
+    if not found or not found.get("sessions"):
+        return None
+    diff, se, n = found["difference"], found["standard_error"], found["sessions"]
+    what = f"distillation: {diff:+.4f} Recall@10 (own items excluded) over the student on {n:,} test sessions"
+    if abs(diff) >= 2 * se:
+        return f"{what}, more than twice its standard error (± {se:.4f}): beyond the noise of the test split"
+    return (
+        f"{what}, within twice its standard error (± {se:.4f}): on this test split a difference "
+        "this size can be chance, and other seeds move it too; compare runs of other seeds "
+        "(--set seed=N, then `alkd runs diff A B`) before reading a gain into it"
+    )

@@ -193,8 +193,8 @@ def test_a_failed_step_fails_the_run_with_exit_1(alkd, db_path: Path) -> None:  
 
 
 def test_the_run_says_whether_distillation_cleared_the_noise() -> None:
-    from alkd_tui.cli.run import distillation_note, next_steps
-    from alkd_tui.pipeline.results import RunSummary
+    from alkd_tui.cli.run import next_steps
+    from alkd_tui.pipeline.results import RunSummary, distillation_note
 
     def summary(difference: float, se: float) -> RunSummary:
         return RunSummary(
@@ -205,9 +205,9 @@ def test_the_run_says_whether_distillation_cleared_the_noise() -> None:
             distillation={"difference": difference, "standard_error": se, "sessions": 400},
         )  # fmt: skip
 
-    clear = distillation_note(summary(0.01, 0.004))
+    clear = distillation_note(summary(0.01, 0.004).distillation)
     assert clear is not None and "+0.0100" in clear and "beyond the noise" in clear
-    unclear = distillation_note(summary(0.003, 0.004))
+    unclear = distillation_note(summary(0.003, 0.004).distillation)
     assert unclear is not None and "can be chance" in unclear and "--set seed=N" in unclear
     steps = "\n".join(next_steps(summary(0.01, 0.004), Path("x.db")))
     assert "review list sel" in steps and "audit --selection sel --student stu" in steps

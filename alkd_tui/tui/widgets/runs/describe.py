@@ -9,7 +9,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from alkd_tui.pipeline.results import ModelSummary
+from alkd_tui.pipeline.results import ModelSummary, distillation_note
 
 METRICS = ("recall@5", "recall@10", "ndcg@5", "ndcg@10", "mrr@10")
 JOB_KINDS = ("train", "distill", "run")  # the jobs this area starts and follows
@@ -118,6 +118,9 @@ def describe_run(run: dict[str, Any], models: dict[str, ModelSummary]) -> Group:
             if values:
                 rows.append((label, values.get("model") or "", values))
         parts.append(comparison(rows, "test split: teacher recommender, student, distilled"))
+        note = distillation_note(run.get("distillation"))
+        if note:
+            parts.append(Text(note, style="dim"))
     elif run["kind"] in ("train", "distill") and (run.get("config") or {}).get("model") in models:
         made = models[run["config"]["model"]]
         rows = [
