@@ -357,7 +357,7 @@ class Study:
         result = self.timer.run(
             "label (replay)", lambda: label_selection(self.store, gpt, "replay", file=answers)
         )
-        model_name = result["teacher"]["model"]
+        model_name = result.teacher["model"]
         sel = get_selection(self.store, gpt)
         accepted = self.timer.run(
             "review (accept by rule)",
@@ -375,7 +375,7 @@ class Study:
                 ),
             )
         log(
-            f"{d}: {len(ids)} recorded answers, {result['answered']} answered, "
+            f"{d}: {len(ids)} recorded answers, {result.answered} answered, "
             f"accepted now {accepted['accepted']} (not matching {accepted['not_matching']})"
         )
         train = ds.split == SPLIT_CODES["train"]
@@ -424,7 +424,7 @@ class Study:
         if not summary.reused:
             log(
                 f"{d} {arch} {role} s{seed}: trained in {seconds:.0f}s, "
-                f"{summary['metrics']['training']['epochs']} epochs"
+                f"{summary.metrics['training']['epochs']} epochs"
             )
         return str(summary.name)
 

@@ -118,7 +118,7 @@ def import_(
     time_col: Annotated[
         str | None,
         typer.Option(
-            help="csv: time column, unix time or ISO 8601 (default: timestamp, if present).",
+            help="csv: time column, unix time or ISO 8601 (default: timestamp, if present; none: the file has no time column).",
             rich_help_panel=READ,
         ),
     ] = None,

@@ -10,6 +10,7 @@ import pytest
 from alkd_tui.data.canonical import SessionDataset
 from alkd_tui.data.formats import FORMATS, ReaderOptions, read
 from alkd_tui.data.preprocess import PreprocessOptions, sessions_from_clicks
+from alkd_tui.errors import InputFileError
 
 KEEP_ALL = PreprocessOptions(min_item_support=1, valid_fraction=0.0, test_fraction=0.25)
 
@@ -267,6 +268,22 @@ def test_csv_without_time_keeps_file_order(tmp_path: Path) -> None:
     )
     assert sessions(ds) == [("1", "train", ["b"], "a"), ("2", "test", ["a"], "b")]
     assert ds.start_times is None
+
+
+def test_a_csv_whose_time_column_is_misnamed_is_refused_not_read_without_times(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "clicks.csv"
+    path.write_text("session_id,item_id,timestaep\n1,b,10\n1,a,20\n2,a,30\n2,b,40\n")
+    opts = PreprocessOptions(min_item_support=1, valid_fraction=0, test_fraction=0.5)
+    with pytest.raises(
+        InputFileError, match=r"no 'timestamp' column.*--time-col \(one of: timestaep\)"
+    ):
+        load("csv", path, opts)
+    named = load("csv", path, opts, ReaderOptions(time_col="timestaep"))
+    assert named.start_times is not None and list(named.start_times) == [10.0, 30.0]
+    unordered = load("csv", path, opts, ReaderOptions(time_col="none"))
+    assert unordered.start_times is None and len(sessions(unordered)) == 2
 
 
 def test_every_format_has_a_loader_test() -> None:

@@ -12,6 +12,8 @@ from alkd_tui.data.readers import check_columns, read_columns, read_header, requ
 from alkd_tui.errors import BadInputError, InputFileError
 
 DEFAULT_GAP = 1800.0
+#: `--time-col none`: the file has no time column; sessions keep the file's order.
+NO_TIME = "none"
 
 
 def default_delimiter(path: Path) -> str:
@@ -29,7 +31,19 @@ def load(path: Path, opts: ReaderOptions, session_gap: float | None = None) -> C
     key = opts.user_col or opts.session_col or "session_id"
     item = opts.item_col or "item_id"
     names = check_columns(path, read_header(path, encoding), delimiter, [key, item])
-    time = opts.time_col or ("timestamp" if "timestamp" in names else None)
+    if opts.time_col and opts.time_col.lower() == NO_TIME:
+        time = None
+    else:
+        time = opts.time_col or ("timestamp" if "timestamp" in names else None)
+    others = [n for n in names if n not in (key, item, opts.user_col)]
+    if time is None and others and not (opts.time_col and opts.time_col.lower() == NO_TIME):
+        # Unused columns and no time: a misnamed time column would be dropped without a word.
+        raise InputFileError(
+            path,
+            f"no 'timestamp' column: name the time column with --time-col (one of: "
+            f"{', '.join(others[:5])}), or give --time-col {NO_TIME} to keep the file's order",
+            1,
+        )
     if opts.user_col and time is None:
         raise InputFileError(path, "sessions by user need a time column (--time-col)", 1)
     wanted = [key, item] + ([time] if time else [])

@@ -23,7 +23,8 @@ class ReaderOptions(BaseModel):
     item_col: str | None = None
     """csv: the column that names the item."""
     time_col: str | None = None
-    """csv: the column with the click time (unix seconds, or ISO 8601)."""
+    """csv: the column with the click time (unix seconds, or ISO 8601); `none` when the file
+    has none (sessions keep the file's order)."""
     time_unit: float | None = None
     """csv: seconds per unit of a numeric time column (0.001 for milliseconds)."""
     titles: Path | None = None
