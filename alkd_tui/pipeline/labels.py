@@ -199,10 +199,13 @@ def _label(
     questions = build_questions(
         store, ds, members, answering, info, opts, candidates_from, ds_row.id, hints_request
     )
+    check_context(questions, info, opts, report)
     config = {
         "selection": sel.name, "backend": backend, "model": info.model, "candidates_from": candidates_from,
         "file": choice.file, "hosts": info.hosts, **opts.model_dump(mode="json"),
     }  # fmt: skip
+    if info.model_info:
+        config["model_info"] = info.model_info
     if hints_request is not None:
         config["hints_request"] = hints_request
     with recorded_run(store, "label", sel.name, config, opts.seed) as run:
@@ -222,17 +225,49 @@ def _label(
             selection=sel.id, name=sel.name,
             teacher={"backend": info.backend, "model": info.model, "digest": info.digest,
                      "server_version": info.server_version, "hosts": info.hosts, "is_llm": info.is_llm,
-                     "description": info.description},
+                     "description": info.description, "model_info": info.model_info},
             requests=len(questions), cached=cached, sent=state.sent, answered_now=state.answered,
             failed_now=state.failed, elsewhere=dict(state.elsewhere), unanswerable=unanswerable,
             budget_exhausted=len(todo) > state.answered + state.failed, run=run.id, **summary,
         )  # fmt: skip
+        cost = opts.cost(result.tokens["prompt"], result.tokens["output"])
+        if cost is not None and result.tokens["prompt"] + result.tokens["output"]:
+            result.cost = round(cost, 6)
         figures = result.as_json()
         run.done(
             metrics={"label": {k: v for k, v in figures.items() if isinstance(v, int | float)}},
             step="label",
         )
     return result
+
+
+#: Characters per token assumed when a prompt's length is checked before it is sent (English
+#: text with ids runs at 3-4; the lower figure errs towards warning).
+CHARS_PER_TOKEN = 3.0
+
+
+def check_context(
+    questions: list[Question], info: TeacherInfo, opts: LabelSettings, report: Reporter
+) -> None:
+    """Before anything is sent: refuse a job whose longest prompt cannot fit in `num_ctx`
+    tokens (a server cuts such a prompt and the answer is about something else), and warn
+    when `num_ctx` is larger than the context the model was trained for (/api/show)."""
+    trained = info.model_info.get("context_length")
+    if isinstance(trained, int) and opts.num_ctx > trained:
+        report(ProgressEvent("log", "label", message=(
+            f"warning: --num-ctx {opts.num_ctx} is more than the {trained} tokens {info.model} "
+            "was trained for; answers about long prompts may suffer")))  # fmt: skip
+    longest = max((len(q.prompt.text()) for q in questions if q.prompt.messages), default=0)
+    estimate = int(longest / CHARS_PER_TOKEN)
+    if info.is_llm and estimate > opts.num_ctx:
+        raise BadInputError(
+            f"--num-ctx {opts.num_ctx}: the longest prompt is about {estimate} tokens "
+            f"({longest} characters) and would be cut; raise --num-ctx or lower --kappa"
+        )
+    if info.is_llm and estimate > 0.8 * opts.num_ctx:
+        report(ProgressEvent("log", "label", message=(
+            f"warning: the longest prompt is about {estimate} tokens, close to --num-ctx "
+            f"{opts.num_ctx}")))  # fmt: skip
 
 
 def label_summary(store: Store, selection_id: int, model_name: str) -> dict[str, Any]:

@@ -131,6 +131,8 @@ class LabelResult(Result):
     parse: dict[str, int]
     latency_s: dict[str, float | None]
     tokens: dict[str, int]
+    cost: float | None = None
+    """What the selection's answers from this model cost at the job's prices (none given: unset)."""
 
 
 class RunSummary(Result):

@@ -11,7 +11,12 @@ from dataclasses import dataclass
 
 import httpx
 
-from alkd_tui.teacher.registry import LOCAL_VERSION_SUFFIX, normalize_host, server_hosts
+from alkd_tui.teacher.registry import (
+    LOCAL_VERSION_SUFFIX,
+    normalize_base_url,
+    normalize_host,
+    server_hosts,
+)
 
 __all__ = ["ServerStatus", "normalize_host", "probe_server", "server_models", "teacher_host"]
 
@@ -61,11 +66,26 @@ def probe_server(host: str, wait_s: float = PROBE_WAIT_S) -> ServerStatus:
 
 
 def server_models(host: str, wait_s: float = LIST_WAIT_S) -> list[str]:
-    """The model names `GET {host}/api/tags` lists (empty when the server does not answer)."""
+    """The model names `GET {host}/api/tags` lists; for a server that speaks the OpenAI API
+    instead, those `GET {host}/v1/models` lists (empty when the server does not answer)."""
     try:
         response = httpx.get(f"{normalize_host(host)}/api/tags", timeout=wait_s)
         response.raise_for_status()
         listed = response.json().get("models", [])
+        return sorted({str(m.get("model") or m.get("name")) for m in listed if isinstance(m, dict)})
+    except (httpx.HTTPError, ValueError, AttributeError):
+        pass
+    try:
+        response = httpx.get(f"{openai_base_url(host)}/models", timeout=wait_s)
+        response.raise_for_status()
+        entries = response.json().get("data", [])
     except (httpx.HTTPError, ValueError, AttributeError):
         return []
-    return sorted({str(m.get("model") or m.get("name")) for m in listed if isinstance(m, dict)})
+    return sorted({str(e.get("id")) for e in entries if isinstance(e, dict) and e.get("id")})
+
+
+def openai_base_url(host: str) -> str:
+    """The OpenAI-compatible base URL of a server given by its root (`/v1` added) or its
+    base URL (kept)."""
+    url = normalize_base_url(host)
+    return url if url.rstrip("/").endswith("/v1") else f"{normalize_host(url)}/v1"

@@ -224,6 +224,8 @@ class TeacherRequest(SQLModel, table=True):
     options: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     status: str = Field(default="pending", index=True)
     raw_response: str | None = None
+    thinking: str | None = None
+    """A thinking model's reasoning before its answer (kept, never parsed)."""
     ranking: list[int] | None = Field(default=None, sa_type=JSON)
     scores: list[float] | None = Field(default=None, sa_type=JSON)
     parse_status: str | None = None

@@ -168,17 +168,18 @@ class StoredAnswer:
     latency_s: float | None
     prompt_tokens: int | None
     output_tokens: int | None
+    thinking: str | None = None
 
 
 def store_answer(store: Store, request_id: int, answer: StoredAnswer) -> None:
     """Store a request's answer and release its claim."""
     with store.write() as conn:
         conn.exec_driver_sql(
-            "UPDATE teacher_request SET status = 'answered', raw_response = ?, ranking = ?, scores = ?, "
+            "UPDATE teacher_request SET status = 'answered', raw_response = ?, thinking = ?, ranking = ?, scores = ?, "
             "parse_status = ?, parse_notes = ?, latency_s = ?, prompt_tokens = ?, output_tokens = ?, "
             "answered_at = ?, error = NULL, claimed_by = NULL, claimed_until = NULL WHERE id = ?",
             (
-                answer.raw_response, None if answer.ranking is None else json.dumps(answer.ranking),
+                answer.raw_response, answer.thinking, None if answer.ranking is None else json.dumps(answer.ranking),
                 None if answer.scores is None else json.dumps(answer.scores), answer.parse_status,
                 json.dumps(answer.parse_notes), answer.latency_s, answer.prompt_tokens,
                 answer.output_tokens, sql_timestamp(utcnow()), request_id,

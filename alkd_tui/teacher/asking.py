@@ -321,11 +321,12 @@ def _release(store: Store, owner: str) -> None:
 def _stored_answer(q: Question, answer: Answer, opts: LabelOptions) -> requests.StoredAnswer:
     """What to store of an answer: parsed by the question's template, cut at
     `opts.max_answer_chars` (status `too_long`, no ranking) when it is longer."""
+    thinking = answer.thinking[: opts.max_answer_chars] if answer.thinking else None
     if answer.cut or len(answer.content) > opts.max_answer_chars:
         return requests.StoredAnswer(
             answer.content[: opts.max_answer_chars], [] if q.prompt.template != HINTS_TEMPLATE else None,
             None, "too_long", [f"the answer was longer than {opts.max_answer_chars:,} characters: cut there, not read"],
-            answer.latency_s, answer.prompt_tokens, answer.output_tokens,
+            answer.latency_s, answer.prompt_tokens, answer.output_tokens, thinking,
         )  # fmt: skip
     hints_only = q.prompt.template == HINTS_TEMPLATE  # a hints answer has no ranking
     if hints_only:
@@ -338,5 +339,5 @@ def _stored_answer(q: Question, answer: Answer, opts: LabelOptions) -> requests.
         scores = _answer_scores(answer, parsed, q)
     return requests.StoredAnswer(
         answer.content, None if hints_only else parsed.ranking, scores, parsed.status,
-        parsed.notes, answer.latency_s, answer.prompt_tokens, answer.output_tokens,
+        parsed.notes, answer.latency_s, answer.prompt_tokens, answer.output_tokens, thinking,
     )  # fmt: skip

@@ -17,6 +17,9 @@ from alkd_tui.errors import BadInputError
 DEFAULT_HOST = "http://127.0.0.1:11434"
 DEFAULT_PORT = 11434
 HOST_ENV = "OLLAMA_HOST"
+#: Where an OpenAI-compatible server is unless told otherwise, and the variable that says.
+OPENAI_DEFAULT_URL = "https://api.openai.com/v1"
+OPENAI_URL_ENV = "OPENAI_BASE_URL"
 #: The one model the local compatibility server serves (SmolLM2-135M-Instruct).
 LOCAL_MODEL = "smollm2:135m"
 #: How the local compatibility server signs its version (tells it from Ollama).
@@ -46,6 +49,8 @@ BACKENDS: dict[str, Backend] = {
     for b in (
         Backend("ollama", "alkd_tui.teacher.backends.ollama_backend:OllamaTeacher", True, "model",
                 "an Ollama server (or the local compatibility server) at --host"),
+        Backend("openai", "alkd_tui.teacher.backends.openai_backend:OpenAITeacher", True, "model",
+                "an OpenAI-compatible server (vLLM, llama-server, LM Studio, the OpenAI API) at --host"),
         Backend("replay", "alkd_tui.teacher.backends.replay:ReplayTeacher", False, "file",
                 "recorded answers (JSONL, CSV or Parquet), such as the paper's GPT-4 answers"),
         Backend("tr", "alkd_tui.teacher.backends.tr:RecommenderTeacher", False, "recommender",
@@ -82,3 +87,18 @@ def server_hosts(given: list[str] | None = None) -> list[str]:
     if given:
         return [normalize_host(h) for h in given]
     return [normalize_host(os.environ.get(HOST_ENV) or DEFAULT_HOST)]
+
+
+def normalize_base_url(url: str) -> str:
+    """An OpenAI-compatible base URL as given, with a scheme and no trailing slash
+    (`127.0.0.1:8000/v1` -> `http://127.0.0.1:8000/v1`); no port is added."""
+    url = url.strip().rstrip("/")
+    return url if url.startswith(("http://", "https://")) else "http://" + url
+
+
+def openai_base_urls(given: list[str] | None = None) -> list[str]:
+    """The OpenAI-compatible servers to ask: those given, else `$OPENAI_BASE_URL`, else the
+    OpenAI API."""
+    if given:
+        return [normalize_base_url(h) for h in given]
+    return [normalize_base_url(os.environ.get(OPENAI_URL_ENV) or OPENAI_DEFAULT_URL)]

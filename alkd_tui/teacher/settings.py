@@ -48,13 +48,19 @@ class TeacherChoice(BaseModel):
     teacher: Teacher = "auto"  # type: ignore[assignment]
     """auto: Ollama at --host/$OLLAMA_HOST if it answers with the model, else the local
     compatibility server (started for the job); local: always the local compatibility server;
-    ollama: an Ollama-style server that must answer; replay: recorded answers; tr: the teacher
+    ollama: an Ollama-style server that must answer; openai: an OpenAI-compatible server (vLLM,
+    llama-server, LM Studio, the OpenAI API); replay: recorded answers; tr: the teacher
     recommender's own top items (no LLM)."""
     model: str | None = None
-    """The LLM, e.g. llama3.1:8b (default: smollm2:135m, the local compatibility server's)."""
+    """The LLM, e.g. llama3.1:8b (default: smollm2:135m, the local compatibility server's;
+    openai: the one model the server lists)."""
     hosts: list[str] = Field(default_factory=list, json_schema_extra={"flag": "--host"})
-    """ollama: server URLs, requests spread over them (default: $OLLAMA_HOST, else
-    127.0.0.1:11434; repeatable on the command line)."""
+    """Server URLs, requests spread over them (repeatable on the command line). ollama: default
+    $OLLAMA_HOST, else 127.0.0.1:11434; openai: base URLs ending in /v1, default
+    $OPENAI_BASE_URL, else https://api.openai.com/v1."""
+    api_key_env: str = Field("OPENAI_API_KEY", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    """openai: the environment variable that holds the API key (read when the job starts, never
+    stored or printed; a local server needs none)."""
     file: str | None = None
     """replay: the recorded answers (session_id, ranking; JSONL, CSV or Parquet)."""
 
@@ -68,6 +74,9 @@ class GenerationSettings(BaseModel):
     """Sampling temperature (0: the most likely answer)."""
     seed: int = Field(0, json_schema_extra={"panel": ASK})
     """Generation seed (in `alkd run`, the run's seed)."""
+    think: bool = Field(False, json_schema_extra={"panel": ASK})
+    """Let a thinking model think before it answers (Ollama's `think`; off: `think: false` is
+    sent, so the output tokens go to the answer). The thinking is kept, never parsed."""
     keep_alive: str | int | float | None = Field("10m", json_schema_extra={"panel": ASK})
     """Ollama: how long the model stays loaded after a request (10m, 1h30m, 300; 0 unloads it
     at once, -1 keeps it). Not part of a question's hash: it does not change answers."""
@@ -79,8 +88,21 @@ class GenerationSettings(BaseModel):
     timeout: float = Field(300.0, gt=0, json_schema_extra={"panel": BUDGET})
     """Seconds one request may take (the whole streamed answer)."""
     max_answer_chars: int = Field(65_536, ge=256, json_schema_extra={"panel": BUDGET})
-    """An answer longer than this is cut there and not read (parse status too_long). Not part
-    of a question's hash."""
+    """An answer (with its thinking) longer than this is cut there and not read (parse status
+    too_long). Not part of a question's hash."""
+    input_price: float | None = Field(None, ge=0, json_schema_extra={"panel": BUDGET})
+    """Price of 1,000,000 prompt tokens (any currency): the job's cost is reported with its
+    tokens (tokens are recorded either way)."""
+    output_price: float | None = Field(None, ge=0, json_schema_extra={"panel": BUDGET})
+    """Price of 1,000,000 output tokens (same currency as --input-price)."""
+
+    def cost(self, prompt_tokens: int, output_tokens: int) -> float | None:
+        """What these tokens cost at the prices given (None without a price)."""
+        if self.input_price is None and self.output_price is None:
+            return None
+        return (
+            prompt_tokens * (self.input_price or 0.0) + output_tokens * (self.output_price or 0.0)
+        ) / 1e6
 
     @field_validator("keep_alive")
     @classmethod
@@ -133,6 +155,8 @@ class LabelSettings(GenerationSettings):
         }
         if self.soft:
             options.update(logprobs=True, top_logprobs=len(LETTERS))
+        if self.think:  # only when on, so that questions asked before keep their hash
+            options["think"] = True
         return options
 
 

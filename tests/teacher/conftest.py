@@ -50,6 +50,14 @@ class OllamaFixture:
     answer: Callable[[dict[str, Any]], str] | None = None
     bodies: list[dict[str, Any]] = field(default_factory=list)
     chunks: int = 2  # the answer's text is streamed in this many lines
+    thinking: str = "fixture: I think the last candidates fit best."  # sent when think is on
+    show: dict[str, Any] | None = field(default_factory=lambda: {
+        "details": {"family": "llama", "parameter_size": "1B", "quantization_level": "Q4_K_M",
+                    "format": "gguf"},
+        "model_info": {"general.architecture": "llama", "llama.context_length": 8192},
+        "capabilities": ["completion", "thinking"],
+    })  # fmt: skip
+    """The /api/show answer (None: 404, as an older server)."""
     hints_answer: str = json.dumps({"hints": FIXTURE_HINTS})  # to a question asking for hints
 
     def _ranking(self, body: dict[str, Any]) -> str:
@@ -73,6 +81,8 @@ class OllamaFixture:
             return httpx.Response(200, json={"models": [
                 {"name": m, "model": m, "modified_at": "2026-01-01T00:00:00Z", "size": 1, "digest": DIGEST,
                  "details": {"format": "gguf"}} for m in self.models]})  # fmt: skip
+        if path == "/api/show" and self.show is not None:
+            return httpx.Response(200, json=self.show)
         if path != "/api/chat":
             return httpx.Response(404, json={"error": "not found"})
         body = json.loads(request.content)
@@ -105,6 +115,9 @@ class OllamaFixture:
             {**head, "message": {"role": "assistant", "content": piece}, "done": False}
             for piece in pieces
         ]
+        if body.get("think"):
+            lines.insert(0, {**head, "message": {"role": "assistant", "content": "",
+                                                 "thinking": self.thinking}, "done": False})  # fmt: skip
         if fault == "error-mid-stream":
             lines[1:] = [{"error": "fixture: the runner stopped"}]
         elif fault == "malformed":
@@ -270,3 +283,95 @@ def ollama_tcp_fixture(ollama_fixture: OllamaFixture) -> Iterator[OllamaTCPFixtu
     server.start()
     yield server
     server.stop()
+
+
+@dataclass
+class OpenAIFixture:
+    """An OpenAI-shaped reply fixture (`/v1/models`, `/v1/chat/completions` as server-sent
+    events). `faults`, one per chat request: None, an int status, ("retry-after", S),
+    "error-mid-stream", "malformed", "no-done", "timeout", "connect", "whole" (a reply that is
+    not streamed). `schema_forms`: the `response_format` types it takes (others: a 400 naming
+    the field, as a server without json_schema answers). `bodies` keeps every chat body and
+    `auth` every Authorization header."""
+
+    models: list[str] = field(default_factory=lambda: ["fixture-4o"])
+    faults: list[Any] = field(default_factory=list)
+    schema_forms: tuple[str, ...] = ("json_schema", "json_object", "text")
+    bodies: list[dict[str, Any]] = field(default_factory=list)
+    auth: list[str | None] = field(default_factory=list)
+    key: str | None = None  # a key the server wants (401 otherwise)
+    usage: bool = True
+    reasoning: str | None = None
+
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        self.auth.append(request.headers.get("authorization"))
+        if self.key is not None and request.headers.get("authorization") != f"Bearer {self.key}":
+            return httpx.Response(401, json={"error": {"message": "fixture: invalid key"}})
+        path = request.url.path
+        if path == "/v1/models":
+            return httpx.Response(200, json={"object": "list", "data": [
+                {"id": m, "object": "model", "owned_by": "fixture"} for m in self.models]})  # fmt: skip
+        if path != "/v1/chat/completions":
+            return httpx.Response(404, json={"error": {"message": "not found"}})
+        body = json.loads(request.content)
+        self.bodies.append(body)
+        fault = self.faults.pop(0) if self.faults else None
+        form = (body.get("response_format") or {}).get("type")
+        if form is not None and form not in self.schema_forms:
+            return httpx.Response(400, json={"error": {"message": f"response_format.type {form} is not supported"}})
+        if isinstance(fault, int):
+            return httpx.Response(fault, json={"error": {"message": f"fixture status {fault}"}})
+        if isinstance(fault, tuple):
+            return httpx.Response(429, json={"error": {"message": "fixture: slow down"}},
+                                  headers={"Retry-After": str(fault[1])})  # fmt: skip
+        if fault == "timeout":
+            raise httpx.ReadTimeout("fixture timeout", request=request)
+        if fault == "connect":
+            raise httpx.ConnectError("fixture connection refused", request=request)
+        text = body["messages"][-1]["content"]
+        if body.get("logprobs"):
+            content = "B"
+        else:
+            ids = re.findall(r"<ID_([^:>]+)", text.split("Candidate items:")[-1])
+            fmt = body.get("response_format") or {}
+            schema = fmt.get("schema") or (fmt.get("json_schema") or {}).get("schema") or {}
+            n = schema.get("properties", {}).get("ranking", {}).get("maxItems", 3)
+            content = json.dumps({"ranking": list(reversed(ids))[:n]})
+        usage = {"prompt_tokens": 90, "completion_tokens": 12, "total_tokens": 102}
+        if fault == "whole":
+            return httpx.Response(200, json={"id": "x", "object": "chat.completion", "choices": [
+                {"index": 0, "message": {"role": "assistant", "content": content},
+                 "finish_reason": "stop"}], "usage": usage})  # fmt: skip
+        logprobs = {"content": [{"token": "B", "logprob": -0.2, "top_logprobs": [
+            {"token": "B", "logprob": -0.2}, {"token": "A", "logprob": -1.9}, {"token": "The", "logprob": -3.0}]}]}  # fmt: skip
+        events: list[Any] = []
+        if self.reasoning:
+            events.append({"choices": [{"index": 0, "delta": {"reasoning_content": self.reasoning}}]})
+        half = len(content) // 2
+        events.append({"choices": [{"index": 0, "delta": {"role": "assistant", "content": content[:half]},
+                                    "logprobs": logprobs if body.get("logprobs") else None}]})  # fmt: skip
+        events.append({"choices": [{"index": 0, "delta": {"content": content[half:]}}]})
+        if fault == "error-mid-stream":
+            events[1:] = [{"error": {"message": "fixture: the worker died"}}]
+        elif fault == "malformed":
+            events[1:] = ["{not json"]
+        elif fault != "no-done":
+            events.append({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+            if self.usage:
+                events.append({"choices": [], "usage": usage})
+            events.append("[DONE]")
+        text_out = "".join(
+            f"data: {e if isinstance(e, str) else json.dumps(e)}\n\n" for e in events
+        )
+        return httpx.Response(
+            200, content=text_out.encode(), headers={"content-type": "text/event-stream"}
+        )
+
+    @property
+    def transport(self) -> httpx.MockTransport:
+        return httpx.MockTransport(self.handler)
+
+
+@pytest.fixture
+def openai_fixture() -> OpenAIFixture:
+    return OpenAIFixture()

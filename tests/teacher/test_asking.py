@@ -482,3 +482,57 @@ def test_a_retry_after_is_waited_for_before_the_retry(labelling_store: Store, us
     result = label(labelling_store, max_requests=2, concurrency=1)
     assert time.monotonic() - started >= 0.95  # backoff is 0 here: the wait is the server's
     assert result.answered_now == 1 and result.failed_now == 0
+
+
+def test_thinking_is_a_new_question_and_its_text_is_kept_unparsed(
+    labelling_store: Store, use_fixture
+) -> None:  # type: ignore[no-untyped-def]
+    plain = label(labelling_store)
+    assert "think" not in labels.LabelSettings().generation()  # earlier questions keep their hash
+    thought = label(labelling_store, think=True)
+    assert thought.cached == 0 and thought.answered_now == 12  # a different question
+    assert [b["think"] for b in use_fixture.bodies] == [False] * 12 + [True] * 12
+    with labelling_store.engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT thinking, parse_status, options FROM teacher_request ORDER BY id"
+        ).all()
+    assert [r[0] for r in rows] == [None] * 12 + [use_fixture.thinking] * 12
+    assert {r[1] for r in rows} == {"ok"} and plain.parse == thought.parse == {"ok": 12}
+
+
+def test_the_model_facts_and_the_cost_are_kept_with_the_job(
+    labelling_store: Store, use_fixture
+) -> None:  # type: ignore[no-untyped-def]
+    result = label(labelling_store, input_price=1.0, output_price=2.0)
+    assert result.teacher["model_info"]["context_length"] == 8192
+    assert result.cost == pytest.approx((12 * 120 * 1.0 + 12 * 30 * 2.0) / 1e6)
+    with labelling_store.engine.connect() as conn:
+        (config,) = conn.exec_driver_sql("SELECT config FROM run WHERE kind = 'label'").one()
+    assert json.loads(config)["model_info"]["capabilities"] == ["completion", "thinking"]
+    assert "cost" not in label(labelling_store).as_json()  # no price, no cost
+
+
+def test_a_prompt_too_long_for_the_context_is_refused_before_anything_is_stored(
+    labelling_store: Store, use_fixture
+) -> None:  # type: ignore[no-untyped-def]
+    from alkd_tui.errors import BadInputError
+
+    with pytest.raises(BadInputError, match=r"--num-ctx 256: the longest prompt is about \d+ tokens"):
+        label(labelling_store, num_ctx=256, kappa=30)
+    assert use_fixture.chat_calls == 0 and requests(labelling_store) == []
+    with labelling_store.engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM run WHERE kind = 'label'").scalar() == 0
+
+
+def test_a_context_larger_than_the_model_was_trained_for_is_warned_about(
+    labelling_store: Store, use_fixture
+) -> None:  # type: ignore[no-untyped-def]
+    events: list[Any] = []
+    labels.label_selection(labelling_store, "sel", "ollama", model="fixture:1b",
+                           candidates_from="teacher-rec", options={**FAST, "num_ctx": 16384},
+                           report=events.append)  # fmt: skip
+    warnings = [e.message for e in events if e.message and e.message.startswith("warning")]
+    assert warnings == [
+        "warning: --num-ctx 16384 is more than the 8192 tokens fixture:1b was trained for; "
+        "answers about long prompts may suffer"
+    ]

@@ -153,7 +153,7 @@ def test_a_failed_hints_request_is_stored_and_is_one_clear_line(
     [
         ("replay", "--teacher replay cannot write hints"),
         ("tr", r"--teacher tr cannot write hints: .*\(no LLM"),
-        ("gpt", "--teacher 'gpt': use 'auto', 'local', 'ollama', 'replay' or 'tr'"),
+        ("gpt", "--teacher 'gpt': use 'auto', 'local', 'ollama', 'openai', 'replay' or 'tr'"),
     ],
 )
 def test_only_an_llm_writes_hints(labelling_store: Store, backend: str, message: str) -> None:

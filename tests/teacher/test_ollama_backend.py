@@ -200,3 +200,21 @@ def test_an_answer_past_the_size_cap_is_cut_and_not_read_to_its_end(ollama_fixtu
     )
     answer = t.ask(PROMPT, {})
     assert answer.cut and 4_000 < len(answer.content) <= 5_000
+
+
+def test_think_is_sent_off_unless_asked_and_the_thinking_is_kept(ollama_fixture) -> None:  # type: ignore[no-untyped-def]
+    plain = teacher(ollama_fixture).ask(PROMPT, {"temperature": 0})
+    thought = teacher(ollama_fixture).ask(PROMPT, {"temperature": 0, "think": True})
+    assert [b["think"] for b in ollama_fixture.bodies] == [False, True]
+    assert "think" not in ollama_fixture.bodies[1]["options"]  # a top-level field, not an option
+    assert plain.thinking is None and thought.thinking == ollama_fixture.thinking
+    assert thought.content == plain.content  # the thinking is not part of the answer
+
+
+def test_the_model_facts_come_from_api_show(ollama_fixture) -> None:  # type: ignore[no-untyped-def]
+    info = teacher(ollama_fixture).describe()
+    assert info.model_info == {"context_length": 8192, "capabilities": ["completion", "thinking"],
+                               "family": "llama", "parameter_size": "1B",
+                               "quantization": "Q4_K_M", "format": "gguf"}  # fmt: skip
+    ollama_fixture.show = None  # an older server without /api/show: the job goes on
+    assert teacher(ollama_fixture).describe().model_info == {}

@@ -32,6 +32,9 @@ class TeacherInfo:
     hosts: list[str] = field(default_factory=list)
     is_llm: bool = True
     description: str = ""
+    model_info: dict[str, Any] = field(default_factory=dict)
+    """What the server says of the model (Ollama's /api/show: context length, capabilities,
+    family, quantization), stored with the job."""
 
 
 @dataclass
@@ -46,6 +49,8 @@ class Answer:
     logprobs: list[dict[str, Any]] | None = None
     cut: bool = False
     """The answer grew past the size cap and was not read to its end."""
+    thinking: str | None = None
+    """A thinking model's reasoning before its answer: kept with the answer, never parsed."""
 
 
 class Teacher(Protocol):

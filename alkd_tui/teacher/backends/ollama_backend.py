@@ -6,17 +6,17 @@ each further failure up to 5 minutes, or as long as its Retry-After asks), then 
 with one request; a retry goes to another host. Answers are streamed, so an error line in
 the middle of a stream is seen as such; the per-request timeout bounds both a silence and
 the whole answer, and an answer longer than the size cap is cut. `keep_alive` (how long the
-server keeps the model loaded) is sent with every request.
+server keeps the model loaded) and `think` (off unless `--think`: a thinking model would
+otherwise spend its output tokens thinking) are sent with every request; a thinking model's
+thinking is kept with the answer and never parsed. /api/show is read once per job (context
+length, capabilities, family, quantization). A server that answers the OpenAI API instead
+is named as such, with the flag to use (`--teacher openai`).
 """
 
 from __future__ import annotations
 
-import email.utils
-import itertools
-import threading
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -29,6 +29,7 @@ from alkd_tui.teacher.backends.base import (
     TeacherInfo,
     TransientTeacherError,
 )
+from alkd_tui.teacher.backends.host_pool import HostPool, PooledTeacher, retry_after_seconds
 from alkd_tui.teacher.prompts import Prompt
 from alkd_tui.teacher.registry import (
     DEFAULT_HOST,
@@ -41,7 +42,7 @@ from alkd_tui.teacher.registry import (
 if TYPE_CHECKING:
     from alkd_tui.teacher.settings import LabelSettings, TeacherChoice
 
-__all__ = ["DEFAULT_HOST", "HostPool", "OllamaTeacher", "normalize_host"]
+__all__ = ["DEFAULT_HOST", "HostPool", "OllamaTeacher", "model_facts", "normalize_host"]
 
 
 def describe_server(model: str, hosts: Sequence[str], versions: Sequence[str]) -> str:
@@ -53,86 +54,43 @@ def describe_server(model: str, hosts: Sequence[str], versions: Sequence[str]) -
     return f"Ollama model {model} at {where}"
 
 
-class HostPool:
-    """Which host gets the next request: round-robin over the hosts that are up; a host that
-    failed is down for a cool-down (doubling with each failure in a row) and then gets one
-    request to show it is back. With every host down, the one back soonest is tried."""
-
-    FIRST_COOLDOWN_S = 5.0
-    MAX_COOLDOWN_S = 300.0
-
-    def __init__(self, n: int, clock: Any = time.monotonic) -> None:
-        self.n = n
-        self.clock = clock
-        self._turn = itertools.count()
-        self._down_until = [0.0] * n
-        self._failures = [0] * n
-        self._lock = threading.Lock()
-
-    def pick(self, avoid: int | None = None) -> int:
-        """The host for the next request (not `avoid`, the one that just failed, if another
-        is up)."""
-        with self._lock:
-            now = self.clock()
-            start = next(self._turn)
-            order = [(start + k) % self.n for k in range(self.n)]
-            up = [i for i in order if self._down_until[i] <= now]
-            preferred = [i for i in up if i != avoid] or up
-            if preferred:
-                chosen = preferred[0]
-                if self._failures[chosen]:  # half-open: one request, until it answers or fails
-                    self._down_until[chosen] = now + self._cooldown(chosen)
-                return chosen
-            return min(range(self.n), key=lambda i: (i == avoid, self._down_until[i]))
-
-    def _cooldown(self, index: int) -> float:
-        return min(
-            self.FIRST_COOLDOWN_S * 2 ** max(self._failures[index] - 1, 0), self.MAX_COOLDOWN_S
-        )
-
-    def failed(self, index: int, retry_after: float | None = None) -> None:
-        """Host `index` failed: down for its cool-down, or as long as it asked."""
-        with self._lock:
-            self._failures[index] += 1
-            wait = max(self._cooldown(index), retry_after or 0.0)
-            self._down_until[index] = self.clock() + wait
-
-    def answered(self, index: int) -> None:
-        """Host `index` answered: up again."""
-        with self._lock:
-            self._failures[index] = 0
-            self._down_until[index] = 0.0
-
-    def down(self) -> list[int]:
-        """The hosts now marked down."""
-        now = self.clock()
-        with self._lock:
-            return [i for i in range(self.n) if self._down_until[i] > now]
-
-
-def retry_after_seconds(exc: BaseException) -> float | None:
-    """The seconds an HTTP error's Retry-After header asks to wait (a number or a date), if
-    the error carries its response (the ollama client raises from the httpx error)."""
-    response = getattr(exc, "response", None) or getattr(exc.__context__, "response", None)
-    value = response.headers.get("retry-after") if response is not None else None
-    if not value:
-        return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        moment = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max((moment - datetime.now(UTC)).total_seconds(), 0.0)
-
-
 def _same_model(wanted: str, listed: str) -> bool:
     return listed == wanted or listed == f"{wanted}:latest" or wanted == f"{listed}:latest"
 
 
-class OllamaTeacher:
+def model_facts(show: Any) -> dict[str, Any]:
+    """What a job keeps of Ollama's /api/show answer: the context length the model was trained
+    for, its capabilities (completion, thinking, tools, ...), family, size and quantization."""
+    details = getattr(show, "details", None)
+    info = getattr(show, "modelinfo", None) or {}
+    context = next(
+        (v for k, v in info.items() if k.endswith(".context_length") and isinstance(v, int)), None
+    )
+    facts: dict[str, Any] = {
+        "context_length": context,
+        "capabilities": list(getattr(show, "capabilities", None) or []),
+        "family": getattr(details, "family", None),
+        "parameter_size": getattr(details, "parameter_size", None),
+        "quantization": getattr(details, "quantization_level", None),
+        "format": getattr(details, "format", None),
+    }
+    return {k: v for k, v in facts.items() if v not in (None, [], "")}
+
+
+def speaks_openai(http: httpx.Client) -> bool:
+    """Whether the server behind `http` answers the OpenAI API's model list (GET /v1/models,
+    or /models where the host already ends in /v1)."""
+    for path in ("/v1/models", "/models"):
+        try:
+            response = http.get(path)
+            if response.status_code == 200 and isinstance(response.json().get("data"), list):
+                return True
+        except (httpx.HTTPError, ValueError, AttributeError):
+            continue
+    return False
+
+
+class OllamaTeacher(PooledTeacher):
     """An Ollama model (or the local compatibility server, which speaks the same API)."""
 
     backend = "ollama"
@@ -173,16 +131,27 @@ class OllamaTeacher:
         ]
 
     def describe(self) -> TeacherInfo:
-        """Check the hosts answer and have the model; record its digest and the server
-        version. A host that does not answer is marked down (the job goes on with the others;
-        it is tried again later); none answering, or one answering without the model, is a
+        """Check the hosts answer and have the model; record its digest, the server version and
+        what /api/show says of the model (once, from the first host that has it). A host that
+        does not answer is marked down (the job goes on with the others; it is tried again
+        later); none answering, one answering without the model, or a server that speaks the
+        OpenAI API instead (then the line names `--teacher openai`) is a
         `TeacherUnavailableError`."""
-        versions, digest, unreachable = [], None, []
+        versions, digest, unreachable, facts = [], None, [], None
         for index, (host, http, client) in enumerate(
             zip(self.hosts, self._http, self._clients, strict=True)
         ):
             try:
                 response = http.get("/api/version")
+                if response.status_code == 404 and speaks_openai(http):
+                    raise TeacherUnavailableError(
+                        f"the server at {host} speaks the OpenAI API, not Ollama's (GET /api/version: "
+                        f"404, GET /v1/models answers); use --teacher openai --host {host}/v1"
+                    )
+                if response.status_code == 404:
+                    unreachable.append(f"{host} (a server answers, but not Ollama's API: GET /api/version 404)")
+                    self.pool.failed(index)
+                    continue
                 response.raise_for_status()
                 versions.append(str(response.json().get("version", "?")))
                 listed = client.list()
@@ -197,6 +166,11 @@ class OllamaTeacher:
                     f"model {self.model!r} is not on the server at {host} (it has: {names}); run `ollama pull {self.model}`"
                 )
             digest = match.digest
+            if facts is None:
+                try:
+                    facts = model_facts(client.show(self.model))
+                except (httpx.HTTPError, ConnectionError, ValueError, ollama.ResponseError):
+                    facts = {}  # an older server: the job goes on without them
         if len(unreachable) == len(self.hosts):
             raise TeacherUnavailableError(
                 f"no Ollama server answers at {', '.join(unreachable)}; start one with `ollama serve` "
@@ -212,29 +186,21 @@ class OllamaTeacher:
             server_version=", ".join(sorted(set(versions))),
             hosts=list(self.hosts),
             description=description,
+            model_info=facts or {},
         )
 
-    def ask(self, prompt: Prompt, options: dict[str, Any], attempt: int = 0) -> Answer:
-        """Ask one chat question, streamed, of a host that is up (a retry: of another one);
-        map failures to transient or permanent errors, and mark a failing host down."""
-        thread = threading.get_ident()
-        avoid = self._last_failed.pop(thread, None) if attempt else None
-        index = self.pool.pick(avoid)
-        try:
-            answer = self._ask(index, prompt, options)
-        except TransientTeacherError as exc:
-            self.pool.failed(index, exc.retry_after)
-            self._last_failed[thread] = index
-            raise
-        self.pool.answered(index)
-        return answer
-
     def _ask(self, index: int, prompt: Prompt, options: dict[str, Any]) -> Answer:
+        """One chat question to host `index`, streamed; `think` (off unless the options turn it
+        on) is always sent, so a thinking model answers at once."""
         client, host = self._clients[index], self.hosts[index]
         logprobs = options.get("logprobs")
-        chat_options = {k: v for k, v in options.items() if k not in ("logprobs", "top_logprobs")}
+        think = bool(options.get("think", False))
+        chat_options = {
+            k: v for k, v in options.items() if k not in ("logprobs", "top_logprobs", "think")
+        }
         started = time.perf_counter()
         parts: list[str] = []
+        thoughts: list[str] = []
         size = 0
         cut = False
         tokens_logprobs: list[dict[str, Any]] = []
@@ -247,13 +213,17 @@ class OllamaTeacher:
                 options=chat_options,
                 stream=True,
                 keep_alive=self.keep_alive,
+                think=think,
                 logprobs=bool(logprobs) or None,
                 top_logprobs=options.get("top_logprobs") if logprobs else None,
             )
             for chunk in stream:
                 piece = chunk.message.content or ""
+                thought = getattr(chunk.message, "thinking", None) or ""
                 parts.append(piece)
-                size += len(piece)
+                if thought:
+                    thoughts.append(thought)
+                size += len(piece) + len(thought)
                 if self.max_answer_chars is not None and size > self.max_answer_chars:
                     stream.close()  # the server stops generating; the answer is not read
                     cut, last = True, chunk
@@ -290,4 +260,5 @@ class OllamaTeacher:
             latency_s=time.perf_counter() - started,
             host=host,
             logprobs=tokens_logprobs or None,
+            thinking="".join(thoughts) or None,
         )

@@ -32,7 +32,7 @@ from alkd_tui.pipeline.settings import (
     teacher_needs,
     teacher_summary,
 )
-from alkd_tui.pipeline.teacher_server import server_models
+from alkd_tui.pipeline.teacher_server import openai_base_url, server_models
 from alkd_tui.pipeline.views import recent_answers
 from alkd_tui.tui.background_jobs import (
     Job,
@@ -51,7 +51,7 @@ from alkd_tui.tui.widgets.settings_form import SettingsFields
 TEACHER = next(s for s in field_specs(TeacherChoice) if s.name == "teacher")
 BACKEND_CHOICES = [(f"{name}: {teacher_summary(name)}", name) for name in TEACHER.choices]
 #: The labelling settings the form offers (the others keep their defaults).
-LABEL_FIELDS = ("concurrency", "max_requests", "n", "kappa")
+LABEL_FIELDS = ("concurrency", "max_requests", "n", "kappa", "think")
 
 
 class LabelChoices(Message):
@@ -102,8 +102,9 @@ class LabelScreen(AreaScreen):
     HELP = """\
 Choose a selection and who answers: **ollama** (the LLM at the teacher host in the header:
 Ollama, or the local compatibility server `alkd teacher serve`; its models are listed from
-the server), **tr** (the teacher recommender's own ranking, no LLM) or **replay** (recorded
-answers). Concurrency is how many questions are in flight; the budget caps how many are sent
+the server), **openai** (an OpenAI-compatible server at the teacher host: vLLM, llama-server,
+LM Studio; its `/v1` is added; the key comes from `$OPENAI_API_KEY`), **tr** (the teacher
+recommender's own ranking, no LLM) or **replay** (recorded answers). Concurrency is how many questions are in flight; the budget caps how many are sent
 now (the rest stay pending for a later job).
 
 No LLM at hand? `ctrl+l` starts alkd's **local compatibility server** (`alkd teacher serve`,
@@ -150,7 +151,7 @@ answered is stored), `ctrl+g` resumes it (the same job again; nothing answered i
                 yield FormSelect(
                     BACKEND_CHOICES, value=TEACHER.default, allow_blank=False, id="lab-backend"
                 )
-                yield Label("Model [dim](from the server's /api/tags)[/dim]", id="lab-model-label")
+                yield Label("Model [dim](listed by the server)[/dim]", id="lab-model-label")
                 yield FormSelect([], id="lab-model", prompt="server lists no models")
                 yield Label("Recorded answers [dim](replay)[/dim]", id="lab-file-label")
                 yield FormInput(placeholder="answers.jsonl", id="lab-file")
@@ -316,11 +317,13 @@ answered is stored), `ctrl+g` resumes it (the same job again; nothing answered i
         needs = teacher_needs(s["backend"])
         choice: dict[str, Any] = {"teacher": s["backend"]}
         if needs == "model":
-            if not s["model"] and s["backend"] == "ollama":
+            if not s["model"] and s["backend"] in ("ollama", "openai"):
                 raise ValueError(
                     f"no model: the server at {self.alkd.teacher_host} lists none (is it running?)"
                 )
-            choice.update(model=s["model"], hosts=[self.alkd.teacher_host])
+            host = self.alkd.teacher_host
+            choice.update(model=s["model"], hosts=[
+                openai_base_url(host) if s["backend"] == "openai" else host])  # fmt: skip
         if needs == "file":
             if not s["file"]:
                 raise ValueError("give the file of recorded answers")
