@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from alkd_tui.cli.options import JsonOpt
@@ -94,7 +95,31 @@ def audit(
                     key.replace("_", " "),
                     f"p50 {tok['p50']:g}, p90 {tok['p90']:g}, total {tok['total']:,.0f}",
                 )
+        if data.get("classes_from") == "calibration":
+            table.add_row("classes from", "the calibration (validation) sessions")
         out.print(table)
+        accuracy = Table(
+            "hit rate", "hit@1", "hit@10", "hit@25", "sessions", title="how honest the hit@k is",
+            title_justify="left",
+        )  # fmt: skip
+        accuracy.add_row("the LLM, training sessions (the labels)", *(_fmt(data.get(k)) for k in
+                         ("hit@1", "hit@10", "hit@25", "answers")))  # fmt: skip
+        cal = data.get("calibration")
+        if cal:
+            accuracy.add_row("the LLM, calibration sessions (its accuracy)", *(_fmt(cal.get(k)) for k in
+                             ("hit@1", "hit@10", "hit@25", "answers")))  # fmt: skip
+        leak = data.get("candidate_leak") or {}
+        for part, label in (("training", "candidate lists, training sessions"),
+                            ("validation", "candidate lists, validation sessions")):  # fmt: skip
+            if part in leak:
+                f = leak[part]
+                accuracy.add_row(label, *(_fmt(f.get(k)) for k in ("hit@1", "hit@10", "hit@25", "sessions")))
+        if cal or leak:
+            out.print(accuracy)
+            if leak.get("validation_from"):
+                out.print(f"validation lists: {leak['validation_from']}")
+            if leak.get("warning"):
+                out.print(f"[yellow]warning:[/] {escape(leak['warning'])}")
         for group in ("by_model", "by_strategy"):
             rows = data.get(group, {})
             if len(rows) > 1 or group == "by_model":

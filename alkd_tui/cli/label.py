@@ -62,6 +62,13 @@ def label(
         table.add_row(
             "tokens", f"{result.tokens['prompt']:,} prompt, {result.tokens['output']:,} output"
         )
+        if result.cost is not None:
+            table.add_row("cost", f"{result.cost:.6g} (at the prices given)")
+        cal = result.calibration
+        if cal:
+            hits = ", ".join(f"hit@{k} {cal[f'hit@{k}']:.3f}" for k in (1, 10, 25) if cal.get(f"hit@{k}") is not None)
+            table.add_row("calibration", f"{cal['sessions']} of {cal['asked']} validation sessions answered: {hits or '-'} "
+                          "(the LLM's accuracy; never distilled)")  # fmt: skip
         out.print(table)
 
     mode.result(result, human)

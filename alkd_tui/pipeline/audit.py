@@ -53,16 +53,19 @@ def _requests(
     teacher: str | None,
     dataset: str | None,
     strategy: str | None = None,
+    calibration: bool = False,
 ) -> tuple[list[dict[str, Any]], int]:
     which = answer_filter(
-        store, selection=selection, teacher=teacher, dataset=dataset, strategy=strategy
-    )
+        store, selection=selection, teacher=teacher, dataset=dataset, strategy=strategy,
+        calibration=calibration,
+    )  # fmt: skip
     with store.read() as conn:
         rows = audit_rows(conn, which)
         states = review_states(conn, (row["id"] for row in rows))
     for row in rows:
         row["review"] = states[row["id"]].status
         row["ranking"] = json.loads(row["ranking"]) if row["ranking"] else []  # decoded once
+        row["candidates"] = json.loads(row["candidates"]) if row["candidates"] else None
     datasets = {row["dataset_id"] for row in rows}
     if len(datasets) > 1:
         raise BadInputError(
@@ -193,6 +196,44 @@ def _figures(
     return out
 
 
+def candidate_leak_section(
+    store: Store,
+    selection: str | None,
+    rows: list[dict[str, Any]],
+    calibration: list[dict[str, Any]],
+    dataset_id: int,
+) -> dict[str, Any] | None:
+    """How often the candidate lists the questions showed hold the target: on the training
+    sessions asked about, against validation sessions (the calibration questions' lists where
+    there are some, else the selection's teacher recommender's top on up to 1,000 validation
+    sessions), with a warning when the training lists hold it far more often. None when no
+    question showed candidates."""
+    from alkd_tui.pipeline.candidate_leak import hit_rates, leak_warning, validation_hit_rates
+
+    def lists(group: list[dict[str, Any]]) -> tuple[list[list[int]], list[int]]:
+        seen = {(r["id"], r["idx"]): r for r in group if r["candidates"]}
+        return [r["candidates"] for r in seen.values()], [int(r["target"]) for r in seen.values()]
+
+    training = lists([r for r in rows if r["split"] == "train"])
+    if not training[0]:
+        return None
+    section: dict[str, Any] = {"training": hit_rates(*training)}
+    valid = lists([r for r in calibration if r["split"] == "valid"])
+    if valid[0]:
+        section["validation"] = hit_rates(*valid)
+        section["validation_from"] = "calibration questions"
+    elif selection is not None and get_selection(store, selection).teacher_model_id is not None:
+        sel = get_selection(store, selection)
+        teacher = str(sel.teacher_model_id)
+        kappa = max(len(c) for c in training[0])
+        ds = load_dataset(store, dataset_name(store, get_model(store, teacher)))
+        section["validation"] = validation_hit_rates(store, teacher, ds, kappa)
+        section["validation_from"] = f"the teacher recommender's top {kappa} on validation sessions"
+    if "validation" in section:
+        section["warning"] = leak_warning(section["training"], section["validation"])
+    return section
+
+
 @torch.no_grad()
 def _student_tops(
     store: Store, student: str, dataset_id: int, rows: list[dict[str, Any]], n: int
@@ -256,17 +297,25 @@ def audit(
     )
     n, overlap_threshold = settings.n, settings.overlap
     rows, dataset_id = _requests(store, selection, teacher, dataset, strategy)
+    calibration, calibration_dataset = _requests(
+        store, selection, teacher, dataset, strategy, calibration=True
+    )
+    if rows and calibration and calibration_dataset != dataset_id:
+        raise BadInputError(
+            "these answers span several datasets: narrow the audit with --dataset or --selection"
+        )
+    dataset_id = dataset_id or calibration_dataset
     catalogue = None
     rereads: dict[bytes, tuple[int, int]] = {}
     student_top = None
-    if rows:
+    if rows or calibration:
         catalogue = item_indices(store, dataset_id)
         rereads = _rereads(store, dataset_id, catalogue)
         if student is not None:
-            student_top = _student_tops(
-                store, student, dataset_id, [r for r in rows if r["status"] == "answered"], n
-            )
+            answered = [r for r in rows + calibration if r["status"] == "answered"]
+            student_top = _student_tops(store, student, dataset_id, answered, n)
     _judge(rows, catalogue, rereads, student_top, overlap_threshold, n)
+    _judge(calibration, catalogue, rereads, student_top, overlap_threshold, n)
     result = {
         "filters": {
             "selection": selection,
@@ -277,6 +326,20 @@ def audit(
         },
         **_figures(rows, catalogue is not None, student_top is not None),
     }
+    if calibration:
+        result["calibration"] = _figures(calibration, False, student_top is not None, costs=False)
+        if student_top is not None and result["calibration"]["answers"]:
+            # The classes against the student, from sessions no model memorised.
+            for key in ("effective", "similar", "incorrect", "classes", "estimated_ratios"):
+                result.pop(key, None)
+                if key in result["calibration"]:
+                    result[key] = result["calibration"][key]
+            result["classes_from"] = "calibration"
+    elif student_top is not None:
+        result["classes_from"] = "training"
+    leak = candidate_leak_section(store, selection, rows, calibration, dataset_id)
+    if leak is not None:
+        result["candidate_leak"] = leak
     if selection is not None:
         result["assumed_ratios"] = assumed_ratios(store, selection)
     if save_ratios:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from alkd_tui.config import build
 from alkd_tui.data import load_dataset
 from alkd_tui.data.canonical import SessionDataset
 from alkd_tui.errors import BadInputError
+from alkd_tui.pipeline.cross_fit import cross_fitted_candidates
 from alkd_tui.pipeline.endpoint import teacher_endpoint
 from alkd_tui.pipeline.models import get_model, load_trained
 from alkd_tui.pipeline.results import LabelResult
@@ -21,6 +23,7 @@ from alkd_tui.progress import ProgressEvent, Reporter, silent
 from alkd_tui.store import Dataset, Hint, Store
 from alkd_tui.store import teacher_requests as requests
 from alkd_tui.store.answers import AnswerFilter
+from alkd_tui.store.datasets import validation_sessions
 from alkd_tui.teacher.asking import Question, register_requests, run_requests
 from alkd_tui.teacher.backends.base import Teacher, TeacherInfo
 from alkd_tui.teacher.candidates import top_candidates
@@ -82,10 +85,12 @@ def build_questions(
     candidates_model: str | None,
     dataset_id: int,
     hints_request: int | None = None,
+    report: Reporter = silent,
 ) -> list[Question]:
     """One question per member: recorded answers are keyed by session; LLM and TR questions
-    show the teacher recommender's candidates (and, with `opts.hints`, the model's latest
-    hints, or those of `hints_request`)."""
+    show the teacher recommender's candidates (an LLM's cross-fitted by default: see
+    `alkd_tui.pipeline.cross_fit`; with `opts.hints`, the model's latest hints, or those of
+    `hints_request`)."""
     options = opts.generation()
     if get_backend(teacher.backend).needs == "file":  # recorded answers, keyed by session
         catalogue = {item: k for k, item in enumerate(ds.item_ids)}
@@ -104,7 +109,11 @@ def build_questions(
     model = load_trained(store, get_model(store, candidates_model))
     rows = np.array([idx for _, idx, _ in members], dtype=np.int64)
     kappa = min(opts.kappa, 20) if opts.soft else opts.kappa
-    top, _ = top_candidates(model, ds, rows, kappa, force_target=opts.force_target)
+    if opts.candidates == "cross-fit" and info.is_llm:
+        top = cross_fitted_candidates(store, candidates_model, ds, rows, kappa, folds=opts.folds,
+                                      force_target=opts.force_target, report=report)  # fmt: skip
+    else:
+        top, _ = top_candidates(model, ds, rows, kappa, force_target=opts.force_target)
     hints = _hints(store, dataset_id, info.model, hints_request) if opts.hints else []
     questions = []
     for (session_id, idx, key), cands in zip(members, top, strict=True):
@@ -196,8 +205,12 @@ def _label(
         unanswerable = len(members) - len(answerable)
         members = answerable
     ds = load_dataset(store, ds_row.name)
+    calibration = calibration_sessions(store, ds_row.id, opts.calibration, opts.seed)
+    if entry.needs == "file":
+        calibration = [m for m in calibration if answering.has(m[2])]  # type: ignore[attr-defined]
+    members = members + calibration
     questions = build_questions(
-        store, ds, members, answering, info, opts, candidates_from, ds_row.id, hints_request
+        store, ds, members, answering, info, opts, candidates_from, ds_row.id, hints_request, report
     )
     check_context(questions, info, opts, report)
     config = {
@@ -230,6 +243,8 @@ def _label(
             failed_now=state.failed, elsewhere=dict(state.elsewhere), unanswerable=unanswerable,
             budget_exhausted=len(todo) > state.answered + state.failed, run=run.id, **summary,
         )  # fmt: skip
+        if calibration:
+            result.calibration = calibration_summary(store, sel.id, info.model, len(calibration))
         cost = opts.cost(result.tokens["prompt"], result.tokens["output"])
         if cost is not None and result.tokens["prompt"] + result.tokens["output"]:
             result.cost = round(cost, 6)
@@ -239,6 +254,34 @@ def _label(
             step="label",
         )
     return result
+
+
+def calibration_sessions(
+    store: Store, dataset_id: int, count: int, seed: int
+) -> list[tuple[int, int, str]]:
+    """`count` validation sessions drawn with `seed`, in order: (row id, index, external id)."""
+    if count <= 0:
+        return []
+    pool = validation_sessions(store, dataset_id)
+    if not pool:
+        raise BadInputError("--calibration: the dataset has no validation sessions")
+    picked = np.random.default_rng(seed).choice(len(pool), min(count, len(pool)), replace=False)
+    return [pool[i] for i in sorted(picked.tolist())]
+
+
+def calibration_summary(
+    store: Store, selection_id: int, model_name: str, asked: int
+) -> dict[str, Any]:
+    """The calibration questions of a selection to one model: how many were asked and
+    answered, and hit@k of the answers (the LLM's accuracy where no list memorised the target)."""
+    from alkd_tui.pipeline.candidate_leak import hit_rates
+    from alkd_tui.store.answers import audit_rows
+
+    which = AnswerFilter(selection_id=selection_id, teacher=model_name, calibration=True)
+    with store.read() as conn:
+        rows = [r for r in audit_rows(conn, which) if r["status"] == "answered"]
+    rankings = [json.loads(r["ranking"]) if r["ranking"] else [] for r in rows]
+    return {"asked": asked, **hit_rates(rankings, [int(r["target"]) for r in rows], (1, 5, 10, 25))}
 
 
 #: Characters per token assumed when a prompt's length is checked before it is sent (English
@@ -313,6 +356,7 @@ def answer_filter(
     teacher: str | None = None,
     dataset: str | None = None,
     strategy: str | None = None,
+    calibration: bool = False,
 ) -> AnswerFilter:
     """Which answers to read, by names: a selection's labels (one per member session and
     teacher model, as `SELECTION_USES` picks them, however many jobs asked), a teacher model,
@@ -324,4 +368,5 @@ def answer_filter(
         teacher=teacher,
         dataset_id=None if dataset is None else get_dataset(store, dataset).id,
         strategy=strategy,
+        calibration=calibration,
     )

@@ -133,6 +133,9 @@ class LabelResult(Result):
     tokens: dict[str, int]
     cost: float | None = None
     """What the selection's answers from this model cost at the job's prices (none given: unset)."""
+    calibration: dict[str, Any] | None = None
+    """With --calibration: the validation sessions asked about and the answers' hit@k there
+    (the LLM's accuracy on sessions no model memorised)."""
 
 
 class RunSummary(Result):

@@ -12,6 +12,12 @@ from alkd_tui.store.db import Store
 from alkd_tui.store.label_use import SELECTION_USES, selection_labels_sql
 from alkd_tui.store.queries import dict_rows, plain_rows
 
+#: A use made for a selection about a session that is not its member: a calibration question.
+CALIBRATION_USE = (
+    "(u.selection_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM selection_member cm "
+    "WHERE cm.selection_id = u.selection_id AND cm.session_id = u.session_id))"
+)
+
 
 @dataclass(frozen=True)
 class AnswerFilter:
@@ -23,13 +29,19 @@ class AnswerFilter:
     teacher: str | None = None
     dataset_id: int | None = None
     strategy: str | None = None
+    calibration: bool = False
+    """The calibration questions (sessions a job asked about beside a selection's members:
+    `alkd label --calibration N`) instead of the labels; they are never a session's label."""
 
     def where(self) -> tuple[str, tuple[Any, ...]]:
         """SQL conditions and their parameters over the aliases `u` (request_use), `r`
         (teacher_request), `s` (session) and `sel` (the selection a use came from)."""
-        where = ["1 = 1"]
+        where = [CALIBRATION_USE if self.calibration else f"NOT {CALIBRATION_USE}"]
         params: list[Any] = []
-        if self.selection_id is not None:
+        if self.selection_id is not None and self.calibration:
+            where.append("u.selection_id = ?")
+            params.append(self.selection_id)
+        elif self.selection_id is not None:
             where.append(f"u.id IN ({SELECTION_USES})")
             params.append(self.selection_id)
         if self.teacher is not None:
@@ -46,13 +58,14 @@ class AnswerFilter:
 
 def audit_rows(conn: Connection, which: AnswerFilter) -> list[dict[str, Any]]:
     """Every request use matching `which` with what an audit reads of its request and session
-    (id, status, model_name, backend, raw_response, ranking, parse_status, latency_s,
-    prompt_tokens, output_tokens, idx, target, dataset_id, strategy), by request."""
+    (id, status, model_name, backend, raw_response, ranking, candidates, parse_status,
+    latency_s, prompt_tokens, output_tokens, idx, target, split, dataset_id, strategy), by
+    request."""
     where, params = which.where()
     return dict_rows(
         conn,
-        "SELECT r.id, r.status, r.model_name, r.backend, r.raw_response, r.ranking, r.parse_status, "
-        "r.latency_s, r.prompt_tokens, r.output_tokens, s.idx, s.target, s.dataset_id, sel.strategy "
+        "SELECT r.id, r.status, r.model_name, r.backend, r.raw_response, r.ranking, r.candidates, r.parse_status, "
+        "r.latency_s, r.prompt_tokens, r.output_tokens, s.idx, s.target, s.split, s.dataset_id, sel.strategy "
         "FROM request_use u JOIN teacher_request r ON r.id = u.request_id JOIN session s ON s.id = u.session_id "
         f"LEFT JOIN selection sel ON sel.id = u.selection_id WHERE {where} ORDER BY r.id, u.session_id",
         params,

@@ -59,6 +59,16 @@ def training_sessions(store: Store, dataset: int) -> list[tuple[int, int, str]]:
     return [(int(a), int(b), str(c)) for a, b, c in rows]
 
 
+def validation_sessions(store: Store, dataset: int) -> list[tuple[int, int, str]]:
+    """A dataset's validation sessions in order: (row id, index, external id)."""
+    with store.read() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT id, idx, external_id FROM session WHERE dataset_id = ? AND split = 'valid' ORDER BY idx",
+            (dataset,),
+        ).all()
+    return [(int(a), int(b), str(c)) for a, b, c in rows]
+
+
 def delete_dataset_rows(conn: Connection, ds_id: int, name: str) -> None:
     """Delete a dataset and everything hanging from it, unless review decisions depend on it."""
     reviewed = conn.exec_driver_sql(

@@ -132,6 +132,17 @@ class LabelSettings(GenerationSettings):
     """Soft labels: ask for one lettered choice and read the answer token's logprobs."""
     hints: bool = Field(False, json_schema_extra={"panel": ASK})
     """Include the hints the model wrote for the dataset (`alkd teacher hints`) in the prompts."""
+    candidates: Literal["cross-fit", "full"] = Field("cross-fit", json_schema_extra={"panel": ASK})
+    """Where an LLM's candidates come from. cross-fit: for a training session, a copy of the
+    teacher recommender trained without that session (K folds, trained once and kept), so the
+    list does not hold the target just because the teacher memorised it; full: the teacher
+    itself (the paper; tr always ranks with the teacher itself)."""
+    folds: int = Field(5, ge=2, le=20, json_schema_extra={"panel": ASK})
+    """cross-fit: the number of folds (each fold's model trains on the other folds)."""
+    calibration: int = Field(0, ge=0, le=10_000, json_schema_extra={"panel": ASK})
+    """Also ask about this many validation sessions (drawn with the seed; their candidates from
+    the teacher recommender, which never saw them): audited apart as the LLM's accuracy, never
+    a label, never distilled."""
     force_target: bool = Field(False, json_schema_extra={"panel": ASK})
     """The paper's defect, for reproducing it: put the true target among the candidates."""
     num_ctx: int = Field(4096, ge=256, json_schema_extra={"panel": ASK})

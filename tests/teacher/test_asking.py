@@ -536,3 +536,75 @@ def test_a_context_larger_than_the_model_was_trained_for_is_warned_about(
         "warning: --num-ctx 16384 is more than the 8192 tokens fixture:1b was trained for; "
         "answers about long prompts may suffer"
     ]
+
+
+def test_calibration_questions_are_asked_audited_apart_and_never_labels(
+    labelling_store: Store, use_fixture
+) -> None:  # type: ignore[no-untyped-def]
+    from alkd_tui.pipeline.audit import audit
+    from alkd_tui.pipeline.distill import accepted_labels
+    from alkd_tui.pipeline.review import accept_by_rule
+
+    result = label(labelling_store, calibration=4)
+    assert result.requests == 16 and result.answered == 12  # the selection's labels: members only
+    assert result.calibration is not None and result.calibration["asked"] == 4
+    assert result.calibration["sessions"] == 4 and 0 <= result.calibration["hit@10"] <= 1
+    with labelling_store.engine.connect() as conn:
+        splits = conn.exec_driver_sql(
+            "SELECT s.split, count(*) FROM request_use u JOIN session s ON s.id = u.session_id "
+            "GROUP BY s.split ORDER BY s.split"
+        ).all()
+    assert [tuple(r) for r in splits] == [("train", 12), ("valid", 4)]
+    accept_by_rule(labelling_store, 1, "parsed")
+    _, accepted = accepted_labels(labelling_store, 1, "sel", None)
+    assert len(accepted) == 12  # calibration answers are never distilled
+    audited = audit(labelling_store, selection="sel", student="teacher-rec")
+    assert audited["answers"] == 12 and audited["calibration"]["answers"] == 4
+    assert audited["classes_from"] == "calibration"
+    assert sum(audited["classes"].values()) == 4
+    leak = audited["candidate_leak"]
+    assert leak["training"]["sessions"] == 12 and leak["validation"]["sessions"] == 4
+    assert leak["validation_from"] == "calibration questions"
+    everything = audit(labelling_store)  # no filter: still the labels apart from calibration
+    assert everything["answers"] == 12 and everything["calibration"]["answers"] == 4
+    again = label(labelling_store, calibration=4)
+    assert again.sent == 0 and again.cached == 16  # the same draw: nothing asked twice
+
+
+def test_an_llm_sees_cross_fitted_candidates_and_tr_the_teacher_itself(
+    labelling_store: Store, use_fixture
+) -> None:  # type: ignore[no-untyped-def]
+    from alkd_tui.data import load_dataset
+    from alkd_tui.pipeline.cross_fit import training_folds
+    from alkd_tui.pipeline.models import get_model, list_models, train_recommender
+
+    def fold_models() -> list[str]:
+        return sorted(m.name for m in list_models(labelling_store) if m.role == "fold")
+
+    def label(**options: Any) -> LabelResult:
+        return labels.label_selection(labelling_store, "sel", "ollama", model="fixture:1b",
+                                      candidates_from="strong", options={**FAST, **options})  # fmt: skip
+
+    train_recommender(labelling_store, "games", "teacher", {  # one that learns (and memorises)
+        "architecture": "fpmc", "dim": 16, "epochs": 20, "loss": "ce", "lr": 1e-2, "batch_size": 64,
+        "patience": 20}, name="strong")  # fmt: skip
+    label()
+    ds = load_dataset(labelling_store, "games")
+    seed = get_model(labelling_store, "strong").config["train"]["seed"]
+    members = [idx for _, idx, _ in labels.selection_sessions(labelling_store, 1)]
+    needed = {int(k) for k in training_folds(ds, 5, seed)[members]}
+    assert fold_models() == sorted(f"strong-cf{k + 1}of5" for k in needed)  # only those asked
+    label(candidates="full")  # the paper's lists: other questions
+    with labelling_store.engine.connect() as conn:
+        lists = [json.loads(r[0]) for r in conn.exec_driver_sql(
+            "SELECT candidates FROM teacher_request ORDER BY id").all()]  # fmt: skip
+    assert len(lists) == 24 and lists[:12] != lists[12:]
+    label()  # the fold models are kept and reused
+    assert len(fold_models()) == len(needed)
+    tr = labels.label_selection(labelling_store, "sel", "tr", candidates_from="strong",
+                                options=FAST)  # fmt: skip
+    assert tr.answered == 12 and len(fold_models()) == len(needed)
+    with labelling_store.engine.connect() as conn:
+        tr_lists = [r[0] for r in conn.exec_driver_sql(
+            "SELECT candidates FROM teacher_request WHERE backend = 'tr' ORDER BY id").all()]  # fmt: skip
+    assert [json.loads(c) for c in tr_lists] == lists[12 : 12 + len(tr_lists)]  # the full teacher's

@@ -74,3 +74,24 @@ def test_the_classes_chart_sets_the_assumed_shares_beside_the_measured_ones() ->
         "classes against the student",
     )
     assert class_bars({"answers": 3}) == ([], "classes: choose a student")
+
+
+def test_the_honesty_table_sets_calibration_and_the_candidate_leak_beside_the_labels() -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from alkd_tui.tui.screens.audit import honesty
+
+    assert not isinstance(honesty({"hit@1": 0.5}), Table)  # nothing to set beside: no table
+    leak = {"training": {"hit@1": 0.97, "hit@10": 0.99, "hit@25": 1.0},
+            "validation": {"hit@1": 0.01, "hit@10": 0.02, "hit@25": 0.04},
+            "warning": "candidate leak: the training sessions' lists hold the target"}  # fmt: skip
+    table = honesty({"hit@1": 0.8, "hit@10": 0.9, "hit@25": 0.95,
+                     "calibration": {"hit@1": 0.0, "hit@10": 0.2, "hit@25": 0.4},
+                     "candidate_leak": leak})  # fmt: skip
+    assert isinstance(table, Table) and table.row_count == 4
+    console = Console(width=120, record=True)
+    console.print(table)
+    text = console.export_text()
+    assert "LLM, calibration (accuracy)" in text and "candidates, validation" in text
+    assert "candidate leak: the training sessions' lists hold the" in " ".join(text.split())

@@ -101,6 +101,25 @@ def costs(result: dict[str, Any]) -> Table:
     return table
 
 
+def honesty(result: dict[str, Any]) -> Table | Text:
+    """The LLM's hit@k on the training sessions (its labels), on the calibration sessions
+    (its accuracy where no list memorised the target), and the candidate lists' own hit@k on
+    training and validation sessions (the candidate leak), with the warning where it leaks."""
+    rows: list[tuple[str, dict[str, Any]]] = [("LLM, training sessions", result)]
+    if result.get("calibration"):
+        rows.append(("LLM, calibration (accuracy)", result["calibration"]))
+    leak = result.get("candidate_leak") or {}
+    rows += [(f"candidates, {part}", leak[part]) for part in ("training", "validation") if part in leak]
+    if len(rows) == 1:
+        return Text("")
+    table = Table("hit rate", "hit@1", "hit@10", "hit@25", box=box.SIMPLE_HEAD, header_style="bold",
+                  title="how honest the hit@k is", title_justify="left",
+                  caption=leak.get("warning"), caption_justify="left", caption_style="yellow")  # fmt: skip
+    for label, figures in rows:
+        table.add_row(label, *(_v(figures.get(f"hit@{k}")) for k in (1, 10, 25)))
+    return table
+
+
 def groups(result: dict[str, Any], key: str, title: str) -> Table:
     data = result.get(key) or {}
     shown = [k for k in GROUP_KEYS if any(k in g for g in data.values())]
@@ -149,7 +168,15 @@ whose first k items contain the true next item; the parse statuses say how clean
 could be read; the review bars count the decisions. Choose a **student** to sort answers
 into *effective* (only the teacher finds the target), *similar* (the student would have
 said much the same) and *incorrect* (the teacher misses it) — the classes the selection's
-ratios assume; for one selection, each share has the one its policy assumed beneath it. The tables at the bottom split the figures by teacher model and by strategy.
+ratios assume; for one selection, each share has the one its policy assumed beneath it.
+
+**How honest the hit@k is**: a teacher recommender memorises its training sessions, so its
+candidate lists there often hold the target, and an LLM that copies the list looks
+accurate. The table sets the LLM's hit@k on the training sessions beside its hit@k on the
+*calibration* sessions (validation sessions asked with `alkd label --calibration N`: its real
+accuracy; the classes then come from them) and the lists' own hit@k on training and
+validation sessions (the *candidate leak*, warned about in yellow). The tables at the bottom
+split the figures by teacher model and by strategy.
 
 Filters: selection, strategy (of the selection the answers were asked for), teacher model,
 dataset. Every change runs the audit again (in the background).
@@ -175,6 +202,7 @@ dataset. Every change runs the audit again (in the background).
                     "classes against the student", id="aud-classes", width=20, fmt="{:.3f}"
                 )
                 yield Static("", id="aud-costs")
+            yield Static("", id="aud-honesty")
             yield Static("", id="aud-by-model")
             yield Static("", id="aud-by-strategy")
             yield Label("")
@@ -267,6 +295,7 @@ dataset. Every change runs the audit again (in the background).
         bars, title = class_bars(r)
         self.query_one("#aud-classes", BarChart).plot(bars, title, top=1.0)
         self.query_one("#aud-costs", Static).update(costs(r))
+        self.query_one("#aud-honesty", Static).update(honesty(r))
         self.query_one("#aud-by-model", Static).update(groups(r, "by_model", "by teacher model"))
         self.query_one("#aud-by-strategy", Static).update(groups(r, "by_strategy", "by strategy"))
 

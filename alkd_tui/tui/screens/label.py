@@ -51,7 +51,7 @@ from alkd_tui.tui.widgets.settings_form import SettingsFields
 TEACHER = next(s for s in field_specs(TeacherChoice) if s.name == "teacher")
 BACKEND_CHOICES = [(f"{name}: {teacher_summary(name)}", name) for name in TEACHER.choices]
 #: The labelling settings the form offers (the others keep their defaults).
-LABEL_FIELDS = ("concurrency", "max_requests", "n", "kappa", "think")
+LABEL_FIELDS = ("concurrency", "max_requests", "n", "kappa", "calibration", "think")
 
 
 class LabelChoices(Message):
