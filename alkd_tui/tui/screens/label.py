@@ -446,10 +446,17 @@ answered is stored), `ctrl+g` resumes it (the same job again; nothing answered i
         result = message.outcome.result or {}
         status = self.query_one("#lab-status", Static)
         if message.outcome.state == "done":
+            cal = result.get("calibration") or {}
+            accuracy = (
+                f" · calibration: hit@10 {cal['hit@10']:.3f} on {cal['sessions']} validation sessions"
+                if cal.get("hit@10") is not None
+                else ""
+            )
             status.update(
                 f"[b]{escape(message.job.title)}[/b]: done · {result.get('answered', 0)} answered "
                 f"({result.get('answered_now', 0)} now, {result.get('cached', 0)} before), "
-                f"{result.get('failed', 0)} failed, {result.get('pending', 0)} pending · press [b]4[/b] to review"
+                f"{result.get('failed', 0)} failed, {result.get('pending', 0)} pending{accuracy} · "
+                "press [b]4[/b] to review"
             )
         elif message.outcome.state == "interrupted":
             status.update(f"[b]{escape(message.job.title)}[/b]: paused · [b]ctrl+g[/b] resumes")
