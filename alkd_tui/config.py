@@ -120,8 +120,8 @@ def _kind(annotation: Any) -> tuple[Kind, tuple[str, ...]]:
         return "str", ()
     if annotation is Path:
         return "path", ()
-    if origin is list and typing.get_args(annotation) in ((str,), ()):
-        return "list", ()
+    if origin is list and typing.get_args(annotation) in ((str,), (int,), (float,), ()):
+        return "list", ()  # given as text (repeated, or comma-separated where the model splits)
     if origin is dict:
         return "assignments", ()
     if origin in (typing.Union, types.UnionType) and all(

@@ -14,6 +14,7 @@ import typer
 from alkd_tui import __version__
 from alkd_tui.cli import interrupts
 from alkd_tui.cli.audit import audit
+from alkd_tui.cli.curve import curve
 from alkd_tui.cli.data import data_app
 from alkd_tui.cli.db import db_app
 from alkd_tui.cli.distill import distill
@@ -46,6 +47,7 @@ app.command("eval")(eval_)
 app.command("label")(label)
 app.command("distill")(distill)
 app.command("audit")(audit)
+app.command("curve")(curve)
 app.command("run")(run)
 app.add_typer(runs_app, name="runs")
 app.add_typer(export_app, name="export")

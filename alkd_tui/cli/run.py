@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from alkd_tui.cli.options import JsonlOpt, JsonOpt
@@ -173,6 +174,15 @@ def show(
         if data.get("results"):
             out.print(results_table(data["run"], data["status"], data["results"]))
         metrics = data.get("metrics") or []
+        if data["kind"] == "curve":
+            from alkd_tui.cli.curve import curve_table
+            from alkd_tui.pipeline.curve import curve_of_run
+
+            found = curve_of_run(data)
+            if found is not None:
+                out.print(curve_table(found))
+                err.print(escape(found.verdict))
+                return
         if metrics and not data.get("results"):
             table = Table("step", "split", "metric", "value")
             for m in metrics:

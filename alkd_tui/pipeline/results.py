@@ -233,3 +233,38 @@ def distillation_note(found: dict[str, Any] | None) -> str | None:
         "this size can be chance, and other seeds move it too; compare runs of other seeds "
         "(--set seed=N, then `alkd runs diff A B`) before reading a gain into it"
     )
+
+
+class CurvePoint(BaseModel):
+    """One fraction of the curve: its labels and the metric over the seeds."""
+
+    fraction: float
+    labels: int
+    values: list[float]
+    """The metric for each seed."""
+    mean: float
+    std: float
+    gain: float
+    """Mean over seeds of (distilled − student)."""
+    gain_std: float
+
+
+class CurveResult(Result):
+    """A label curve (`alkd curve`): the student, the points, and what they say."""
+
+    selection: str
+    student: str
+    teacher: str
+    metric: str
+    split: str
+    accepted: int
+    seeds: int
+    student_value: float
+    points: list[CurvePoint]
+    last_gain: float
+    """Mean over seeds of the last step's change (last point minus the one before)."""
+    last_gain_se: float
+    next_step: dict[str, Any]
+    """What doubling the labels would buy: {"labels", "gain", "se", "how"}."""
+    verdict: str
+    run: int | None = None

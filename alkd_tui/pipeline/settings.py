@@ -15,6 +15,7 @@ from alkd_tui.active.settings import SelectSettings
 from alkd_tui.config import FieldSpec, build, field_specs, settings_argv
 from alkd_tui.distill.settings import DistillSettings
 from alkd_tui.pipeline.audit_settings import AuditSettings
+from alkd_tui.pipeline.curve_settings import CurveSettings
 from alkd_tui.pipeline.review import ReviewSettings
 from alkd_tui.rec.settings import RECIPES, ROLES, Recipe, TrainSettings, recipe
 from alkd_tui.teacher.registry import BACKENDS, llm_backends
@@ -51,6 +52,7 @@ __all__ = [
     "ROLES",
     "STRATEGY_ENTRIES",
     "AuditSettings",
+    "CurveSettings",
     "DistillSettings",
     "FieldSpec",
     "GenerationSettings",

@@ -66,3 +66,21 @@ async def test_distil_and_compare(
         diff = app.screen.diff
         assert diff["kinds"][0] == "distill" and diff["config"]
         await pilot.press("escape")
+
+
+def test_a_curve_run_shows_its_curve_and_verdict() -> None:
+    from rich.console import Console
+
+    from alkd_tui.tui.widgets.runs.describe import describe_run
+
+    metrics = [{"step": "curve", "split": "valid", "name": n, "value": v} for n, v in {
+        "student": 0.10, "accepted": 40, "0.5 labels": 20, "1 labels": 40, "0.5 seed 0": 0.11,
+        "0.5 seed 1": 0.12, "1 seed 0": 0.13, "1 seed 1": 0.14}.items()]  # fmt: skip
+    run = {"run": 3, "kind": "curve", "name": "sel", "status": "done", "metrics": metrics,
+           "config": {"selection": "sel", "student": "stu", "teacher": "t", "metric": "recall@10",
+                      "fractions": [0.5, 1.0], "seeds": 2}}  # fmt: skip
+    console = Console(width=110, record=True)
+    console.print(describe_run(run, {}))
+    text = console.export_text()
+    assert "label curve (2 seeds, validation)" in text and "+0.0350 ± 0.0071" in text
+    assert "more labels will probably help" in " ".join(text.split())

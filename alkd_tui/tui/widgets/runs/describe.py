@@ -82,6 +82,21 @@ def run_row(r: dict[str, Any]) -> tuple[Any, ...]:
     )  # fmt: skip
 
 
+def curve_table(run: dict[str, Any]) -> Group | None:
+    """A label curve run (`alkd curve`): its points with bars, and the verdict."""
+    from alkd_tui.pipeline.curve import curve_of_run, curve_rows
+
+    found = curve_of_run(run)
+    if found is None:
+        return None
+    columns, rows = curve_rows(found)
+    table = Table(*columns, box=box.SIMPLE_HEAD, header_style="bold", title_justify="left",
+                  title=f"label curve ({found.seeds} seeds, validation)")  # fmt: skip
+    for row in rows:
+        table.add_row(*row)
+    return Group(table, Text(found.verdict, style="dim"))
+
+
 def describe_run(run: dict[str, Any], models: dict[str, ModelSummary]) -> Group:
     """A run: status, steps, results side by side (pipeline) or its figures."""
     parts: list[Any] = [
@@ -134,6 +149,8 @@ def describe_run(run: dict[str, Any], models: dict[str, ModelSummary]) -> Group:
             rows.append(("student", student.name, student.metrics))
         rows.append((made.role, made.name, made.metrics))
         parts.append(comparison(rows, "test split, side by side"))
+    elif run["kind"] == "curve" and (curve := curve_table(run)) is not None:
+        parts.append(curve)
     elif run.get("metrics"):
         cells: dict[str, dict[str, float]] = {}
         for m in run["metrics"]:
