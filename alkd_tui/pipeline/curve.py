@@ -8,10 +8,11 @@ the student by more than its spread over the seeds, more labels will probably he
 question Prodigy's `train-curve` answers for annotations, here for LLM labels, at the price
 of a few distillations instead of more LLM calls).
 
-The next step of the budget (the labels doubled) is estimated from a straight line in
-log(labels) through each seed's points, extrapolated to twice the labels; its ± is the
-standard error of that estimate over the seeds. It is an extrapolation: a curve that bends
-sooner than its points show makes it optimistic.
+The next step of the budget (the labels doubled) is estimated from each seed's last step,
+taken as a slope in log(labels) and extrapolated to twice the labels; its ± is the standard
+error over the seeds. (A line through all the points would be dominated by the steep first
+steps and promise too much once the curve bends.) It is an extrapolation: a curve that keeps
+bending makes it optimistic.
 """
 
 from __future__ import annotations
@@ -64,15 +65,15 @@ def summarise(
     steps = [row[-1] - row[-2] for row in per_seed]
     last = statistics.fmean(steps)
     last_se = statistics.stdev(steps) / math.sqrt(seeds) if seeds > 1 else float("nan")
-    slopes = [_slope(labels, row) * math.log(2) for row in per_seed]
+    slopes = [_slope(labels[-2:], row[-2:]) * math.log(2) for row in per_seed]
     gain = statistics.fmean(slopes)
     gain_se = statistics.stdev(slopes) / math.sqrt(seeds) if seeds > 1 else float("nan")
     next_step = {
         "labels": 2 * int(labels[-1]),
         "gain": round(gain, 6),
         "se": None if math.isnan(gain_se) else round(gain_se, 6),
-        "how": "a straight line in log(labels) through each seed's points, extrapolated to "
-        "twice the labels; ± is the standard error over the seeds",
+        "how": "each seed's last step, as a slope in log(labels), extrapolated to twice the "
+        "labels; ± is the standard error over the seeds",
     }
     z = last / last_se if last_se > 0 else math.copysign(math.inf, last) if last else 0.0
     spread = f"{abs(z):.1f} standard errors" if math.isfinite(z) else "the seeds agree exactly"
