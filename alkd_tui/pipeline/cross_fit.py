@@ -16,17 +16,20 @@ once and reused by every later job on that teacher.
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
 
 from alkd_tui.data.canonical import TRAIN, SessionDataset
 from alkd_tui.errors import BadInputError
 from alkd_tui.pipeline.models import ModelJob, get_model, load_trained, produce_model
 from alkd_tui.progress import ProgressEvent, Reporter, silent
 from alkd_tui.rec.settings import TrainSettings
-from alkd_tui.store import Dataset, RecModel, Store
+from alkd_tui.store import Dataset, RecModel, Run, Store
 
 if TYPE_CHECKING:
     from alkd_tui.rec.loop import TrainResult, TrainState
@@ -79,11 +82,50 @@ def fold_model(
         held_out = dataclasses.replace(ds, split=split)
         return train_model(held_out, cfg, report=report, resume=resume, on_epoch=on_epoch)
 
-    summary = produce_model(store, job, fit)
+    # Two labelling jobs on one teacher (two processes) need the same fold models: one trains
+    # each, the other waits for it rather than training it twice.
+    made = wait_for_elsewhere(store, job.digest())
+    if made is not None:
+        return made
+    try:
+        summary = produce_model(store, job, fit)
+    except IntegrityError:  # another process created it a moment ago
+        made = wait_for_elsewhere(store, job.digest())
+        if made is None:
+            raise
+        return made
     if not summary.reused:
         report(ProgressEvent("log", "label", message=(
             f"trained {summary.name} (fold {fold + 1} of {folds}) for leak-free candidates")))  # fmt: skip
     return get_model(store, summary.name)
+
+
+#: How long a job waits for another process's fold model before giving up on it.
+WAIT_S = 3600.0
+
+
+def wait_for_elsewhere(store: Store, digest: str, poll_s: float = 1.0) -> RecModel | None:
+    """The model with `digest` once another live process has trained it; None when there is
+    none, or its process is gone, or it did not finish (then this job trains it itself)."""
+    from alkd_tui.store.owners import is_alive, this_process
+
+    deadline = time.monotonic() + WAIT_S
+    while time.monotonic() < deadline:
+        with store.reading() as orm:
+            row = orm.exec(
+                select(RecModel).where(RecModel.config["hash"].as_string() == digest)
+                .order_by(RecModel.id.desc())  # type: ignore[union-attr]
+            ).first()  # fmt: skip
+            run = orm.get(Run, row.run_id) if row is not None and row.run_id else None
+        if row is None or row.status not in ("done", "training"):
+            return None
+        if row.status == "done":
+            return row
+        owner = run.owner if run is not None else None
+        if not owner or owner.startswith(this_process()) or is_alive(owner) is not True:
+            return None
+        time.sleep(poll_s)
+    return None
 
 
 def cross_fitted_candidates(
