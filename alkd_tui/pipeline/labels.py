@@ -300,14 +300,16 @@ def check_context(
         report(ProgressEvent("log", "label", message=(
             f"warning: --num-ctx {opts.num_ctx} is more than the {trained} tokens {info.model} "
             "was trained for; answers about long prompts may suffer")))  # fmt: skip
+    if info.backend != "ollama":  # only Ollama is sent num_ctx (other servers set their own)
+        return
     longest = max((len(q.prompt.text()) for q in questions if q.prompt.messages), default=0)
     estimate = int(longest / CHARS_PER_TOKEN)
-    if info.is_llm and estimate > opts.num_ctx:
+    if estimate > opts.num_ctx:
         raise BadInputError(
             f"--num-ctx {opts.num_ctx}: the longest prompt is about {estimate} tokens "
             f"({longest} characters) and would be cut; raise --num-ctx or lower --kappa"
         )
-    if info.is_llm and estimate > 0.8 * opts.num_ctx:
+    if estimate > 0.8 * opts.num_ctx:
         report(ProgressEvent("log", "label", message=(
             f"warning: the longest prompt is about {estimate} tokens, close to --num-ctx "
             f"{opts.num_ctx}")))  # fmt: skip
