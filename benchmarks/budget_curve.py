@@ -8,7 +8,7 @@ Every step is a user's command, through the pipeline functions those commands ca
    with nothing but the architecture and the seed: the recipe);
 2. `alkd select --dataset D --strategy random|alkd --budget B --teacher T --pool replay:FILE
    --seed S` (`create_selection`);
-3. `alkd label SEL --teacher replay --file FILE` (`label_selection`: the recorded answers,
+3. `alkd label SEL --teacher replay --file FILE --n 25` (`label_selection`: the recorded answers,
    asked once for the whole pool and answered from the store after that);
 4. `alkd review accept SEL --rule parsed` (`accept_by_rule`);
 5. `alkd distill --student M --selection SEL --seed S` (`distill_student`, the default
@@ -53,9 +53,12 @@ from alkd_tui.pipeline.review import accept_by_rule
 from alkd_tui.pipeline.selection import create_selection, get_selection
 from alkd_tui.rec.settings import TrainSettings
 from alkd_tui.store import Store, open_store
+from alkd_tui.teacher.settings import LabelSettings
 
 DATASETS = {"ml": "alkdrec-ml", "games": "alkdrec-games"}
 ANSWERS = "teacher_gpt-4-turbo.jsonl"
+#: `alkd label SEL --teacher replay --file FILE --n 25`: the recorded answers rank 25 items.
+PAPER_LABELS = LabelSettings(n=25)
 METRIC = "recall@10"
 
 
@@ -95,7 +98,7 @@ def run_cell(store: Store, d: str, arch: str, seed: int, budgets: list[str], ans
             name = f"bc-{d}-{arch}-s{seed}-{strategy}-{budget}"
             ensure_selection(store, name, dataset=d, settings=strategy, budget=size, seed=seed,
                              teacher_model=teacher, pool=f"replay:{answers}")  # fmt: skip
-            label_selection(store, name, "replay", file=answers)
+            label_selection(store, name, "replay", PAPER_LABELS, file=answers)
             sel = get_selection(store, name)
             accept_by_rule(store, sel.id, "parsed", reviewer="budget_curve")  # type: ignore[arg-type]
             settings = {"seed": seed, **({"epochs": 10} if quick else {})}

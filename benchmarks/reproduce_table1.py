@@ -22,8 +22,10 @@ STAMP) and seed:
 2. selects `--budget` sessions from the pool of sessions that have a recorded GPT-4 answer
    (`pool="replay:FILE"`) with each strategy (`create_selection`), and imports the paper's
    own selection lists (`import_selection`, first `--budget`);
-3. labels: the recorded GPT-4 answers (`label_selection(..., "replay")`, once for the whole
-   pool) and the teacher recommender's own top 25 for TR (`label_selection(..., "tr")`);
+3. labels: the recorded GPT-4 answers (`label_selection(..., "replay")` with `--n 25`, as
+   the README and configs/paper-*.toml, once for the whole pool) and the teacher
+   recommender's own top 25 of its top 50 for TR (`label_selection(..., "tr")`, `--n 25
+   --kappa 50`);
    `accept_by_rule(..., "parsed")` accepts every non-empty answer;
 4. distils each selection's accepted labels into a copy of the student with the library's
    `distill()` and the default `DistillConfig` (what `alkd distill` and `alkd run` use: the
@@ -101,12 +103,18 @@ from alkd_tui.rec.models.base import SessionRecommender
 from alkd_tui.rec.settings import TrainSettings
 from alkd_tui.store.db import Store, open_store
 from alkd_tui.teacher.candidates import top_candidates
+from alkd_tui.teacher.settings import LabelSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data"
 BENCH = ROOT / ".bench"
 DATASETS = {"ml": "alkdrec-ml", "games": "alkdrec-games"}
 ANSWERS = "teacher_gpt-4-turbo.jsonl"
+#: How the paper labels, as a user asks for it: `alkd label SEL --teacher replay --file FILE
+#: --n 25` (the README, configs/paper-*.toml: the recorded answers rank 25 items) and, for TR,
+#: `alkd label SEL --teacher tr --n 25 --kappa 50` (the teacher's top 25 of its top 50). The
+#: default --n (10) would cut every recorded ranking to its first 10 items.
+PAPER_LABELS = LabelSettings(n=25, kappa=50)
 METRICS = ("recall@5", "ndcg@5", "recall@10", "ndcg@10")
 EVAL_VERSION = 3  # bump when the evaluation or a control changes: cached runs are then redone
 
@@ -355,7 +363,8 @@ class Study:
             ),
         )  # fmt: skip
         result = self.timer.run(
-            "label (replay)", lambda: label_selection(self.store, gpt, "replay", file=answers)
+            "label (replay)",
+            lambda: label_selection(self.store, gpt, "replay", PAPER_LABELS, file=answers),
         )
         model_name = result.teacher["model"]
         sel = get_selection(self.store, gpt)
@@ -510,7 +519,9 @@ class Study:
             sel = get_selection(self.store, names["tr"])
             self.timer.run(
                 "label (tr)",
-                lambda: label_selection(self.store, names["tr"], "tr", candidates_from=teacher),
+                lambda: label_selection(
+                    self.store, names["tr"], "tr", PAPER_LABELS, candidates_from=teacher
+                ),
             )
             self.timer.run(
                 "review (accept by rule)",
@@ -1124,11 +1135,11 @@ def main() -> None:
     if args.quick:
         args.datasets, args.students, args.seeds = "ml", "fpmc", "1,2"
         args.budget, args.train_epochs, args.distill_epochs = 100, 8, "2,3"
-    else:
-        args.train_epochs = None  # the recipes' own
         args.db = str(BENCH / "table1_quick.db")
         args.cache = str(BENCH / "table1_quick_runs.jsonl")
         args.out, args.md = str(BENCH / "table1_quick.json"), str(BENCH / "table1_quick.md")
+    else:
+        args.train_epochs = None  # the recipes' own
     args.dataset_list = [x for x in args.datasets.split(",") if x]
     args.student_list = [x for x in args.students.split(",") if x]
     args.variant_set = set(args.variants.split(","))
