@@ -53,7 +53,8 @@ def _parameter(spec: FieldSpec, panel: str | None, note: str | None) -> inspect.
     extra: dict[str, Any] = {}
     if spec.kind in ("list", "assignments"):
         annotation: Any = list[str] | None
-        default: Any = None
+        # A list with items by default (the curve's fractions) keeps them; an empty one is None.
+        default: Any = list(spec.default) if spec.kind == "list" and spec.default else None
         if spec.kind == "assignments":
             extra["metavar"] = "KEY=VALUE"
     else:
