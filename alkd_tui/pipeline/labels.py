@@ -97,7 +97,9 @@ def build_questions(
         questions = []
         for session_id, _, key in members:
             prompt = Prompt("replay", [], None, opts.n, session_key=key)
-            digest = f"{info.digest}:{key}"
+            # The answer is read as a ranking of n items: another n is another question (the
+            # recorded answer is read again, not asked of anyone).
+            digest = f"{info.digest}:{key}:n{opts.n}"
             questions.append(
                 Question(session_id, key, prompt, digest, catalogue, None, prompt_text="")
             )

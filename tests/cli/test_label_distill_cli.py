@@ -118,3 +118,21 @@ def test_label_bad_options(alkd, labelling_store: Store) -> None:  # type: ignor
     )
     assert down.code == 3 and "no Ollama server answers at http://127.0.0.1:9" in down.err
     assert alkd("label", "nosuch", "--teacher", "tr", db=db).code == 2
+
+
+def test_a_replay_with_another_n_reads_the_recorded_rankings_again(alkd, labelling_store: Store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    with labelling_store.engine.connect() as conn:
+        keys = [r[0] for r in conn.exec_driver_sql(
+            'SELECT s.external_id FROM selection_member m JOIN session s ON s.id = m.session_id ORDER BY m."order"')]  # fmt: skip
+    recorded = tmp_path / "answers.jsonl"
+    recorded.write_text("".join(json.dumps({"session_id": k, "model": "recorded-llm",
+                        "ranking": [f"g{(n + j) % 30}" for j in range(8)]}) + "\n" for n, k in enumerate(keys)))  # fmt: skip
+    db = labelling_store.path
+    for n in ("3", "8", "3"):
+        done = alkd("label", "sel", "--teacher", "replay", "--file", recorded, "--n", n, "--json", db=db)
+        assert done.code == 0, done.err
+    with labelling_store.engine.connect() as conn:
+        lengths = sorted({len(json.loads(r[0])) for r in conn.exec_driver_sql(
+            "SELECT ranking FROM teacher_request WHERE status = 'answered'")})  # fmt: skip
+    assert lengths == [3, 8]  # the --n 8 job read the whole rankings, not the --n 3 answers
+    assert json.loads(done.out)["cached"] == 12  # --n 3 again: answered before
