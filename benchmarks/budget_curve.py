@@ -39,6 +39,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import torch
 from _rec_common import BENCH_DIR, DEFAULT_DATA
 from scipy import stats
 
@@ -171,11 +172,13 @@ def main() -> None:
     parser.add_argument("--budgets", default="50,100,250,500,1000,2000,all")
     parser.add_argument("--db", type=Path, default=BENCH_DIR / "budget_curve.db")
     parser.add_argument("--md", type=Path, default=None, help="also write the tables here")
+    parser.add_argument("--threads", type=int, default=2, help="torch threads")
     parser.add_argument(
         "--quick", action="store_true", help="3 training epochs, 10 distillation epochs"
     )
     args = parser.parse_args()
     args.db.parent.mkdir(parents=True, exist_ok=True)
+    torch.set_num_threads(args.threads)
     budgets = args.budgets.split(",")
     rows: list[dict[str, Any]] = []
     test_sessions: dict[str, int] = {}

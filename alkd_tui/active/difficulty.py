@@ -33,6 +33,7 @@ import torch
 from alkd_tui.data.canonical import SessionDataset
 from alkd_tui.errors import BadInputError
 from alkd_tui.progress import Reporter, Task, silent
+from alkd_tui.rec.batch import SessionBatch
 from alkd_tui.rec.instances import Instances
 from alkd_tui.rec.models.base import SessionRecommender
 
@@ -137,3 +138,65 @@ def entropy_scorer(
 ) -> Scorer:
     """`rows -> predictive entropy` with this model and dataset."""
     return lambda rows: predictive_entropy(model, ds, rows, batch_size=batch_size, report=report)
+
+
+
+#: Items compared by the disagreement signal (the audit's answer length).
+DISAGREEMENT_N = 25
+
+
+@torch.no_grad()
+def top_items(model: SessionRecommender, batch: SessionBatch, n: int) -> torch.Tensor:
+    """The model's top `n` items per instance of `batch`, the session's own items excluded."""
+    scores = model.score_all(batch).float()
+    mask = batch.items != batch.pad
+    r = torch.arange(scores.shape[0]).unsqueeze(1).expand_as(batch.items)
+    scores[r[mask], batch.items[mask]] = float("-inf")
+    return scores.topk(min(n, scores.shape[1]), dim=1).indices
+
+
+@torch.no_grad()
+def session_disagreement(
+    teacher: SessionRecommender,
+    student: SessionRecommender,
+    ds: SessionDataset,
+    rows: np.ndarray,
+    *,
+    n: int = DISAGREEMENT_N,
+    batch_size: int = 512,
+    report: Reporter = silent,
+) -> np.ndarray:
+    """`1 - |top n of the teacher ∩ top n of the student| / n` per row, float64, the session's
+    own items excluded from both lists (as from the candidates the LLM is shown)."""
+    rows = np.asarray(rows, dtype=np.int64)
+    out = np.empty(len(rows), dtype=np.float64)
+    if not len(rows):
+        return out
+    teacher.eval()
+    student.eval()
+    progress = Task(report, "disagreement", len(rows), "sessions")
+    t_batches = Instances.of_rows(ds, rows, teacher.max_len).batches(batch_size)
+    s_batches = Instances.of_rows(ds, rows, student.max_len).batches(batch_size)
+    start = 0
+    for t_batch, s_batch in zip(t_batches, s_batches, strict=True):
+        t_top, s_top = top_items(teacher, t_batch, n), top_items(student, s_batch, n)
+        width = t_top.shape[1]
+        common = (t_top.unsqueeze(2) == s_top.unsqueeze(1)).any(2).sum(1).double()
+        stop = start + len(common)
+        out[start:stop] = (1.0 - common / width).numpy()
+        progress.advance(len(common))
+        start = stop
+    progress.end()
+    return out
+
+
+def disagreement_scorer(
+    teacher: SessionRecommender,
+    student: SessionRecommender,
+    ds: SessionDataset,
+    *,
+    n: int = DISAGREEMENT_N,
+    report: Reporter = silent,
+) -> Scorer:
+    """`rows -> disagreement` (`session_disagreement`) of these two models on this dataset."""
+    return lambda rows: session_disagreement(teacher, student, ds, rows, n=n, report=report)

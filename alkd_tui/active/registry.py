@@ -15,6 +15,9 @@ PAPER_RATIOS = (1.0, 5.0, 4.0)
 PAPER_MU = 10.0
 #: Forms of the max-min policy: the paper's closed form, the exact optimum, RAD-BC's two classes.
 FORMS: tuple[str, ...] = ("paper", "exact", "two-class")
+#: The scorers built from the teacher recommender, and from the student.
+TEACHER_SCORERS = frozenset({"difficulty", "disagreement"})
+STUDENT_SCORERS = frozenset({"entropy", "disagreement"})
 
 
 @dataclass(frozen=True)
@@ -26,7 +29,18 @@ class StrategyEntry:
     """`module:function` taking a `SelectionRequest`, returning a `SelectionOutcome`."""
     summary: str
     needs: tuple[str, ...] = ()
-    """Scorers it cannot run without: "difficulty" (a recommender), "entropy" (the student)."""
+    """Scorers it cannot run without: "difficulty" (a recommender), "entropy" (the student),
+    "disagreement" (the teacher recommender and the student), "popularity" (the dataset)."""
+
+    @property
+    def needs_teacher(self) -> bool:
+        """Whether it needs a teacher recommender (difficulty from the student aside)."""
+        return bool(TEACHER_SCORERS & set(self.needs))
+
+    @property
+    def needs_student(self) -> bool:
+        """Whether it needs a student."""
+        return bool(STUDENT_SCORERS & set(self.needs))
 
     def load(self) -> Callable[..., Any]:
         module, _, name = self.target.partition(":")
@@ -47,6 +61,11 @@ STRATEGY_ENTRIES: dict[str, StrategyEntry] = {
                       "two-class (correct/incorrect) max-min policy", ("difficulty",)),
         StrategyEntry("uncertainty", "alkd_tui.active.strategies:choose_uncertain",
                       "highest predictive entropy of the student first", ("entropy",)),
+        StrategyEntry("disagreement", "alkd_tui.active.strategies:choose_disagreement",
+                      "least overlap of the teacher recommender's and the student's top 25 first",
+                      ("disagreement",)),
+        StrategyEntry("popularity", "alkd_tui.active.strategies:choose_popularity",
+                      "sessions of the least-clicked items first (the long tail)", ("popularity",)),
         StrategyEntry("tr", "alkd_tui.active.strategies:choose_tr",
                       "random sessions, labelled by the teacher recommender (no LLM)"),
     )

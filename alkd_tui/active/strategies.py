@@ -13,6 +13,11 @@ recommenders in `alkd_tui.active.difficulty`), so they are plain numpy and testa
 | `easiest` | difficulty | least difficult first | - | - | df |
 | `hardest` | difficulty | most difficult first | - | - | df |
 | `uncertainty` | entropy | highest predictive entropy of the student first | - | entropy | df if given |
+| `disagreement` | disagreement | least overlap of the teacher's and student's top 25 first | - | 1 - overlap | df if given |
+| `popularity` | popularity | lowest mean log training clicks of the session's items first | - | -mean log clicks | df if given |
+
+The cheap pre-LLM signals (`uncertainty`, `disagreement`, `popularity`) break ties (many
+sessions share an overlap) at random with the seed.
 
 `rad-bc` follows the authors' `MAXMIN_vanilla`: gain g = 1/rank^mu when correct, loss g/2
 when incorrect, `k_correct / |S| = (r_ef + r_si) / sum(r)` (0.6 with 1:5:4, the authors'
@@ -55,6 +60,10 @@ class SelectionRequest:
     """Rows -> difficulty (larger = harder), e.g. from the teacher recommender."""
     entropy: Scorer | None = None
     """Rows -> predictive entropy of the student."""
+    disagreement: Scorer | None = None
+    """Rows -> 1 - overlap of the teacher recommender's and the student's top 25."""
+    popularity: Scorer | None = None
+    """Rows -> minus the mean log training clicks of the session's items (larger = rarer)."""
 
 
 @dataclass
@@ -80,7 +89,7 @@ class Strategy:
     name: str
     summary: str
     needs: tuple[str, ...]
-    """Scorers it cannot run without: "difficulty", "entropy"."""
+    """Scorers it cannot run without: "difficulty", "entropy", "disagreement", "popularity"."""
     run: Callable[[SelectionRequest], SelectionOutcome]
 
 
@@ -174,6 +183,36 @@ def choose_uncertain(request: SelectionRequest) -> SelectionOutcome:
         difficulty=_difficulty_of(request, rows),
         info={"gain_is": "predictive entropy (nats)"},
     )
+
+
+def _highest_first(
+    request: SelectionRequest, scores: np.ndarray, gain_is: str
+) -> SelectionOutcome:
+    """The `budget` highest-scoring pool sessions, ties in a random order drawn with the seed."""
+    tiebreak = as_generator(request.seed).random(len(scores))
+    pos = np.lexsort((tiebreak, -scores))[: request.budget]
+    rows = request.pool[pos]
+    return SelectionOutcome(
+        rows=rows,
+        gain=scores[pos],
+        difficulty=_difficulty_of(request, rows),
+        info={"gain_is": gain_is},
+    )
+
+
+def choose_disagreement(request: SelectionRequest) -> SelectionOutcome:
+    """Where the teacher recommender and the student agree least: the sessions whose answer is
+    least likely to be one the student already gives (the audit's 'similar' class)."""
+    assert request.disagreement is not None
+    scores = np.asarray(request.disagreement(request.pool), dtype=np.float64)
+    return _highest_first(request, scores, "1 - overlap of the teacher's and student's top 25")
+
+
+def choose_popularity(request: SelectionRequest) -> SelectionOutcome:
+    """The sessions of the rarest items first: where the data teaches the student least."""
+    assert request.popularity is not None
+    scores = np.asarray(request.popularity(request.pool), dtype=np.float64)
+    return _highest_first(request, scores, "minus the mean log(1 + training clicks) of the items")
 
 
 STRATEGIES: dict[str, Strategy] = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -60,6 +61,14 @@ def audit(
             help="Keep the measured ratios with the selection (for `alkd select --ratios from:SELECTION`).",
         ),
     ] = False,
+    sessions_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--sessions-dir",
+            help="Write the session ids of each class (with --student) and of hit@K / miss to "
+            "files in this folder, one id per line: pools for `alkd select --pool ids:FILE`.",
+        ),
+    ] = None,
     json: JsonOpt = False,
 ) -> None:
     """Audit teacher answers: hits against the true next item, parse failures, duplicates,
@@ -69,7 +78,8 @@ def audit(
     from alkd_tui.pipeline.audit import audit as run_audit
 
     data = run_audit(state(ctx).store(), selection=selection, teacher=teacher, dataset=dataset, strategy=strategy,
-                     student=student, settings=settings, save_ratios=save_ratios)  # fmt: skip
+                     student=student, settings=settings, save_ratios=save_ratios,
+                     sessions_dir=sessions_dir)  # fmt: skip
 
     def human() -> None:
         table = Table(show_header=False, box=None, title="teacher answers", title_justify="left")
@@ -136,5 +146,9 @@ def audit(
                     t.add_row(name, _fmt(f["answers"]), _fmt(f["hit@10"]), _fmt(f["hit@25"]), _fmt(f.get("effective")),
                               _fmt(f["acceptance_rate"]))  # fmt: skip
                 out.print(t)
+        lists = data.get("session_lists")
+        if lists:
+            sizes = ", ".join(f"{name} {n:,}" for name, n in lists["files"].items())
+            out.print(f"session lists in {escape(lists['folder'])}: {sizes}")
 
     OutputMode(json=json).result(data, human)

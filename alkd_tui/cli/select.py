@@ -108,7 +108,7 @@ def select_(
     ] = None,
     student: Annotated[
         str | None,
-        typer.Option("--student", help="Student model (name or id): entropy for uncertainty."),
+        typer.Option("--student", help="Student model (name or id): uncertainty's entropy, disagreement's top 25."),
     ] = None,
     name: Annotated[
         str | None,

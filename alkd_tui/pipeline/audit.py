@@ -14,6 +14,7 @@ import hashlib
 import json
 import threading
 from collections import defaultdict
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -250,6 +251,38 @@ def _student_tops(
     return {int(i): t.tolist() for i, t in zip(idx, top, strict=True)}
 
 
+def write_session_lists(rows: list[dict[str, Any]], folder: str | Path) -> dict[str, int]:
+    """Write the session ids (external, one per line, in answer order) of each group of the
+    judged answers to `folder`: `hit@K.txt` for K in HITS (the answer's top K holds the true
+    next item), `miss.txt` (it does not hold it) and, where classes are known,
+    `effective.txt`, `similar.txt` and `incorrect.txt`. A list is a pool for
+    `alkd select --pool ids:FILE`: the oracle selections of docs/results.md. Returns each
+    file's name and size."""
+    groups: dict[str, list[str]] = {f"hit@{k}": [] for k in HITS}
+    groups["miss"] = []
+    answered = [r for r in rows if r["status"] == "answered"]
+    if answered and "class" in answered[0]:
+        groups.update(effective=[], similar=[], incorrect=[])
+    for r in answered:
+        at = r["at"]
+        for k in HITS:
+            if at is not None and at < k:
+                groups[f"hit@{k}"].append(r["session_id"])
+        if at is None:
+            groups["miss"].append(r["session_id"])
+        if "class" in r:
+            groups[r["class"]].append(r["session_id"])
+    unique = {name: list(dict.fromkeys(ids)) for name, ids in groups.items()}
+    out = Path(folder).expanduser()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for name, ids in unique.items():
+            (out / f"{name}.txt").write_text("".join(f"{i}\n" for i in ids))
+    except OSError as exc:
+        raise BadInputError(f"--sessions-dir {out}: {exc.strerror or exc}") from None
+    return {f"{name}.txt": len(ids) for name, ids in unique.items()}
+
+
 #: The strategies whose policy assumes the effective : similar : incorrect ratios.
 RATIO_STRATEGIES = ("alkd", "rad-bc")
 
@@ -282,6 +315,7 @@ def audit(
     n: int | None = None,
     overlap_threshold: float | None = None,
     save_ratios: bool = False,
+    sessions_dir: str | Path | None = None,
 ) -> dict[str, Any]:
     """The audit of the teacher answers that match the filters (all of them by default);
     `strategy` keeps the answers asked for selections of that strategy.
@@ -289,7 +323,8 @@ def audit(
     By selection, `assumed_ratios` holds the ratios the selection's policy assumed (see
     `assumed_ratios`), to set beside the measured shares. With `save_ratios` (and a selection
     and a student), the measured effective : similar : incorrect ratios are kept with the
-    selection, for `alkd select --ratios from:SELECTION`.
+    selection, for `alkd select --ratios from:SELECTION`. With `sessions_dir`, the session ids
+    of each class and hit@K go to files there (`write_session_lists`).
     """
     given = {"n": n, "overlap": overlap_threshold}
     settings = settings or AuditSettings.model_validate(
@@ -342,6 +377,11 @@ def audit(
         result["candidate_leak"] = leak
     if selection is not None:
         result["assumed_ratios"] = assumed_ratios(store, selection)
+    if sessions_dir is not None:
+        result["session_lists"] = {
+            "folder": str(Path(sessions_dir).expanduser().resolve()),
+            "files": write_session_lists(rows, sessions_dir),
+        }
     if save_ratios:
         if selection is None or "estimated_ratios" not in result:
             raise BadInputError(

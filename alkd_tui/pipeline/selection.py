@@ -19,6 +19,7 @@ import numpy as np
 from sqlmodel import select
 
 from alkd_tui.active.policy import check_ratios, policy_by_rank
+from alkd_tui.active.registry import STRATEGY_ENTRIES
 from alkd_tui.active.settings import SelectSettings
 from alkd_tui.active.strategies import (
     STRATEGIES,
@@ -333,11 +334,15 @@ def create_selection(
         check_selection_name(name)
         _check_name_free(store, name)
     needs_difficulty = "difficulty" in chosen.needs
-    if needs_difficulty and difficulty_from == "teacher" and teacher_model is None:
+    entry = STRATEGY_ENTRIES[chosen.name]
+    needs_teacher = (entry.needs_teacher and not needs_difficulty) or (
+        needs_difficulty and difficulty_from == "teacher"
+    )
+    if needs_teacher and teacher_model is None:
         raise BadInputError(
             f"--strategy {chosen.name} needs --teacher MODEL (a trained teacher recommender; see `alkd models list`)"
         )
-    if ((needs_difficulty and difficulty_from == "student") or "entropy" in chosen.needs) and (
+    if ((needs_difficulty and difficulty_from == "student") or entry.needs_student) and (
         student_model is None
     ):
         raise BadInputError(
@@ -370,7 +375,7 @@ def create_selection(
     with recorded_run(store, "select", sel_name, config, seed, what=f"selection {sel_name}") as run:
         outcome = _run(
             store, chosen.name, sessions, pool_rows, budget, seed, ratio_values, float(mu), form,
-            sequential, difficulty_from, teacher_row, student_row, score_batch, report,
+            sequential, difficulty_from, teacher_row, student_row, score_batch, report, chosen.needs,
         )  # fmt: skip
         info = {k: v for k, v in outcome.info.items() if k != "rank"}
         params["form"] = {"alkd": form, "rad-bc": "two-class"}.get(chosen.name)
@@ -405,11 +410,21 @@ def _run(
     student: RecModel | None,
     score_batch: int,
     report: Reporter,
+    needs: tuple[str, ...] = (),
 ) -> SelectionOutcome:
-    difficulty = entropy = None
+    difficulty = entropy = disagreement = popularity = None
+    if "popularity" in needs:
+        from alkd_tui.active.signals import popularity_scorer
+        from alkd_tui.data import load_dataset
+
+        popularity = popularity_scorer(load_dataset(store, sessions.dataset.name))
     if teacher is not None or student is not None:
         # torch loads only here: random selections and previews stay light.
-        from alkd_tui.active.difficulty import difficulty_scorer, entropy_scorer
+        from alkd_tui.active.difficulty import (
+            difficulty_scorer,
+            disagreement_scorer,
+            entropy_scorer,
+        )
         from alkd_tui.data import load_dataset
         from alkd_tui.pipeline.models import load_trained
 
@@ -429,9 +444,12 @@ def _run(
             )
         if student_net is not None:
             entropy = entropy_scorer(student_net, ds, report=report)
+        if "disagreement" in needs and teacher_net is not None and student_net is not None:
+            disagreement = disagreement_scorer(teacher_net, student_net, ds, report=report)
     request = SelectionRequest(
         pool=pool_rows, budget=budget, seed=seed, ratios=ratios, mu=mu, form=form,  # type: ignore[arg-type]
-        sequential=sequential, difficulty=difficulty, entropy=entropy,
+        sequential=sequential, difficulty=difficulty, entropy=entropy, disagreement=disagreement,
+        popularity=popularity,
     )  # fmt: skip
     task = Task(report, f"select ({strategy})", None)
     outcome = run_strategy(strategy, request)

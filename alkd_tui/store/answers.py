@@ -59,13 +59,14 @@ class AnswerFilter:
 def audit_rows(conn: Connection, which: AnswerFilter) -> list[dict[str, Any]]:
     """Every request use matching `which` with what an audit reads of its request and session
     (id, status, model_name, backend, raw_response, ranking, candidates, parse_status,
-    latency_s, prompt_tokens, output_tokens, idx, target, split, dataset_id, strategy), by
-    request."""
+    latency_s, prompt_tokens, output_tokens, idx, session_id (external), target, split,
+    dataset_id, strategy), by request."""
     where, params = which.where()
     return dict_rows(
         conn,
         "SELECT r.id, r.status, r.model_name, r.backend, r.raw_response, r.ranking, r.candidates, r.parse_status, "
-        "r.latency_s, r.prompt_tokens, r.output_tokens, s.idx, s.target, s.split, s.dataset_id, sel.strategy "
+        "r.latency_s, r.prompt_tokens, r.output_tokens, s.idx, s.external_id AS session_id, s.target, s.split, "
+        "s.dataset_id, sel.strategy "
         "FROM request_use u JOIN teacher_request r ON r.id = u.request_id JOIN session s ON s.id = u.session_id "
         f"LEFT JOIN selection sel ON sel.id = u.selection_id WHERE {where} ORDER BY r.id, u.session_id",
         params,

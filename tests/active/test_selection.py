@@ -109,7 +109,8 @@ def test_every_strategy_runs_through_the_store(
     store: Store, toy: str, models: tuple[str, str]
 ) -> None:
     teacher, student = models
-    for strategy in ("random", "easiest", "hardest", "rad-bc", "uncertainty", "tr"):
+    for strategy in ("random", "easiest", "hardest", "rad-bc", "uncertainty", "tr",
+                     "disagreement", "popularity"):  # fmt: skip
         result = create_selection(
             store, toy, strategy, 12, teacher_model=teacher, student_model=student
         )
@@ -120,6 +121,11 @@ def test_every_strategy_runs_through_the_store(
             assert difficulty == sorted(difficulty, reverse=True)
         if strategy == "easiest":
             assert difficulty == sorted(difficulty)
+        if strategy in ("disagreement", "popularity"):
+            gains = [m["gain"] for m in members]
+            assert gains == sorted(gains, reverse=True), strategy
+        if strategy == "disagreement":
+            assert all(0 <= g <= 1 for g in gains)
     student_based = create_selection(
         store, toy, "hardest", 5, student_model=student, difficulty_from="student"
     )
@@ -131,6 +137,8 @@ def test_random_needs_no_model(store: Store, toy: str) -> None:
     members = show_selection(store, result.name).members
     assert all(m["difficulty"] is None and m["gain"] is None for m in members)
     assert result.k_star is None and result.gamma is None
+    rare = create_selection(store, toy, "popularity", 10, seed=3)  # no model either
+    assert len(show_selection(store, rare.name).members) == 10
 
 
 def test_a_replay_pool_keeps_only_answered_training_sessions(
@@ -259,6 +267,8 @@ def test_bad_inputs_are_one_line_errors(store: Store, toy: str, models: tuple[st
         (dict(strategy="smart", budget=5), "--strategy 'smart'"),
         (dict(strategy="alkd", budget=5), "needs --teacher"),
         (dict(strategy="uncertainty", budget=5), "needs --student"),
+        (dict(strategy="disagreement", budget=5, student_model=student), "needs --teacher"),
+        (dict(strategy="disagreement", budget=5, teacher_model=teacher), "needs --student"),
         (dict(strategy="random", budget=10_000), "more than the pool's"),
         (dict(strategy="random", budget=0), "--budget 0"),
         (

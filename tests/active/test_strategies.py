@@ -18,6 +18,9 @@ from alkd_tui.errors import BadInputError
 N = 1000
 DIFFICULTY = np.random.default_rng(0).normal(size=N)  # by dataset row
 ENTROPY = np.random.default_rng(1).random(N)
+#: Few distinct values, as an overlap of two top-25 lists has: ties everywhere.
+DISAGREEMENT = np.random.default_rng(2).integers(0, 5, N) / 4
+RARITY = np.random.default_rng(3).normal(size=N)
 SPLIT = np.where(np.arange(N) < 600, 0, np.where(np.arange(N) < 800, 1, 2)).astype(np.int8)
 
 
@@ -27,6 +30,8 @@ def request(budget: int = 50, pool: np.ndarray | None = None, **options) -> Sele
         budget=budget,
         difficulty=lambda rows: DIFFICULTY[rows],
         entropy=lambda rows: ENTROPY[rows],
+        disagreement=lambda rows: DISAGREEMENT[rows],
+        popularity=lambda rows: RARITY[rows],
         **options,
     )
 
@@ -47,6 +52,26 @@ def test_easiest_and_hardest_order_by_difficulty() -> None:
     np.testing.assert_array_equal(easiest.rows, by_difficulty[::-1][:10])
     assert (np.diff(hardest.difficulty) <= 0).all() and (np.diff(easiest.difficulty) >= 0).all()
     np.testing.assert_array_equal(hardest.difficulty, DIFFICULTY[hardest.rows])
+
+
+def test_disagreement_takes_the_least_overlap_first_and_draws_ties_with_the_seed() -> None:
+    pool = restrict_pool(SPLIT)
+    a = select("disagreement", request(100, seed=1))
+    b = select("disagreement", request(100, seed=1))
+    c = select("disagreement", request(100, seed=2))
+    top = DISAGREEMENT[pool].max()
+    assert (DISAGREEMENT[pool] == top).sum() > 100  # the budget falls inside one tie
+    assert (DISAGREEMENT[a.rows] == top).all() and (a.gain == top).all()
+    np.testing.assert_array_equal(a.rows, b.rows)
+    assert set(a.rows) != set(c.rows)  # another seed breaks the tie another way
+    np.testing.assert_array_equal(a.difficulty, DIFFICULTY[a.rows])
+
+
+def test_popularity_takes_the_rarest_items_first() -> None:
+    pool = restrict_pool(SPLIT)
+    outcome = select("popularity", request(10))
+    np.testing.assert_array_equal(outcome.rows, pool[np.argsort(-RARITY[pool])][:10])
+    assert (np.diff(outcome.gain) <= 0).all()
 
 
 def test_random_is_reproducible_and_uniform() -> None:

@@ -329,7 +329,7 @@ def test_accept_by_minimum_confidence_from_the_command_line(alkd, replayed) -> N
         assert refused.code == 2 and message in refused.err, refused.err
 
 
-def test_audit_shows_the_ratios_the_selection_assumed(alkd, labelling_store: Store) -> None:  # type: ignore[no-untyped-def]
+def test_audit_shows_the_ratios_the_selection_assumed(alkd, labelling_store: Store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     db = labelling_store.path
     made = alkd("select", "--dataset", "games", "--strategy", "alkd", "--budget", "6", "--teacher", "teacher-rec",
                 "--ratios", "2:5:3", "--name", "assumed", db=db)  # fmt: skip
@@ -346,6 +346,15 @@ def test_audit_shows_the_ratios_the_selection_assumed(alkd, labelling_store: Sto
     lines = {line.split()[0]: line for line in human.out.splitlines() if line.strip()}
     assert "(assumed 0.2000)" in lines["effective"] and "(assumed 0.5000)" in lines["similar"]
     assert "2:5:3" in human.out
+    lists = tmp_path / "lists"
+    written = alkd("audit", "--selection", "assumed", "--student", "teacher-rec", "--sessions-dir", lists, db=db)
+    assert written.code == 0 and "session lists in" in written.out and "effective.txt" in written.out
+    classes = sum(len((lists / f"{c}.txt").read_text().split()) for c in ("effective", "similar", "incorrect"))
+    assert classes == 6
+    blocked = tmp_path / "file"
+    blocked.write_text("")
+    refused = alkd("audit", "--selection", "assumed", "--sessions-dir", blocked / "x", db=db)
+    assert refused.code != 0 and "--sessions-dir" in refused.err, refused.err
 
 
 def test_importing_runs_twice_adds_them_once(alkd, two_label_runs: Store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -15,7 +15,7 @@ from alkd_tui.pipeline.export import label_rows
 from alkd_tui.pipeline.labels import label_selection, label_summary
 from alkd_tui.pipeline.models import get_model, load_trained
 from alkd_tui.pipeline.review import record_review, selection_labels
-from alkd_tui.pipeline.selection import create_selection, import_selection
+from alkd_tui.pipeline.selection import create_selection, import_selection, show_selection
 from alkd_tui.rec.instances import Instances
 from alkd_tui.store import Store
 
@@ -88,6 +88,36 @@ def test_classes_against_a_student_by_hand(answered) -> None:  # type: ignore[no
     report = audit(store, selection="sel", student="teacher-rec")
     assert report["classes"] == expected
     assert report["effective"] == pytest.approx(expected["effective"] / 12, abs=1e-6)
+
+
+def test_session_lists_hold_each_class_and_hit_and_make_an_oracle_pool(answered, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    store, _rankings, _targets = answered
+    keys = [key for key, _idx, _target in members(store)]
+    folder = tmp_path / "lists"
+    report = audit(store, selection="sel", student="teacher-rec", sessions_dir=folder)
+
+    def ids(name: str) -> list[str]:
+        return (folder / f"{name}.txt").read_text().split()
+
+    # Answer k holds the target at position k (k = 1..11); answer 12 misses it.
+    assert ids("hit@1") == keys[:1] and ids("hit@5") == keys[:5]
+    assert ids("hit@10") == keys[:10] and ids("hit@25") == keys[:11]
+    assert ids("miss") == keys[11:]
+    for name in ("effective", "similar", "incorrect"):
+        assert len(ids(name)) == report["classes"][name], name
+    assert sorted(ids("effective") + ids("similar") + ids("incorrect")) == sorted(keys)
+    assert report["session_lists"]["files"]["hit@10.txt"] == 10
+    # A list is a pool: the oracle-correct@10 selection is a random draw from it.
+    oracle = create_selection(
+        store, "games", "random", 4, seed=1, pool=f"ids:{folder / 'hit@10.txt'}", name="oracle"
+    )
+    drawn = {m["session"] for m in show_selection(store, oracle.name).members}
+    assert len(drawn) == 4 and drawn <= set(keys[:10])
+    without_student = audit(store, selection="sel", sessions_dir=tmp_path / "plain")
+    assert sorted(p.name for p in (tmp_path / "plain").iterdir()) == [
+        "hit@1.txt", "hit@10.txt", "hit@25.txt", "hit@5.txt", "miss.txt",
+    ]  # fmt: skip
+    assert without_student["session_lists"]["files"]["miss.txt"] == 1
 
 
 def test_review_decisions_are_counted(answered) -> None:  # type: ignore[no-untyped-def]

@@ -38,8 +38,8 @@ from alkd_tui.tui.widgets.charts import BarChart
 from alkd_tui.tui.widgets.form import Form, FormInput, FormSelect
 from alkd_tui.tui.widgets.settings_form import SettingsFields
 
-NEEDS_TEACHER = {name for name, s in STRATEGY_ENTRIES.items() if "difficulty" in s.needs}
-NEEDS_STUDENT = {name for name, s in STRATEGY_ENTRIES.items() if "entropy" in s.needs}
+NEEDS_TEACHER = {name for name, s in STRATEGY_ENTRIES.items() if s.needs_teacher}
+NEEDS_STUDENT = {name for name, s in STRATEGY_ENTRIES.items() if s.needs_student}
 #: The selection settings the form offers besides the strategy (the others keep their defaults).
 SELECT_FIELDS = ("budget", "ratios", "mu", "seed")
 SELECT_SPECS = {s.name: s for s in field_specs(SelectSettings)}
@@ -128,7 +128,8 @@ so this takes a moment on a large dataset); it becomes the selection the Label, 
 Audit areas start from.
 
 The alkd strategy (and the other difficulty-based ones) needs a trained **teacher
-recommender** on the dataset; the uncertainty strategy a **student**. `t` opens the Runs
+recommender** on the dataset; the uncertainty strategy a **student**, and disagreement both.
+`t` opens the Runs
 area's Train dialog for the one that is missing; once trained, it is listed here.
 """
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -161,7 +162,7 @@ area's Train dialog for the one that is missing; once trained, it is listed here
                     [(f"{name}: {s.summary}", name) for name, s in STRATEGY_ENTRIES.items()],
                     value=SELECT_SPECS["strategy"].default, allow_blank=False, id="sel-strategy",
                 )  # fmt: skip
-                yield Label("Student [dim](uncertainty only)[/dim]")
+                yield Label("Student [dim](uncertainty, disagreement)[/dim]")
                 yield FormSelect([], id="sel-student", prompt="none")
                 yield SettingsFields(
                     [SELECT_SPECS[name] for name in SELECT_FIELDS],
