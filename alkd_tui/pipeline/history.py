@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from sqlmodel import select
@@ -82,7 +83,15 @@ def _figures(shown: dict[str, Any]) -> dict[str, float]:
             for k, v in flatten(shown["results"]).items()
             if isinstance(v, int | float) and not isinstance(v, bool)
         }
-    return {f"{m['step']}.{m['split']}.{m['name']}": m["value"] for m in shown.get("metrics", [])}
+    metrics = shown.get("metrics", [])
+    # A figure is named by split and metric, so that a train run and a distill run line up;
+    # by step too only where one run holds it for several steps (a whole `alkd run`).
+    seen = Counter((m["split"], m["name"]) for m in metrics)
+    figures = {}
+    for m in metrics:
+        step = m["step"] if seen[(m["split"], m["name"])] > 1 else ""
+        figures[".".join(part for part in (step, m["split"], m["name"]) if part)] = m["value"]
+    return figures
 
 
 def diff_runs(store: Store, first: str, second: str) -> dict[str, Any]:
@@ -95,7 +104,9 @@ def diff_runs(store: Store, first: str, second: str) -> dict[str, Any]:
         if config_a.get(key) != config_b.get(key)
     }
     fig_a, fig_b = _figures(a), _figures(b)
-    metrics = {key: (fig_a.get(key), fig_b.get(key)) for key in sorted(set(fig_a) | set(fig_b))}
+    # The figures both runs have first, then those of one run only.
+    keys = sorted(set(fig_a) | set(fig_b), key=lambda k: (not (k in fig_a and k in fig_b), k))
+    metrics = {key: (fig_a.get(key), fig_b.get(key)) for key in keys}
     return {
         "runs": [a["run"], b["run"]],
         "kinds": [a["kind"], b["kind"]],

@@ -75,7 +75,7 @@ def test_runs_list_show_and_diff(alkd, two_label_runs: Store) -> None:  # type: 
 
     diff = json.loads(alkd("runs", "diff", "2", "3", "--json", db=db).out)
     assert diff["runs"] == [2, 3] and diff["config"] == {"n": [5, 8]}  # only what differs
-    assert diff["metrics"]["label.label.answered"] == [12, 12]
+    assert diff["metrics"]["label.answered"] == [12, 12]
     human = alkd("runs", "diff", "2", "3", db=db)
     assert human.code == 0 and "settings that differ" in human.out
     setting_rows = human.out.split("metrics")[0]

@@ -3,6 +3,7 @@ see student and distilled student side by side, and compare two runs."""
 
 from __future__ import annotations
 
+from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Input, Static
 
 from alkd_tui.pipeline.review import accept_by_rule
@@ -65,6 +66,11 @@ async def test_distil_and_compare(
         await waiter(pilot, lambda: isinstance(app.screen, DiffScreen), timeout=10)
         diff = app.screen.diff
         assert diff["kinds"][0] == "distill" and diff["config"]
+        # Figures line up by split and metric across a distill and a train run.
+        x, y = diff["metrics"]["test.recall@10"]
+        assert x is not None and y is not None
+        shown = text_of(app.screen.query_one(VerticalScroll).query_one(Static))
+        assert f"{y - x:+.4f}" in shown
         await pilot.press("escape")
 
 

@@ -16,7 +16,14 @@ JOB_KINDS = ("train", "distill", "run")  # the jobs this area starts and follows
 
 
 def _m(value: Any) -> str:
-    return "-" if value is None else f"{value:.3f}"
+    """A figure: counts as whole numbers (1,600), rates with 3 decimals."""
+    if value is None:
+        return "-"
+    return f"{value:,.0f}" if _whole(value) else f"{value:.3f}"
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) or (isinstance(value, float) and value.is_integer() and abs(value) >= 1)
 
 
 def comparison(rows: list[tuple[str, str, dict[str, Any]]], title: str) -> Group:
@@ -223,6 +230,9 @@ def describe_diff(diff: dict[str, Any]) -> Group:
         header_style="bold",
     )
     for key, (x, y) in diff["metrics"].items():
-        delta = "" if x is None or y is None else f"{y - x:+.4f}"
+        if x is None or y is None:
+            delta = ""
+        else:
+            delta = f"{y - x:+,.0f}" if _whole(x) and _whole(y) else f"{y - x:+.4f}"
         metrics.add_row(key, _m(x), _m(y), delta)
     return Group(config, Text(""), metrics)
