@@ -110,6 +110,8 @@ class AlkdApp(App[None]):
     """The selection the areas default to (the last one created or chosen)."""
     models_changed: var[int] = var(0)
     """Counts the models trained here: the areas that offer models read them again."""
+    labels_changed: var[int] = var(0)
+    """Counts the label jobs that ended here: the areas that show labels read them again."""
 
     def get_line_filters(self) -> Sequence[LineFilter]:
         """Textual's filters, then `CleanText`: no control character from data reaches the

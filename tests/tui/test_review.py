@@ -196,3 +196,90 @@ async def test_the_ranking_editor_adds_a_candidate_from_its_list(
         (action, after) = next((a, x) for r, a, x in _events(labelled_store) if r == request)
         stored = after if isinstance(after, dict) else __import__("json").loads(after)
         assert action == "edit" and stored["ranking"] == [before[0], picked, *before[1:]]
+
+
+async def test_the_queue_is_read_again_on_entry_and_when_a_label_job_ends(
+    labelling_store: Store, make_app, settled, waiter, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """Answers stored by another process show when the area is entered again, and answers of
+    a label job show when it ends (the Label area counts `labels_changed`)."""
+    import subprocess
+    import sys
+
+    from tests.tui.conftest import answers_file
+
+    first = answers_file(labelling_store, tmp_path / "five.jsonl", limit=5)
+    label_selection(labelling_store, "sel", "replay", file=first, options={"n": 5})
+    messages: list[object] = []
+    app = make_app(labelling_store)
+    async with app.run_test(size=(160, 50), message_hook=messages.append) as pilot:
+        await pilot.press("4")
+        await waiter(pilot, lambda: any(isinstance(m, QueueLoaded) for m in messages))
+        await settled(app, pilot)
+        table = app.screen.query_one("#queue", WindowedTable)
+        assert len(table.source) == 5
+        # Another process answers the rest while the Review area is open, then we leave and
+        # come back.
+        rest = answers_file(labelling_store, tmp_path / "all.jsonl", model="other-llm", limit=9)
+        done = subprocess.run(
+            [sys.executable, "-m", "alkd_tui.cli.main", "--db", str(labelling_store.path), "label",
+             "sel", "--teacher", "replay", "--file", str(rest), "--n", "5"],
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        await pilot.press("3")
+        await pilot.pause()
+        messages.clear()
+        await pilot.press("4")
+        await waiter(pilot, lambda: any(isinstance(m, QueueLoaded) for m in messages))
+        await settled(app, pilot)
+        table = app.screen.query_one("#queue", WindowedTable)
+        assert len(table.source) == 5 + 9
+        # A label job ends (here: in this process) while the area is shown.
+        label_selection(labelling_store, "sel", "replay", options={"n": 5},
+                        file=answers_file(labelling_store, tmp_path / "third.jsonl", model="third-llm", limit=2))  # fmt: skip
+        messages.clear()
+        app.labels_changed += 1
+        await waiter(pilot, lambda: any(isinstance(m, QueueLoaded) for m in messages))
+        await settled(app, pilot)
+        assert len(app.screen.query_one("#queue", WindowedTable).source) == 5 + 9 + 2
+
+
+async def test_the_student_picker_follows_the_selections_dataset(
+    labelled_store: Store, make_app, settled, waiter, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    from textual.widgets import Select
+
+    from alkd_tui.pipeline.datasets import import_dataset
+    from alkd_tui.pipeline.models import train_recommender
+    from alkd_tui.pipeline.selection import create_selection
+
+    clicks = tmp_path / "movies.csv"
+    clicks.write_text("session_id,item_id,timestamp\n" + "".join(
+        f"m{s},f{(s + j) % 20},{s * 10 + j}\n" for s in range(150) for j in range(2 + s % 3)))  # fmt: skip
+    import_dataset(labelled_store, "csv", clicks, "movies", preprocess={"min_item_support": 1})
+    train_recommender(labelled_store, "movies", "student", {"architecture": "fpmc", "dim": 4, "epochs": 1},
+                      name="movie-student")  # fmt: skip
+    create_selection(labelled_store, "movies", "random", 5, name="msel")
+    messages: list[object] = []
+    app = make_app(labelled_store)
+    async with app.run_test(size=(160, 50), message_hook=messages.append) as pilot:
+        await pilot.press("4")
+        await waiter(pilot, lambda: any(isinstance(m, QueueLoaded) for m in messages))
+        await settled(app, pilot)
+        screen = app.screen
+        selection = screen.query_one("#rev-selection", FormSelect)
+        student = screen.query_one("#rev-student", FormSelect)
+
+        def offered() -> list[str]:
+            return [str(value) for _label, value in student._options if value not in (Select.BLANK, Select.NULL)]
+
+        selection.value = "sel"
+        await settled(app, pilot)
+        assert offered() == ["student"] and student.value == "student"
+        selection.value = "msel"
+        await settled(app, pilot)
+        assert offered() == ["movie-student"] and student.value == "movie-student"
+        selection.value = "sel"
+        await settled(app, pilot)
+        assert offered() == ["student"] and student.value == "student"

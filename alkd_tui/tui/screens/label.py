@@ -445,6 +445,7 @@ answered is stored), `ctrl+g` resumes it (the same job again; nothing answered i
             return
         result = message.outcome.result or {}
         status = self.query_one("#lab-status", Static)
+        self.alkd.labels_changed += 1  # whatever it answered before it ended is stored
         if message.outcome.state == "done":
             cal = result.get("calibration") or {}
             accuracy = (

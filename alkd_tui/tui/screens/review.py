@@ -198,13 +198,27 @@ the top (`s` and `v` cycle them), or click a column header.
         self.undo_stack: list[int] = []
         self.decisions: queue.Queue[tuple[str, int, dict[str, Any] | None]] = queue.Queue()
         self.query_one("#card-raw", Static).display = False
+        self.students_by_dataset: dict[str, list[str]] = {}
+        self.selection_datasets: dict[str, str] = {}
         self.write_decisions()
         self.load_choices()
+        self.watch(self.app, "labels_changed", self._labels_changed, init=False)
         table.focus()
 
     def on_screen_resume(self) -> None:
+        """Entering the area reads it again: a job elsewhere may have answered or decided."""
         if getattr(self, "data", None) is not None:
             self.load_choices()
+            self._load_queue(self._focused_key(), force=True)
+
+    def _labels_changed(self, _count: int) -> None:
+        """A label job ended (in the Label area): its answers join the queue."""
+        if getattr(self, "data", None) is not None:
+            self._load_queue(self._focused_key(), force=True)
+
+    def _focused_key(self) -> str | None:
+        current = self.query_one("#queue", WindowedTable).current
+        return None if current is None else str(current.key)
 
     def action_refresh(self) -> None:
         self.load_choices()
@@ -215,16 +229,19 @@ the top (`s` and `v` cycle them), or click a column header.
     @work(thread=True, exclusive=True, exit_on_error=False, group="review-choices")
     def load_choices(self) -> None:
         from alkd_tui.pipeline.models import list_models
+        from alkd_tui.store.datasets import names_by_id
 
-        students = [
-            m.name
-            for m in list_models(self.store)
-            if m.role in ("student", "distilled") and m.status == "done"
-        ]
+        datasets, _ = names_by_id(self.store)
+        students: dict[str, list[str]] = {}
+        for m in list_models(self.store):
+            if m.role in ("student", "distilled") and m.status == "done":
+                students.setdefault(datasets.get(m.dataset_id, ""), []).append(m.name)
         self.post_message(ReviewChoices(list_selections(self.store), students))
 
     def on_review_choices(self, message: ReviewChoices) -> None:
         self.selection_names = [s.name for s in message.selections]
+        self.selection_datasets = {s.name: s.dataset for s in message.selections}
+        self.students_by_dataset = message.students
         widget = self.query_one("#rev-selection", Select)
         current = widget.value
         widget.set_options([(s.name, s.name) for s in message.selections])
@@ -233,13 +250,26 @@ the top (`s` and `v` cycle them), or click a column header.
             wanted = self.selection_names[-1]
         if wanted in self.selection_names:
             widget.value = wanted  # a change loads the queue (`_selection_changed`)
+        self._offer_students()
+
+    def _offer_students(self) -> None:
+        """The student picker offers the students of the chosen selection's dataset only."""
+        selection = self._value("#rev-selection")
+        dataset = self.selection_datasets.get(selection or "")
+        students = self.students_by_dataset.get(dataset or "", [])
         student = self.query_one("#rev-student", Select)
         chosen = student.value
-        student.set_options([(n, n) for n in message.students])
-        if chosen in message.students:
-            student.value = chosen
-        elif message.students:
-            student.value = message.students[0]
+        with student.prevent(Select.Changed):
+            student.set_options([(n, n) for n in students])
+            if chosen in students:
+                student.value = chosen
+            elif students:
+                student.value = students[0]
+        if student.value != chosen:
+            self.student_rows = None
+            if self.detail is not None:
+                self._render_card()
+                self._load_student(self.detail)
 
     def _value(self, selector: str) -> str | None:
         value = self.query_one(selector, Select).value
@@ -352,6 +382,7 @@ the top (`s` and `v` cycle them), or click a column header.
                 model.set_options([("all teacher models", ALL)])
                 model.value = ALL
             self.undo_stack.clear()
+            self._offer_students()
             self._load_queue()
 
     @on(Select.Changed, "#rev-model")

@@ -31,7 +31,11 @@ RULES = [(r, RULE_MEANING[r]) for r in sorted(RULE.choices, key=lambda r: r != R
 
 
 class ReviewChoices(Message):
-    def __init__(self, selections: list[SelectionSummary], students: list[str]) -> None:
+    """The selections, and the students by the name of their dataset."""
+
+    def __init__(
+        self, selections: list[SelectionSummary], students: dict[str, list[str]]
+    ) -> None:
         super().__init__()
         self.selections = selections
         self.students = students
