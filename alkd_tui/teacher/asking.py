@@ -196,7 +196,9 @@ def run_requests(
     state = JobState()
     options = opts.generation()
     queue = iter(todo)
-    task = Task(report, task_name, len(todo), "requests")
+    # With a request budget the job asks at most that many (retries aside): its total.
+    total = len(todo) if opts.max_requests is None else min(len(todo), opts.max_requests)
+    task = Task(report, task_name, total, "requests")
     owner = _job_owner()
     stopped = threading.Event()
 
@@ -211,7 +213,10 @@ def run_requests(
             item = next(queue, None)
             if item is not None:
                 state.sent += 1  # a budget slot, given back when another job has the request
-            return item
+            sent = state.sent
+        if item is not None:
+            task.advance(0, sent=sent)  # what a paused job spent of its budget, for a resume
+        return item
 
     def ask(request_id: int, q: Question) -> None:
         error = "not sent"
@@ -224,6 +229,8 @@ def run_requests(
                     ):
                         break
                     state.sent += 1
+                    sent = state.sent
+                task.advance(0, sent=sent)
                 delay = opts.backoff * (2 ** (attempt - 1)) * (0.5 + random.random())
                 if stopped.wait(max(delay, retry_after)):
                     break
@@ -267,7 +274,8 @@ def run_requests(
                     with state.lock:
                         state.sent -= 1
                         state.elsewhere[outcome] = state.elsewhere.get(outcome, 0) + 1
-                    task.advance(1, **{f"{outcome} elsewhere": state.elsewhere[outcome]})
+                        sent = state.sent
+                    task.advance(1, sent=sent, **{f"{outcome} elsewhere": state.elsewhere[outcome]})
                     continue
                 ask(request_id, q)
         except BaseException as exc:  # surfaced by the main thread

@@ -120,7 +120,8 @@ async def test_pause_resume_and_reattach(
         await pilot.press("ctrl+g")
         resumed = await waiter(
             pilot,
-            lambda: next((m for m in messages if isinstance(m, JobPanel.Finished)), None),
+            lambda: next((m for m in messages if isinstance(m, JobPanel.Finished)
+                          and m.job.id != paused.job.id), None),
             what="resume",
         )
         assert resumed.outcome.state == "done", resumed.outcome
@@ -148,6 +149,54 @@ async def test_pause_resume_and_reattach(
             lambda: "12 answered" in str(screen.query_one("#lab-status", Static).render()),
             timeout=5,
         )
+
+
+async def test_a_request_budget_holds_across_pause_and_resume(
+    labelling_store: Store, fake_ollama, make_app, settled, waiter
+) -> None:  # type: ignore[no-untyped-def]
+    """Budget 3: the progress counts to 3 (not the 12 sessions), and a paused job's resume
+    sends only what is left of the 3; once spent, resume refuses."""
+    fake_ollama.delay = 0.3
+    messages: list[object] = []
+    app = make_app(labelling_store, host=fake_ollama.url)
+    async with app.run_test(size=(150, 45), message_hook=messages.append) as pilot:
+        await pilot.press("3")
+        await waiter(pilot, lambda: any(isinstance(m, LabelChoices) and m.served for m in messages))
+        await settled(app, pilot)
+        screen = app.screen
+        for field, value in (("n", "5"), ("kappa", "10"), ("max_requests", "3")):
+            screen.query_one(f"#lab-{field}", Input).value = value
+        await pilot.press("ctrl+s")
+        await waiter(pilot, lambda: _answered(labelling_store) >= 1, what="a first answer")
+        await pilot.press("ctrl+t")
+        paused = await waiter(
+            pilot,
+            lambda: next((m for m in messages if isinstance(m, JobPanel.Finished)), None),
+            what="pause",
+        )
+        assert paused.outcome.state == "interrupted", paused.outcome
+        assert paused.progress.tasks["label"].total == 3
+        spent = int(paused.progress.tasks["label"].fields["sent"])
+        assert 1 <= spent <= 3
+        messages.clear()
+        await pilot.press("ctrl+g")
+        if spent < 3:
+            resumed = await waiter(
+                pilot,
+                lambda: next((m for m in messages if isinstance(m, JobPanel.Finished)
+                              and m.job.id != paused.job.id), None),
+                what="resume",
+            )
+            assert resumed.outcome.state == "done", resumed.outcome
+            budget = resumed.job.args[resumed.job.args.index("--max-requests") + 1]
+            assert budget == str(3 - spent)
+        assert fake_ollama.chats <= 3 and _answered(labelling_store) <= 3
+        messages.clear()
+        await pilot.press("ctrl+g")  # spent: nothing more is sent
+        await settled(app, pilot)
+        started = {m.job.id for m in messages if isinstance(m, JobPanel.Finished)}
+        assert started <= {paused.job.id, *([resumed.job.id] if spent < 3 else [])}
+        assert fake_ollama.chats <= 3
 
 
 def _sessions(store: Store, selection: str = "sel") -> list[str]:
@@ -293,3 +342,12 @@ async def test_label_with_the_local_compatibility_server_started_from_the_app(
         assert provenance["model"] == "smollm2:135m" and provenance["backend"] == "ollama"
         assert str(provenance["server_version"]).endswith("-alkd-local")
         assert detail.raw_response  # the model's own answer, whatever it parsed to
+
+
+def test_a_resume_lowers_the_request_budget_by_what_was_spent() -> None:
+    from alkd_tui.tui.screens.label import resumed_budget
+
+    args = ["label", "sel", "--max-requests", "5", "--n", "3"]
+    assert resumed_budget(args, 2) == ["label", "sel", "--max-requests", "3", "--n", "3"]
+    assert resumed_budget(args, 5) is None and resumed_budget(args, 7) is None
+    assert resumed_budget(["label", "sel"], 9) == ["label", "sel"]  # no budget: as it was

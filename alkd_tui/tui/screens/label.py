@@ -95,6 +95,18 @@ def answer_line(row: dict[str, Any]) -> Text:
     )
 
 
+def resumed_budget(args: list[str], spent: int) -> list[str] | None:
+    """A paused job's arguments for its resume, `--max-requests` lowered by the `spent`
+    requests (the budget holds across the pause); None when nothing of it is left."""
+    if "--max-requests" not in args:
+        return list(args)
+    at = args.index("--max-requests") + 1
+    left = int(args[at]) - spent
+    if left <= 0:
+        return None
+    return [*args[:at], str(left), *args[at + 1 :]]
+
+
 class LabelScreen(AreaScreen):
     """Start, follow, pause and resume labelling jobs."""
 
@@ -176,6 +188,7 @@ answered is stored), `ctrl+g` resumes it (the same job again; nothing answered i
 
     def on_mount(self) -> None:
         self.job: Job | None = None
+        self.spent = 0  # requests the last job sent (a resume keeps to its budget)
         self._options: dict[str, list[str]] = {"#lab-backend": list(TEACHER.choices)}
         self.selection_info: dict[str, SelectionSummary] = {}
         self.teacher_names: list[str] = []
@@ -387,8 +400,15 @@ answered is stored), `ctrl+g` resumes it (the same job again; nothing answered i
         if is_running(job):
             self.notify("the job is running", severity="warning")
             return
+        args = resumed_budget(job.args, self.spent)
+        if args is None:
+            self.notify(
+                "its request budget is spent: raise max requests and start again (ctrl+s)",
+                severity="warning",
+            )
+            return
         self.attach_job(
-            start_job(self.store.path, "label", job.args, title=job.title, params=job.params)
+            start_job(self.store.path, "label", args, title=job.title, params=job.params)
         )
 
     @on(Button.Pressed, "#lab-start")
@@ -443,6 +463,8 @@ answered is stored), `ctrl+g` resumes it (the same job again; nothing answered i
     def on_job_panel_finished(self, message: JobPanel.Finished) -> None:
         if message.job is not self.job:
             return
+        asked = message.progress.tasks.get("label")
+        self.spent = int(asked.fields.get("sent", 0)) if asked is not None else 0
         result = message.outcome.result or {}
         status = self.query_one("#lab-status", Static)
         self.alkd.labels_changed += 1  # whatever it answered before it ended is stored
