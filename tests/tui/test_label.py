@@ -245,6 +245,11 @@ async def test_label_by_replaying_recorded_answers(
         assert args[args.index("--file") + 1] == str(path)
         assert finished.progress.result["answered"] == 8
         await waiter(
+            pilot,
+            lambda: "4 without a recorded answer" in str(screen.query_one("#lab-status", Static).render()),
+            timeout=5, what="the skipped sessions in the status",
+        )  # fmt: skip
+        await waiter(
             pilot, lambda: _log_text(screen).count("✓ session") == 8, what="8 answers in the log"
         )
         assert model in _log_text(screen)

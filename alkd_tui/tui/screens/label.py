@@ -475,10 +475,14 @@ answered is stored), `ctrl+g` resumes it (the same job again; nothing answered i
                 if cal.get("hit@10") is not None
                 else ""
             )
+            skipped = result.get("unanswerable") or 0
+            unanswerable = f", {skipped} without a recorded answer (not asked)" if skipped else ""
+            failed = result.get("failed", 0)
+            state = "[$warning]done with failures[/]" if failed else "[$success]done[/]"
             status.update(
-                f"[b]{escape(message.job.title)}[/b]: done · {result.get('answered', 0)} answered "
+                f"[b]{escape(message.job.title)}[/b]: {state} · {result.get('answered', 0)} answered "
                 f"({result.get('answered_now', 0)} now, {result.get('cached', 0)} before), "
-                f"{result.get('failed', 0)} failed, {result.get('pending', 0)} pending{accuracy} · "
+                f"{failed} failed, {result.get('pending', 0)} pending{unanswerable}{accuracy} · "
                 "press [b]4[/b] to review"
             )
         elif message.outcome.state == "interrupted":

@@ -41,7 +41,7 @@ from alkd_tui.tui.widgets.settings_form import SettingsFields
 NEEDS_TEACHER = {name for name, s in STRATEGY_ENTRIES.items() if s.needs_teacher}
 NEEDS_STUDENT = {name for name, s in STRATEGY_ENTRIES.items() if s.needs_student}
 #: The selection settings the form offers besides the strategy (the others keep their defaults).
-SELECT_FIELDS = ("budget", "ratios", "mu", "seed")
+SELECT_FIELDS = ("budget", "ratios", "mu", "seed", "pool")
 SELECT_SPECS = {s.name: s for s in field_specs(SelectSettings)}
 
 
@@ -167,7 +167,10 @@ area's Train dialog for the one that is missing; once trained, it is listed here
                 yield SettingsFields(
                     [SELECT_SPECS[name] for name in SELECT_FIELDS],
                     prefix="sel",
-                    placeholders={"ratios": "effective:similar:incorrect"},
+                    placeholders={
+                        "ratios": "effective:similar:incorrect",
+                        "pool": "every training session; or replay:FILE, ids:FILE",
+                    },
                     id="sel-settings",
                 )
                 with Horizontal(classes="field"):

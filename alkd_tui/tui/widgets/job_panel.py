@@ -194,9 +194,10 @@ class JobPanel(Vertical):
         if job is None:
             return
         started = time.strftime("%H:%M:%S", time.localtime(job.started_at))
+        failed = (self.progress.result or {}).get("failed") or 0
         state = {
             "running": "[b $accent]running[/]",
-            "done": "[b $success]done[/]",
+            "done": f"[b $warning]done, {failed} failed[/]" if failed else "[b $success]done[/]",
             "failed": "[b $error]failed[/]",
             "interrupted": "[b $warning]paused[/]",
             "lost": "[b $warning]ended without a result[/]",
@@ -214,6 +215,9 @@ class JobPanel(Vertical):
         bar = self.query_one(ProgressBar)
         if self.state == "done" and total:
             completed = total
+        if self.state not in ("running", "idle") and not total:
+            # An ended job's bar stands still: full when done, empty otherwise (no "--%").
+            total, completed = 1.0, 1.0 if self.state == "done" else 0.0
         bar.update(total=total, progress=completed)
         table = Table.grid(padding=(0, 2))
         for task in progress.active()[-3:]:
