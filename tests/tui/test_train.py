@@ -111,3 +111,28 @@ async def test_train_a_teacher_recommender_and_select_with_it(
         assert dialog.query_one("#tr-role", FormSelect).value == "student"
         assert dialog.query_one("#tr-dim", Input).placeholder == "recipe: 10"
         await pilot.press("escape")
+
+
+async def test_train_offers_the_model_still_missing_on_a_second_dataset(
+    labelled_store: Store, make_app, settled, waiter, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """games has its teacher and student; movies only a teacher: `t` offers a movies student
+    (it used to offer another games teacher, which reused the existing one: a silent no-op)."""
+    from alkd_tui.pipeline.models import train_recommender
+
+    clicks = tmp_path / "movies.csv"
+    clicks.write_text("session_id,item_id,timestamp\n" + "".join(
+        f"m{s},f{(s + j) % 20},{s * 10 + j}\n" for s in range(150) for j in range(2 + s % 3)))  # fmt: skip
+    import_dataset(labelled_store, "csv", clicks, "movies", preprocess={"min_item_support": 1})
+    train_recommender(labelled_store, "movies", "teacher", {"architecture": "fpmc", "dim": 4, "epochs": 1},
+                      name="movie-teacher")  # fmt: skip
+    app = make_app(labelled_store)
+    async with app.run_test(size=(150, 45)) as pilot:
+        await pilot.press("5")
+        await settled(app, pilot)
+        await pilot.press("t")
+        dialog = await waiter(pilot, lambda: isinstance(app.screen, TrainDialog) and app.screen)
+        await settled(app, pilot)
+        assert dialog.query_one("#tr-dataset", FormSelect).value == "movies"
+        assert dialog.query_one("#tr-role", FormSelect).value == "student"
+        await pilot.press("escape")

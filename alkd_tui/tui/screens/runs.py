@@ -129,6 +129,7 @@ mark one with `m`, highlight the other and press `c`.
         self.runs: list[dict[str, Any]] = []
         self.models: list[ModelSummary] = []
         self.selection_names: list[str] = []
+        self.selection_datasets: dict[str, str] = {}
         self.dataset_ids: dict[str, int] = {}
         self.marked: int | None = None
         self.focus_run: int | None = None  # the run to highlight after the next reading
@@ -151,18 +152,16 @@ mark one with `m`, highlight the other and press `c`.
         if look_for_job:  # a job of this area that an earlier app started and that still runs
             jobs = [j for kind in JOB_KINDS for j in list_jobs(self.store.path, kind)]
             running = next((j for j in jobs if is_running(j)), None)
-        selections = [s.name for s in list_selections(self.store)]
+        selections = {s.name: s.dataset for s in list_selections(self.store)}
         datasets = {d.name: d.id for d in list_datasets(self.store)}
         self.post_message(RunsLoaded(list_runs(self.store), list_models(self.store), selections,
                                      datasets, running))  # fmt: skip
 
     def on_runs_loaded(self, message: RunsLoaded) -> None:
         self._loaded = True
-        self.runs, self.models, self.selection_names = (
-            message.runs,
-            message.models,
-            message.selection_names,
-        )
+        self.runs, self.models = message.runs, message.models
+        self.selection_datasets = message.selections
+        self.selection_names = list(message.selections)
         self.dataset_ids = message.datasets
         if message.running is not None and self.job is None:
             self.attach_job(message.running)
@@ -202,12 +201,18 @@ mark one with `m`, highlight the other and press `c`.
             return {m.role for m in self.models if m.dataset_id == ds_id and m.status == "done"}
 
         if dataset is None:
-            dataset = next(
-                (d for d in names if "teacher" not in roles(d)), names[0] if names else None
-            )
+            # The first model still missing: a teacher recommender, then a student, dataset by
+            # dataset; with nothing missing, a student on the dataset of the current selection.
+            missing = [(d, r) for r in ("teacher", "student") for d in names if r not in roles(d)]
+            if missing:
+                dataset, role = missing[0][0], role or missing[0][1]
+            else:
+                dataset = self.selection_datasets.get(self.alkd.selection or "") or (
+                    names[0] if names else None
+                )
         if role is None:
             have = roles(dataset)
-            role = "student" if "teacher" in have and "student" not in have else "teacher"
+            role = "teacher" if "teacher" not in have else "student"
         dialog = TrainDialog(names, dataset=dataset, role=role)
         self.app.push_screen(dialog, self._start)
 
@@ -299,6 +304,11 @@ mark one with `m`, highlight the other and press `c`.
         if outcome.state == "done" and message.job.kind == "train":
             made = ModelSummary.model_validate(result)  # the job's last line, read back
             verb = "reused" if made.reused else "trained"
+            if made.reused:
+                self.notify(
+                    f"an identical model exists: {made.name} (tick force to train it again)",
+                    title="nothing trained", severity="warning",
+                )  # fmt: skip
             self.query_one("#run-detail", Static).update(
                 Group(
                     Text(f"{verb} {made.name}", style="bold"),

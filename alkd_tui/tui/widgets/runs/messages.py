@@ -21,14 +21,15 @@ class RunsLoaded(Message):
         self,
         runs: list[dict[str, Any]],
         models: list[ModelSummary],
-        selections: list[str],
+        selections: dict[str, str],
         datasets: dict[str, int],
         running: Job | None = None,
     ) -> None:
+        """`selections`: each selection's dataset by its name, oldest first."""
         super().__init__()
         self.runs = runs
         self.models = models
-        self.selection_names = selections
+        self.selections = selections
         self.datasets = datasets
         self.running = running
 
