@@ -34,6 +34,8 @@ class ServerStatus:
     reachable: bool
     version: str | None = None
     error: str | None = None
+    pid: int | None = None
+    """The serving process (alkd's local compatibility server says it)."""
 
     @property
     def local(self) -> bool:
@@ -59,10 +61,12 @@ def probe_server(host: str, wait_s: float = PROBE_WAIT_S) -> ServerStatus:
     try:
         response = httpx.get(f"{url}/api/version", timeout=wait_s)
         response.raise_for_status()
-        version = str(response.json().get("version", "?"))
+        body = response.json()
+        version = str(body.get("version", "?"))
+        pid = body.get("pid")
     except (httpx.HTTPError, ValueError, AttributeError) as exc:
         return ServerStatus(url, False, error=f"{type(exc).__name__}: {exc}".strip(": "))
-    return ServerStatus(url, True, version=version)
+    return ServerStatus(url, True, version=version, pid=pid if isinstance(pid, int) else None)
 
 
 def server_models(host: str, wait_s: float = LIST_WAIT_S) -> list[str]:

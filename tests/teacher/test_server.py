@@ -105,7 +105,7 @@ def _validate_ranking(doc: Any) -> None:
 def test_root_version_tags_show_pull(url: str, client: ollama.Client) -> None:
     assert httpx.get(url + "/").text == "alkd local compatibility server (not Ollama) is running"
     assert httpx.head(url + "/").status_code == 200
-    assert httpx.get(url + "/api/version").json() == {"version": SERVER_VERSION}
+    assert httpx.get(url + "/api/version").json() == {"version": SERVER_VERSION, "pid": os.getpid()}
     assert SERVER_VERSION.endswith("-alkd-local")
 
     listed = client.list().models
@@ -433,7 +433,11 @@ def test_cli_serve_starts_and_stops_on_ctrl_c() -> None:
                 break
         ready = json.loads("".join(lines))
         assert ready["model"] == MODEL and "not Ollama" in ready["server"]
-        assert httpx.get(ready["url"] + "/api/version").json() == {"version": SERVER_VERSION}
+        assert httpx.get(ready["url"] + "/api/version").json() == {"version": SERVER_VERSION, "pid": proc.pid}
+        from alkd_tui.pipeline.teacher_server import probe_server
+
+        status = probe_server(ready["url"])  # what another alkd-tui sees of it: which process
+        assert status.local and status.pid == proc.pid
         proc.send_signal(signal.SIGINT)
         code_ = proc.wait(timeout=30)
         err = proc.stderr.read() if proc.stderr else ""

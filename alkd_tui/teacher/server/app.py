@@ -11,6 +11,7 @@ import errno
 import ipaddress
 import json
 import logging
+import os
 import socket
 import threading
 from collections.abc import Callable, Iterator
@@ -465,7 +466,8 @@ class _Handler(BaseHTTPRequestHandler):
         self._send_text(200, f"{SERVER_NAME} is running")
 
     def _version(self) -> None:
-        self._send_json(200, {"version": SERVER_VERSION})
+        # The pid lets another alkd-tui (on another database) say which process serves here.
+        self._send_json(200, {"version": SERVER_VERSION, "pid": os.getpid()})
 
     def _listing(self) -> dict[str, Any]:
         model = self.server.model

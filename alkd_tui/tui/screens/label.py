@@ -513,7 +513,17 @@ answered is stored), `ctrl+g` resumes it (the same job again; nothing answered i
         status = self.alkd.teacher_status
         host = self.alkd.teacher_host
         if status is not None and status.reachable:
-            self.notify(f"{status.kind} already answers at {host}", severity="warning")
+            if status.local:
+                pid = f" (pid {status.pid})" if status.pid else ""
+                kill = f" or `kill -INT {status.pid}`" if status.pid else ""
+                self.notify(
+                    f"alkd's local compatibility server already runs at {host}{pid}, started by "
+                    f"another alkd: label with it as it is (its model is listed), or stop it with "
+                    f"ctrl+l in the app that started it{kill}",
+                    severity="warning", timeout=15,
+                )  # fmt: skip
+            else:
+                self.notify(f"{status.kind} already answers at {host}", severity="warning")
             return
         where = urlsplit(host)
         if where.hostname not in ("127.0.0.1", "localhost", "::1"):
