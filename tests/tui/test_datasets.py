@@ -120,3 +120,39 @@ async def test_brackets_in_the_data_are_shown_as_text(
         assert "[tip] sequels follow [/i]" in text_of(hints) and "by llm-[a]" in text_of(hints)
         top = text_of(app.screen.query_one("#top-items", Static))
         assert "Film [dvd] 0 [/b]" in top
+
+
+async def test_a_failed_import_keeps_its_fields_and_paths_are_the_working_directorys(
+    store: Store, tmp_path: Path, make_app, settled, waiter, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "bad.csv").write_text("sid,item,ts\n1,a,notatime\n")  # no session_id column
+    messages: list[object] = []
+    app = make_app(store)
+    async with app.run_test(size=(140, 45), message_hook=messages.append) as pilot:
+        await settled(app, pilot)
+        await pilot.press("i")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, ImportDialog)
+        dialog.query_one("#import-name", Input).value = "shop"
+        dialog.query_one("#import-path", Input).value = "missing.csv"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is dialog  # no such file: it says so and stays open
+        dialog.query_one("#import-path", Input).value = "bad.csv"
+        assert dialog.arguments()[3] == str(tmp_path / "bad.csv")  # relative: the cwd's
+        await pilot.press("ctrl+s")
+        finished = await waiter(
+            pilot,
+            lambda: next((m for m in messages if isinstance(m, JobPanel.Finished)), None),
+            what="import job",
+        )
+        assert finished.outcome.state == "failed", finished.outcome
+        await settled(app, pilot)
+        await pilot.press("i")
+        await pilot.pause()
+        again = app.screen
+        assert isinstance(again, ImportDialog) and again is not dialog
+        assert again.query_one("#import-path", Input).value == "bad.csv"
+        assert again.query_one("#import-name", Input).value == "shop"

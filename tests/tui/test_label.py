@@ -400,3 +400,45 @@ async def test_ctrl_l_names_a_local_server_another_app_started(
     finally:
         server.shutdown()
         server.server_close()
+
+
+async def test_stopping_the_server_while_a_job_runs_asks_first(
+    labelling_store: Store, make_app, settled, waiter, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """ctrl+l with a labelling job running asks before it stops the local server; No keeps it."""
+    import subprocess
+    import time
+
+    from alkd_tui.tui.background_jobs import _children
+    from alkd_tui.tui.widgets.dialogs import ConfirmDialog
+
+    def sleeper(kind: str) -> Job:
+        proc = subprocess.Popen(["sleep", "60"], start_new_session=True)
+        _children[proc.pid] = proc
+        job = Job(f"{kind}-1", kind, [kind], str(labelling_store.path), proc.pid, time.time())
+        job.folder = str(tmp_path)
+        return job
+
+    server, running = sleeper("serve"), sleeper("label")
+    app = make_app(labelling_store)
+    try:
+        async with app.run_test(size=(150, 45)) as pilot:
+            await pilot.press("3")
+            await settled(app, pilot)
+            screen = app.screen
+            screen.server, screen.job = server, running
+            await pilot.press("ctrl+l")
+            await waiter(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+            await pilot.press("escape")  # no
+            await settled(app, pilot)
+            assert screen.server is server and is_running(server)
+            await pilot.press("ctrl+l")
+            await waiter(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+            app.screen.dismiss(True)  # yes
+            await settled(app, pilot)
+            assert screen.server is None and jobs_wait(server, 10)
+    finally:
+        for job in (server, running):
+            if is_running(job):
+                interrupt(job)
+                jobs_wait(job, 10)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import partial
+from pathlib import Path
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -158,17 +159,39 @@ class ImportDialog(WorkerFailures, FormDialog[list[str] | None]):
                 yield Button("Import (ctrl+s)", variant="primary", id="import-go", classes="submit")
                 yield Button("Cancel (esc)", id="import-cancel", classes="cancel")
 
+    def __init__(self, values: dict[str, Any] | None = None) -> None:
+        super().__init__()
+        self.values = dict(values or {})
+        """The fields as they were (a failed import's, given back to correct)."""
+
     def on_mount(self) -> None:
+        for widget in self.query("#import-dialog Input, #import-dialog Select, #import-dialog Checkbox"):
+            if widget.id in self.values:
+                widget.value = self.values[widget.id]  # type: ignore[attr-defined]
         self.query_one("#import-path", Input).focus()
 
+    def form_values(self) -> dict[str, Any]:
+        """Every field's value by its id."""
+        return {
+            w.id: w.value  # type: ignore[attr-defined]
+            for w in self.query("#import-dialog Input, #import-dialog Select, #import-dialog Checkbox")
+            if w.id
+        }
+
     def arguments(self) -> list[str]:
-        """The `alkd data import` arguments the form describes (BadInput on a missing field)."""
+        """The `alkd data import` arguments the form describes (ValueError on a missing field
+        or a path that is not there). A relative path is the working directory's."""
+        self.values = self.form_values()
         fmt = self.query_one("#import-format", Select).value
-        path = self.query_one("#import-path", Input).value.strip()
+        given = self.query_one("#import-path", Input).value.strip()
         name = self.query_one("#import-name", Input).value.strip()
-        if not path or not name:
+        if not given or not name:
             raise ValueError("give the file (or folder) and a name")
-        args = ["data", "import", str(fmt), path, "--name", name]
+        path = Path(given).expanduser()
+        path = path if path.is_absolute() else Path.cwd() / path
+        if not path.exists():
+            raise ValueError(f"no file or folder {path} (a relative path is the working directory's)")
+        args = ["data", "import", str(fmt), str(path), "--name", name]
         description = self.query_one("#import-description", Input).value.strip()
         if description:
             args += ["--description", description]
@@ -294,7 +317,14 @@ teacher recommender, which Select needs, then a student to distil.
         hints.display = bool(text)
 
     def action_import(self) -> None:
-        self.app.push_screen(ImportDialog(), self._start_import)
+        """The import dialog; after a failed import, with that import's fields."""
+        dialog = ImportDialog(getattr(self, "failed_import", None))
+
+        def start(args: list[str] | None) -> None:
+            self.last_import = dialog.values
+            self._start_import(args)
+
+        self.app.push_screen(dialog, start)
 
     def _start_import(self, args: list[str] | None) -> None:
         if not args:
@@ -305,10 +335,13 @@ teacher recommender, which Select needs, then a student to distil.
 
     def on_job_panel_finished(self, message: JobPanel.Finished) -> None:
         if message.outcome.state == "done":
+            self.failed_import = None
             self.notify(f"imported {message.job.args[5]}", title="import")
             self.action_refresh()
         elif message.outcome.state == "failed":
-            self.notify(message.outcome.error, title="import failed", severity="error", timeout=10)
+            self.failed_import = getattr(self, "last_import", None)  # `i` opens it again
+            self.notify(f"{message.outcome.error} (i opens the dialog with these fields again)",
+                        title="import failed", severity="error", timeout=10)  # fmt: skip
 
     def action_train(self) -> None:
         table = self.query_one("#datasets", DataTable)

@@ -43,6 +43,7 @@ from alkd_tui.tui.background_jobs import (
     start_job,
 )
 from alkd_tui.tui.screens.base import AreaScreen, PaletteCommand
+from alkd_tui.tui.widgets.dialogs import ConfirmDialog
 from alkd_tui.tui.widgets.form import Form, FormInput, FormSelect
 from alkd_tui.tui.widgets.job_panel import JobPanel
 from alkd_tui.tui.widgets.settings_form import SettingsFields
@@ -506,9 +507,18 @@ answered is stored), `ctrl+g` resumes it (the same job again; nothing answered i
     def action_serve(self) -> None:
         """Start the local compatibility server at the teacher host, or stop the one started."""
         if self.server is not None and is_running(self.server):
-            interrupt(self.server)
-            self.server = None
-            self.notify("stopping the local compatibility server", title="teacher")
+            if self.job is not None and is_running(self.job):
+                self.app.push_screen(
+                    ConfirmDialog(
+                        f"A labelling job ({self.job.title}) is running and may be asking this "
+                        "server: stop the local compatibility server anyway? (its requests in "
+                        "flight fail and stay to be asked again)",
+                        yes="Stop it", no="Keep it",
+                    ),
+                    lambda yes: self._stop_server() if yes else None,
+                )  # fmt: skip
+                return
+            self._stop_server()
             return
         status = self.alkd.teacher_status
         host = self.alkd.teacher_host
@@ -545,6 +555,12 @@ answered is stored), `ctrl+g` resumes it (the same job again; nothing answered i
             "small built-in model, not Ollama): its model is listed once the header shows "
             "● reachable · [b]ctrl+l[/b] stops it"
         )
+
+    def _stop_server(self) -> None:
+        if self.server is not None and is_running(self.server):
+            interrupt(self.server)
+            self.notify("stopping the local compatibility server", title="teacher")
+        self.server = None
 
     def palette_commands(self) -> Iterable[PaletteCommand]:
         yield ("Start labelling", "With the settings in the form", self.action_start)
