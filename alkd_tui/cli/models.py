@@ -137,5 +137,10 @@ def show(
             f"[bold]{data.name}[/] ({data.architecture}, {data.role}, dim {data.dim}): {data.status}"
         )
         out.print(metrics_table(data.metrics, "metrics"))
+        history = [h for h in data.history or [] if h.get("epoch")]  # epoch 0: before distilling
+        if history:
+            losses = [h["loss"] for h in history if h.get("loss") is not None]
+            loss = f", training loss {losses[0]:.4g} → {losses[-1]:.4g}" if losses else ""
+            out.print(f"learning curve: {len(history)} epochs{loss} (--json lists every epoch)")
 
     OutputMode(json=json).result(data, human)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,10 +86,11 @@ def list_models(store: Store, dataset: str | None = None) -> list[ModelSummary]:
 
 
 def show_model(store: Store, name: str) -> ModelSummary:
-    """One model: its config, status (as it stands), checkpoint and metrics."""
+    """One model: its config, status (as it stands), checkpoint, metrics and, where it was
+    kept, every epoch of its training (`history`, the learning curve)."""
     row = get_model(store, name)
     with store.reading() as orm:
-        return _summary(row, _status(orm, row))
+        return _summary(row, _status(orm, row)).model_copy(update={"history": row.history})
 
 
 def _status(orm: Any, row: RecModel) -> str:
@@ -228,11 +230,22 @@ def produce_model(
         }
         _set(
             store, row.id, status="done", metrics=metrics, checkpoint_path=str(checkpoint.relative_to(store.path.parent)),
-            checkpoint_sha256=sha, created_at=utcnow(),
+            checkpoint_sha256=sha, created_at=utcnow(), history=_finite(result.history),
         )  # fmt: skip
         run.done(metrics=metrics, step=job.kind)
     resume_path.unlink(missing_ok=True)
     return _summary(get_model(store, row.name)).model_copy(update={"history": result.history})
+
+
+def _finite(value: Any) -> Any:
+    """`value` with NaN and infinities as None (JSON has no such numbers)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
 
 
 def model_metrics(model: SessionRecommender, ds: SessionDataset, max_len: int) -> dict[str, Any]:

@@ -44,7 +44,7 @@ class ModelSummary(Result):
     reused: bool = False
     """An identical finished model was reused: nothing was trained."""
     history: list[dict[str, Any]] | None = None
-    """Per epoch: loss, validation metrics, seconds (only when trained now)."""
+    """Per epoch: loss, validation metrics, seconds (when trained now, and in `show_model`)."""
 
     def figure(self, split: str = "test_excluding_own", metric: str = "recall@10") -> float | None:
         """One stored metric, or None."""

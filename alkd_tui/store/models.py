@@ -153,6 +153,9 @@ class RecModel(SQLModel, table=True):
     status: str = "training"
     config: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     metrics: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    history: list[dict[str, Any]] | None = Field(default=None, sa_type=JSON)
+    """Per epoch: loss, validation figures, seconds (the learning curve); distillation's
+    starts with epoch 0, the student before it."""
     checkpoint_path: str | None = None
     checkpoint_sha256: str | None = None
     parent_id: int | None = _fk("model.id", nullable=True, ondelete="SET NULL")

@@ -130,14 +130,20 @@ SUMMARY_KEYS = {"model", "name", "dataset_id", "architecture", "role", "dim", "s
 
 def test_the_json_keys_are_kept(alkd, toy: str) -> None:  # type: ignore[no-untyped-def]
     """The typed results print the keys the dicts did: trained adds `history`, reused adds
-    `reused`, a listed or shown model neither."""
+    `reused`, a shown model `history` (kept with the model: its learning curve), a listed one
+    neither."""
     trained = json.loads(alkd("train", "--dataset", toy, "--model", "fpmc", *FAST, "--json").out)
     assert set(trained) == SUMMARY_KEYS | {"history"}
     reused = json.loads(alkd("train", "--dataset", toy, "--model", "fpmc", *FAST, "--json").out)
     assert set(reused) == SUMMARY_KEYS | {"reused"}
     (listed,) = json.loads(alkd("models", "list", "--json").out)["models"]
     assert set(listed) == SUMMARY_KEYS
-    assert set(json.loads(alkd("models", "show", trained["name"], "--json").out)) == SUMMARY_KEYS
+    shown_model = json.loads(alkd("models", "show", trained["name"], "--json").out)
+    assert set(shown_model) == SUMMARY_KEYS | {"history"}
+    assert [h["epoch"] for h in shown_model["history"]] == [h["epoch"] for h in trained["history"]]
+    assert shown_model["history"][-1]["loss"] == pytest.approx(trained["history"][-1]["loss"])
+    human = alkd("models", "show", trained["name"])
+    assert f"learning curve: {len(trained['history'])} epochs" in human.out + human.err
     shown = json.loads(alkd("data", "show", toy, "--json").out)
     assert {"id", "name", "format", "sessions", "items", "clicks", "items_with_titles",
             "description", "created_at", "source", "options", "top_items"} <= set(shown)  # fmt: skip

@@ -12,7 +12,7 @@ from alkd_tui.tui.screens.runs import RunsScreen
 from alkd_tui.tui.widgets.form import FormSelect
 from alkd_tui.tui.widgets.job_panel import JobPanel
 from alkd_tui.tui.widgets.runs.dialogs import DiffScreen, DistillDialog
-from alkd_tui.tui.widgets.runs.messages import RunsLoaded
+from alkd_tui.tui.widgets.runs.messages import RunShown, RunsLoaded
 from alkd_tui.tui.widgets.windowed_table import WindowedTable
 
 
@@ -60,6 +60,20 @@ async def test_distil_and_compare(
         runs = screen.query_one("#runs", WindowedTable)
         kinds = [r["kind"] for r in runs.source]
         assert kinds[0] == "distill" and "train" in kinds
+        # Learning curves with axes: the distilled model's and the trained student's.
+        from textual.containers import Container
+        from textual_plotext import PlotextPlot
+
+        for kind in ("train", "distill"):  # the cursor starts on the distill run: move off first
+            messages.clear()
+            runs.go_to(kinds.index(kind))
+            shown = await waiter(pilot, lambda: next((m for m in messages if isinstance(m, RunShown)), None))
+            await settled(app, pilot)
+            assert shown.history, kind  # every epoch kept with the model
+            box = screen.query_one("#run-curve", Container)
+            assert box.display and box.query(PlotextPlot), kind
+            assert "learning curve" in str(box.query_one(PlotextPlot).render_lines(
+                __import__("textual.geometry", fromlist=["Region"]).Region(0, 0, 80, 2)))
         await pilot.press("m")
         runs.go_to(kinds.index("train"))
         await pilot.press("c")

@@ -13,9 +13,10 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Container, Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Label, Static
 
+from alkd_tui.errors import AlkdError
 from alkd_tui.pipeline.datasets import list_datasets
 from alkd_tui.pipeline.history import diff_runs, list_runs, show_run
 from alkd_tui.pipeline.results import DistilledModel, ModelSummary, RunSummary
@@ -24,6 +25,7 @@ from alkd_tui.tui.background_jobs import Job, interrupt, is_running, list_jobs, 
 from alkd_tui.tui.screens.base import AreaScreen, PaletteCommand
 from alkd_tui.tui.screens.train import TrainDialog
 from alkd_tui.tui.widgets.job_panel import JobPanel
+from alkd_tui.tui.widgets.runs.curves import draw, label_curve_series, learning_series
 from alkd_tui.tui.widgets.runs.describe import (
     comparison,
     describe_model,
@@ -32,7 +34,7 @@ from alkd_tui.tui.widgets.runs.describe import (
     run_row,
 )
 from alkd_tui.tui.widgets.runs.dialogs import DiffScreen, DistillDialog, RunDialog
-from alkd_tui.tui.widgets.runs.messages import RunsDiffed, RunShown, RunsLoaded
+from alkd_tui.tui.widgets.runs.messages import ModelCurve, RunsDiffed, RunShown, RunsLoaded
 from alkd_tui.tui.widgets.windowed_table import WindowedTable
 
 METRICS = ("recall@5", "recall@10", "ndcg@5", "ndcg@10", "mrr@10")
@@ -102,6 +104,7 @@ mark one with `m`, highlight the other and press `c`.
                 yield DataTable(id="models", cursor_type="row", zebra_stripes=True)
             with VerticalScroll(id="runs-detail"):
                 yield Static("Highlight a run or a model.", id="run-detail")
+                yield Container(id="run-curve")
         yield JobPanel(id="runs-job")
         yield Static("", id="runs-status", classes="status")
 
@@ -221,12 +224,30 @@ mark one with `m`, highlight the other and press `c`.
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="run-detail")
     def load_run(self, run_id: int) -> None:
-        self.post_message(RunShown(show_run(self.store, str(run_id))))
+        run = show_run(self.store, str(run_id))
+        history = None
+        if run.get("kind") in ("train", "distill") and run.get("status") == "done":
+            history = self._history(str(run.get("name", "")))
+        self.post_message(RunShown(run, history))
+
+    def _history(self, name: str) -> list[dict[str, Any]] | None:
+        from alkd_tui.pipeline.models import show_model
+
+        try:
+            return show_model(self.store, name).history
+        except AlkdError:  # a run whose model is gone
+            return None
 
     def on_run_shown(self, message: RunShown) -> None:
+        run = message.run
         self.query_one("#run-detail", Static).update(
-            describe_run(message.run, {m.name: m for m in self.models})
+            describe_run(run, {m.name: m for m in self.models})
         )
+        if run.get("kind") == "curve":
+            series = label_curve_series(run)
+        else:
+            series = learning_series(str(run.get("name", "")), message.history or [])
+        draw(self.query_one("#run-curve", Container), series)
 
     @on(DataTable.RowHighlighted, "#models")
     def _model_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -234,6 +255,14 @@ mark one with `m`, highlight the other and press `c`.
         model = next((m for m in self.models if str(m.model) == key), None)
         if model is not None:
             self.query_one("#run-detail", Static).update(describe_model(model, self.models))
+            self.load_model_curve(model.name)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="run-detail")
+    def load_model_curve(self, name: str) -> None:
+        self.post_message(ModelCurve(name, self._history(name)))
+
+    def on_model_curve(self, message: ModelCurve) -> None:
+        draw(self.query_one("#run-curve", Container), learning_series(message.name, message.history or []))
 
     def action_resume(self) -> None:
         current = self.query_one("#runs", WindowedTable).current

@@ -35,9 +35,21 @@ class RunsLoaded(Message):
 
 
 class RunShown(Message):
-    def __init__(self, run: dict[str, Any]) -> None:
+    """A run, and the history of the model it trained (a train or distill run)."""
+
+    def __init__(self, run: dict[str, Any], history: list[dict[str, Any]] | None = None) -> None:
         super().__init__()
         self.run = run
+        self.history = history
+
+
+class ModelCurve(Message):
+    """A model's per-epoch history (None where none was kept)."""
+
+    def __init__(self, name: str, history: list[dict[str, Any]] | None) -> None:
+        super().__init__()
+        self.name = name
+        self.history = history
 
 
 class RunsDiffed(Message):
