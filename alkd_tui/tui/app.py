@@ -218,8 +218,13 @@ class AlkdApp(App[None]):
         markup: bool = True,
     ) -> None:
         """Notifications show their text as it is (never as markup): they quote names, paths
-        and error messages, in which `[...]` is text."""
-        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
+        and error messages, in which `[...]` is text. Textual's own (a screenshot saved, how to
+        quit) keep their markup: it is Textual's, not data."""
+        caller = sys._getframe(1).f_globals.get("__name__", "")
+        own = caller == "textual" or caller.startswith("textual.")
+        super().notify(
+            message, title=title, severity=severity, timeout=timeout, markup=markup and own
+        )
 
     def worker_failed(self, worker: Worker[Any]) -> None:
         """The one place a failed worker ends up: a notification for what a user can cause,

@@ -167,3 +167,24 @@ def test_every_binding_has_an_id_and_a_tooltip() -> None:
         for binding in cls.__dict__.get("BINDINGS", []):
             assert isinstance(binding, Binding), (cls, binding)
             assert binding.id and binding.tooltip, (cls.__name__, binding.key)
+
+
+async def test_textuals_own_notifications_keep_their_markup_and_ours_never_parse(
+    store, make_app, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """The screenshot toast read "[$text-success]" literally: Textual's own notifications keep
+    their markup; ours still show `[...]` as text."""
+    from textual.notifications import Notify
+
+    messages: list[object] = []
+    app = make_app(store)
+    async with app.run_test(size=(120, 40), message_hook=messages.append) as pilot:
+        app.deliver_screenshot("shot.svg", str(tmp_path))
+        app.notify("a title with [dvd] in it")
+        await pilot.pause(0.5)
+        notes = [m.notification for m in messages if isinstance(m, Notify)]
+        shot = next(n for n in notes if "shot.svg" in n.message or "screenshot" in n.message.lower())
+        assert shot.markup
+        ours = next(n for n in notes if "[dvd]" in n.message)
+        assert not ours.markup
+    assert (tmp_path / "shot.svg").is_file()
