@@ -24,7 +24,7 @@ Results: test and validation Recall@10 (own items excluded), mean ± std over th
 paired difference to Random with a 95% t interval; what each selection holds (the answers'
 hit@10 and effective share against the student).
 
-    OMP_WAIT_POLICY=PASSIVE .venv/bin/python benchmarks/oracle_study.py --datasets ml,games
+    OMP_WAIT_POLICY=PASSIVE .venv/bin/python benchmarks/oracle_study.py --datasets ml,games --seeds-for ml=1-10
     .venv/bin/python benchmarks/oracle_study.py --seeds 1 --budget 50 --quick   # smoke test
 
 Needs ../shared/data/alkdrec-{ml,games}.
@@ -86,6 +86,15 @@ LABELS = {
     "oracle-correct@10": "oracle: correct@10 answers",
     "oracle-incorrect": "oracle: incorrect answers",
 }
+
+
+def seed_list(spec: str) -> list[int]:
+    """"1,2,3" or "1-5" (or both: "1-3,7") as a list of seeds."""
+    seeds: list[int] = []
+    for part in spec.split(","):
+        first, _, last = part.partition("-")
+        seeds += list(range(int(first), int(last or first) + 1))
+    return seeds
 
 
 def labelled(store: Store, name: str, answers: Path) -> None:
@@ -175,7 +184,11 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--datasets", default="ml")
     parser.add_argument("--students", default="fpmc")
-    parser.add_argument("--seeds", default="1,2,3,4,5")
+    parser.add_argument("--seeds", default="1-5", help="seeds: 1,2,3 or 1-5")
+    parser.add_argument(
+        "--seeds-for", action="append", default=[], metavar="DATASET=SEEDS",
+        help="other seeds for one dataset (ml=1-10: more seeds where the gaps are small)",
+    )  # fmt: skip
     parser.add_argument("--budget", type=int, default=500)
     parser.add_argument("--selections", default=",".join(SELECTIONS))
     parser.add_argument("--db", type=Path, default=BENCH_DIR / "budget_curve.db")
@@ -207,8 +220,9 @@ def main() -> None:
             answers = folder / ANSWERS
             with answers.open() as fh:
                 pool = len({json.loads(line)["session_id"] for line in fh if line.strip()})
+            seeds = dict(item.split("=", 1) for item in args.seeds_for).get(d, args.seeds)
             for arch in args.students.split(","):
-                for seed in (int(s) for s in args.seeds.split(",")):
+                for seed in seed_list(seeds):
                     t0 = time.perf_counter()
                     rows += run_cell(store, d, arch, seed, answers, pool, args.budget, chosen,
                                      args.quick, args.db.with_name(f"{args.db.stem}.oracle_lists"))  # fmt: skip
