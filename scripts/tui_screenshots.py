@@ -3,6 +3,7 @@ example database taken through the whole loop.
 
     .venv/bin/python scripts/tui_screenshots.py              # writes docs/screenshots/tui-*.svg
     .venv/bin/python scripts/tui_screenshots.py --out /tmp/shots
+    .venv/bin/python scripts/tui_screenshots.py --out /tmp/shots --size 100x30   # a small terminal
 
 On a copy of alkd.db.example (the example is never opened in place: opening migrates): the
 Train dialog as a new user first sees it (no model yet), then `alkd run` with the teacher recommender as the teacher and manual review (it stops awaiting
@@ -86,7 +87,9 @@ def finish(db: Path) -> None:
     alkd(db, "run", "--resume", str(run), "--json")
 
 
-async def shoot(db: Path, out: Path, shots: list[tuple[str, str]], extra: Any = None) -> None:
+async def shoot(
+    db: Path, out: Path, shots: list[tuple[str, str]], extra: Any = None, size: tuple[int, int] = SIZE
+) -> None:
     """Open the app on `db` and save one SVG per (name, key)."""
     from alkd_tui.store import open_store
     from alkd_tui.tui.app import AlkdApp
@@ -94,7 +97,7 @@ async def shoot(db: Path, out: Path, shots: list[tuple[str, str]], extra: Any = 
     long_lived = {"teacher-poll", "review-decisions", "job-follow", "label-answers"}
     with open_store(db) as store:
         app = AlkdApp(store, db_label="example.db", host="127.0.0.1:9", poll_seconds=3600)
-        async with app.run_test(size=SIZE) as pilot:
+        async with app.run_test(size=size) as pilot:
 
             async def settle() -> None:
                 for _ in range(600):
@@ -123,12 +126,15 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    parser.add_argument("--size", default=f"{SIZE[0]}x{SIZE[1]}", help="COLUMNSxROWS")
     args = parser.parse_args()
+    columns, _, rows = args.size.partition("x")
+    size = (int(columns), int(rows))
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "example.db"
         shutil.copy(ROOT / "alkd.db.example", db)
-        asyncio.run(shoot(db, args.out, [("train", "5 t")]))  # the example has no model yet
+        asyncio.run(shoot(db, args.out, [("train", "5 t")], size=size))  # the example has no model yet
         prepare(db)
 
         async def before(name: str, app: Any, pilot: Any) -> None:
@@ -146,11 +152,14 @@ def main() -> None:
                 args.out,
                 [("datasets", ""), ("select", "2"), ("label", "3"), ("review", "4 n n n n n")],
                 before,
+                size,
             )
         )
-        asyncio.run(shoot(db, args.out, [("review-edit", "4 n n n n n e")]))
+        asyncio.run(shoot(db, args.out, [("review-edit", "4 n n n n n e")], size=size))
         finish(db)
-        asyncio.run(shoot(db, args.out, [("runs", "5"), ("audit", "6"), ("help", "4 f1")], before))
+        asyncio.run(
+            shoot(db, args.out, [("runs", "5"), ("audit", "6"), ("help", "4 f1")], before, size)
+        )
 
 
 if __name__ == "__main__":

@@ -83,6 +83,8 @@ class AlkdApp(App[None]):
 
     CSS_PATH = "app.tcss"
     TITLE = "alkd"
+    #: Below 120 columns the screens take the class `-narrow` (app.tcss lays them out for it).
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (120, "-wide")]
     MODES: ClassVar[dict[str, Any]] = {
         "datasets": DatasetsScreen,
         "select": SelectScreen,

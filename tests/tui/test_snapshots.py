@@ -1,4 +1,5 @@
-"""SVG snapshots of the main screens at a fixed size, over fixed data (a labelled store with
+"""SVG snapshots of the main screens at three sizes (a small terminal, 100x30, below the
+narrow layout's 120 columns; 160x45; 200x60), over fixed data (a labelled store with
 its timestamps pinned, a fixed database label, a teacher host that never answers), the
 cursor blink off. Update with `pytest tests/tui/test_snapshots.py --snapshot-update` and
 look at the SVGs (tests/tui/__snapshots__/) before committing them."""
@@ -14,7 +15,7 @@ from alkd_tui.pipeline.review import record_review
 from alkd_tui.pipeline.views import review_queue
 from alkd_tui.store import Store
 
-SIZE = (150, 44)
+SIZES = {"100x30": (100, 30), "160x45": (160, 45), "200x60": (200, 60)}
 
 
 @pytest.fixture
@@ -32,7 +33,7 @@ def pinned(labelled_store: Store) -> Store:
     return labelled_store
 
 
-def _shoot(snap_compare: Any, app: Any, key: str, settled: Any) -> bool:
+def _shoot(snap_compare: Any, app: Any, key: str, settled: Any, size: tuple[int, int]) -> bool:
     async def run_before(pilot: Any) -> None:
         await pilot.press(key)
         await settled(app, pilot)
@@ -42,14 +43,15 @@ def _shoot(snap_compare: Any, app: Any, key: str, settled: Any) -> bool:
             widget.cursor_blink = False
         await pilot.pause()
 
-    return snap_compare(app, terminal_size=SIZE, run_before=run_before)
+    return snap_compare(app, terminal_size=size, run_before=run_before)
 
 
+@pytest.mark.parametrize("size", list(SIZES))
 @pytest.mark.parametrize(
     "key",
     ["1", "2", "3", "4", "5", "6"],
     ids=["datasets", "select", "label", "review", "runs", "audit"],
 )
-def test_screen(key: str, pinned: Store, make_app, settled, snap_compare) -> None:  # type: ignore[no-untyped-def]
+def test_screen(key: str, size: str, pinned: Store, make_app, settled, snap_compare) -> None:  # type: ignore[no-untyped-def]
     app = make_app(pinned, poll_teacher=True, poll_seconds=3600)
-    assert _shoot(snap_compare, app, key, settled)
+    assert _shoot(snap_compare, app, key, settled, SIZES[size])

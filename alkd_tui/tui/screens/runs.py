@@ -175,9 +175,10 @@ mark one with `m`, highlight the other and press `c`.
             focus = int(table.current["run"])  # keep the highlighted run
         table.set_rows(self.runs, ids.index(focus) if focus in ids else 0)
         models = self.query_one("#models", DataTable)
-        models.clear()
-        for m in self.models:
-            models.add_row(*model_row(m), key=str(m.model))
+        with models.prevent(DataTable.RowHighlighted):  # a refill is not a user's highlight
+            models.clear()
+            for m in self.models:
+                models.add_row(*model_row(m), key=str(m.model))
         self.query_one("#runs-status", Static).update(
             f"{len(self.runs):,} runs · {len(self.models):,} models"
             + (f" · run {self.marked} marked for a diff" if self.marked else "")

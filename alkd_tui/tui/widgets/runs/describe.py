@@ -27,35 +27,37 @@ def _whole(value: Any) -> bool:
 
 
 def comparison(rows: list[tuple[str, str, dict[str, Any]]], title: str) -> Group:
-    """Models side by side on the test split, (role, name, metrics) rows; the distilled
-    student's R@10 change against the student; the models' names below."""
+    """Models side by side on the test split, (role, name, metrics) rows: a figure per line
+    and a model per column (narrow enough for a small terminal), the distilled student's
+    change against the student in the last column; the models' names below."""
+    roles = [role for role, _, _ in rows]
+    delta = "student" in roles and "distilled" in roles
     table = Table(
-        "", *(m.replace("recall", "R").replace("ndcg", "N").replace("mrr", "MRR") for m in METRICS),
-        "R@10 excl.", "ΔR@10", title=title, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD,
+        "", *roles, *(["Δ"] if delta else []), title=title, title_justify="left",
+        header_style="bold", box=box.SIMPLE_HEAD,
     )  # fmt: skip
-    table.columns[0].min_width = 9
-    table.columns[0].no_wrap = True
-    table.columns[-1].min_width = 6
-    table.columns[-1].no_wrap = True
-    base = None
-    names = []
-    for role, name, metrics in rows:
-        test = metrics.get("test", {}) or {}
-        own = metrics.get("test_excluding_own", {}) or {}
-        cells = [_m(test.get(m)) for m in METRICS]
-        delta = ""
-        if role == "student":
-            base = test
-        if role == "distilled" and base:
-            change = (test.get("recall@10") or 0) - (base.get("recall@10") or 0)
-            delta = Text(
-                f"{change:+.3f}", style="green" if change > 0 else "red" if change < 0 else ""
+    for column in table.columns:
+        column.no_wrap = True
+    figures = [("test", m, m.replace("recall", "R").replace("ndcg", "N").replace("mrr", "MRR"))
+               for m in METRICS] + [("test_excluding_own", "recall@10", "R@10 excl.")]  # fmt: skip
+    by_role = {role: metrics for role, _, metrics in rows}
+    for split, metric, label in figures:
+        values = [(by_role[role].get(split, {}) or {}).get(metric) for role in roles]
+        cells: list[Any] = [_m(v) for v in values]
+        if delta:
+            before = (by_role["student"].get(split, {}) or {}).get(metric)
+            after = (by_role["distilled"].get(split, {}) or {}).get(metric)
+            change = None if before is None or after is None else after - before
+            cells.append(
+                ""
+                if change is None
+                else Text(f"{change:+.3f}", style="green" if change > 0 else "red" if change < 0 else "")
             )
-        table.add_row(Text(role, style="bold"), *cells, _m(own.get("recall@10")), delta)
-        names.append(Text.assemble((f"{role}: ", "dim"), name))
+        table.add_row(Text(label, style="bold"), *cells)
+    names = [Text.assemble((f"{role}: ", "dim"), name) for role, name, _ in rows]
     note = Text(
         "R@10 excl.: the session's own items excluded (the paper's protocol); "
-        "ΔR@10: the distilled student against the student",
+        "Δ: the distilled student against the student",
         style="dim",
     )
     return Group(table, *names, note)
