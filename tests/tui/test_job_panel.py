@@ -44,3 +44,32 @@ async def test_an_ended_job_without_a_total_has_a_still_bar() -> None:
         _ended(panel, "interrupted", None)
         assert bar.total == 1 and bar.progress == 0
         await pilot.pause()
+
+
+async def test_an_ended_panel_closes_by_its_button_and_by_itself(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from textual.widgets import Button
+
+    app = PanelApp()
+    async with app.run_test() as pilot:
+        panel = app.query_one(JobPanel)
+        panel.remove_class("-idle")
+        panel.add_class("-ended")
+        _ended(panel, "done", {})
+        await pilot.pause()
+        close = panel.query_one("#job-close", Button)
+        assert close.display and panel.display
+        await pilot.click("#job-close")
+        await pilot.pause()
+        assert panel.has_class("-idle") and not panel.display
+    auto = PanelApp()
+    async with auto.run_test() as pilot:
+        panel = auto.query_one(JobPanel)
+        panel.close_after = 0.2
+        job = Job(id="j", kind="import", args=["data"], db="x.db", pid=1, started_at=time.time(),
+                  exit_code=0, folder=str(tmp_path))  # fmt: skip
+        panel.job, panel.state = job, "running"
+        panel.progress.result = {"name": "shop"}
+        panel.remove_class("-idle")
+        panel.post_message(JobPanel.Ended(job))
+        await pilot.pause(0.6)
+        assert panel.has_class("-idle")

@@ -250,7 +250,7 @@ teacher recommender, which Select needs, then a student to distil.
                 yield BarChart("session length (input items)", id="lengths", width=28)
                 yield Static("", id="top-items")
                 yield Static("", id="dataset-hints")
-        yield JobPanel(id="import-job")
+        yield JobPanel(id="import-job", close_after=30)
         yield Static("", id="status", classes="status")
 
     def on_mount(self) -> None:

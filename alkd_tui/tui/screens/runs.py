@@ -105,7 +105,7 @@ mark one with `m`, highlight the other and press `c`.
             with VerticalScroll(id="runs-detail"):
                 yield Static("Highlight a run or a model.", id="run-detail")
                 yield Container(id="run-curve")
-        yield JobPanel(id="runs-job")
+        yield JobPanel(id="runs-job", close_after=30)
         yield Static("", id="runs-status", classes="status")
 
     def on_mount(self) -> None:

@@ -12,11 +12,11 @@ from typing import Any
 
 from rich.table import Table
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import ProgressBar, RichLog, Static
+from textual.widgets import Button, ProgressBar, RichLog, Static
 from textual.worker import Worker, get_current_worker
 
 from alkd_tui.tui.background_jobs import Job, JobProgress, Outcome, is_running, outcome, read_events
@@ -59,6 +59,13 @@ class JobPanel(Vertical):
     }
     JobPanel #job-overall {
         height: 1;
+    }
+    JobPanel #job-close {
+        display: none;
+        margin-left: 1;
+    }
+    JobPanel.-ended #job-close {
+        display: block;
     }
     JobPanel #job-tasks {
         height: auto;
@@ -104,10 +111,18 @@ class JobPanel(Vertical):
             return self.panel
 
     def __init__(
-        self, *, log_lines: int = 400, id: str | None = None, classes: str | None = None
+        self,
+        *,
+        log_lines: int = 400,
+        close_after: float | None = None,
+        id: str | None = None,
+        classes: str | None = None,
     ) -> None:
+        """`close_after`: seconds after which a job that ended done hides its panel (None:
+        it stays until closed); failed or paused jobs stay."""
         super().__init__(id=id, classes=classes)
         self.add_class("-idle")
+        self.close_after = close_after
         self.job: Job | None = None
         self.progress = JobProgress("")
         self.state = "idle"
@@ -118,6 +133,7 @@ class JobPanel(Vertical):
         yield Static("", id="job-status")
         with Horizontal(id="job-overall"):
             yield ProgressBar(id="job-bar", show_eta=False)
+            yield Button("close", id="job-close", compact=True)
         yield Static("", id="job-tasks")
         yield Static("", id="job-series")
         yield RichLog(id="job-log", max_lines=self.log_lines, markup=False, wrap=False)
@@ -127,7 +143,7 @@ class JobPanel(Vertical):
         self.job = job
         self.progress = JobProgress(job.kind)
         self.state = "running"
-        self.remove_class("-idle")
+        self.remove_class("-idle", "-ended")
         self.border_title = job.title or job.kind
         self.query_one(RichLog).clear()
         bar = self.query_one(ProgressBar)
@@ -177,6 +193,10 @@ class JobPanel(Vertical):
             return
         result = outcome(message.job, self.progress.result)
         self.state = result.state
+        self.add_class("-ended")
+        if result.state == "done" and self.close_after is not None:
+            job = message.job
+            self.set_timer(self.close_after, lambda: self.close() if self.job is job else None)
         self._render_progress()
         self._render_status(result)
         if result.state == "failed" and result.error:
@@ -188,6 +208,16 @@ class JobPanel(Vertical):
         elif result.state == "lost":
             self.log_line(Text(result.error, style="yellow"))
         self.post_message(self.Finished(self, message.job, result, self.progress))
+
+    def close(self) -> None:
+        """Hide the panel of an ended job (a new job shows it again)."""
+        if self.state != "running":
+            self.add_class("-idle")
+
+    @on(Button.Pressed, "#job-close")
+    def _close_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.close()
 
     def _render_status(self, result: Outcome | None = None) -> None:
         job = self.job
