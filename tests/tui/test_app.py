@@ -188,3 +188,22 @@ async def test_textuals_own_notifications_keep_their_markup_and_ours_never_parse
         ours = next(n for n in notes if "[dvd]" in n.message)
         assert not ours.markup
     assert (tmp_path / "shot.svg").is_file()
+
+
+async def test_a_checkbox_looks_different_on_and_off(store, make_app, settled) -> None:  # type: ignore[no-untyped-def]
+    """The box's X is drawn in the box's own colour when off: checked and unchecked differ."""
+    from textual.widgets import Checkbox
+
+    app = make_app(store)
+    async with app.run_test(size=(150, 45)) as pilot:
+        await pilot.press("3")
+        await settled(app, pilot)
+        box = app.screen.query_one(Checkbox)
+        box.value = False
+        await pilot.pause()
+        off = box.get_component_rich_style("toggle--button")
+        assert off.color == off.bgcolor  # nothing drawn: an empty box
+        box.value = True
+        await pilot.pause()
+        on = box.get_component_rich_style("toggle--button")
+        assert on.color != on.bgcolor and on.bold

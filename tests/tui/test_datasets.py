@@ -156,3 +156,20 @@ async def test_a_failed_import_keeps_its_fields_and_paths_are_the_working_direct
         assert isinstance(again, ImportDialog) and again is not dialog
         assert again.query_one("#import-path", Input).value == "bad.csv"
         assert again.query_one("#import-name", Input).value == "shop"
+
+
+async def test_the_csv_readers_fields_show_for_csv_only(store: Store, make_app, settled) -> None:  # type: ignore[no-untyped-def]
+    from textual.widgets import Select
+
+    app = make_app(store)
+    async with app.run_test(size=(140, 45)) as pilot:
+        await settled(app, pilot)
+        await pilot.press("i")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, ImportDialog)
+        assert all(field.display for field in dialog.query(".csv-only"))
+        dialog.query_one("#import-format", Select).value = "alkdrec"
+        await pilot.pause()
+        assert not any(field.display for field in dialog.query(".csv-only"))
+        assert dialog.query_one("#read-delimiter").parent.display  # not the csv reader's own

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -152,7 +152,7 @@ class ImportDialog(WorkerFailures, FormDialog[list[str] | None]):
                 )
                 yield Label("[b]Reading files[/b]")
                 for field, flag, _, hint in READER:
-                    with Horizontal(classes="field"):
+                    with Horizontal(classes="field csv-only" if hint.startswith("csv:") else "field"):
                         yield Label(flag.removeprefix("--"))
                         yield FormInput(placeholder=hint, id=f"read-{field}")
             with Horizontal(classes="buttons"):
@@ -169,6 +169,13 @@ class ImportDialog(WorkerFailures, FormDialog[list[str] | None]):
             if widget.id in self.values:
                 widget.value = self.values[widget.id]  # type: ignore[attr-defined]
         self.query_one("#import-path", Input).focus()
+
+    @on(Select.Changed, "#import-format")
+    def _format_changed(self) -> None:
+        """The CSV reader's own fields show for the csv format only."""
+        csv = self.query_one("#import-format", Select).value == "csv"
+        for field in self.query(".csv-only"):
+            field.display = csv
 
     def form_values(self) -> dict[str, Any]:
         """Every field's value by its id."""
@@ -201,9 +208,9 @@ class ImportDialog(WorkerFailures, FormDialog[list[str] | None]):
                 args += [flag, value]
         if self.query_one("#pre-augment", Checkbox).value:
             args.append("--augment-prefixes")
-        for field, flag, _, _ in READER:
+        for field, flag, _, hint in READER:
             value = self.query_one(f"#read-{field}", Input).value.strip()
-            if value:
+            if value and (fmt == "csv" or not hint.startswith("csv:")):
                 args += [flag, value]
         return args
 
