@@ -34,7 +34,7 @@ def comparison(rows: list[tuple[str, str, dict[str, Any]]], title: str) -> Group
     delta = "student" in roles and "distilled" in roles
     table = Table(
         "", *roles, *(["Δ"] if delta else []), title=title, title_justify="left",
-        header_style="bold", box=box.SIMPLE_HEAD,
+        header_style="bold", box=box.SIMPLE_HEAD, padding=(0, 1), pad_edge=False,
     )  # fmt: skip
     for column in table.columns:
         column.no_wrap = True
@@ -226,7 +226,7 @@ def describe_diff(diff: dict[str, Any]) -> Group:
         "metric",
         f"run {a}",
         f"run {b}",
-        "difference",
+        f"run {b} − run {a}",
         title="figures",
         title_justify="left",
         header_style="bold",
