@@ -140,7 +140,6 @@ def entropy_scorer(
     return lambda rows: predictive_entropy(model, ds, rows, batch_size=batch_size, report=report)
 
 
-
 #: Items compared by the disagreement signal (the audit's answer length).
 DISAGREEMENT_N = 25
 

@@ -27,11 +27,14 @@ def rarity(ds: SessionDataset, rows: np.ndarray, clicks: np.ndarray | None = Non
     clicks = training_clicks(ds) if clicks is None else clicks
     logs = np.log1p(clicks)
     rows = np.asarray(rows, dtype=np.int64)
-    out = np.empty(len(rows), dtype=np.float64)
-    for k, row in enumerate(rows):
-        items = ds.inputs(int(row))
-        out[k] = -float(logs[items].mean()) if len(items) else 0.0
-    return out
+    lengths = ds.lengths[rows]
+    # Every input position of the rows at once: each row's start, then 0..length-1 within it.
+    ends = np.cumsum(lengths)
+    within = np.arange(int(ends[-1]) if len(ends) else 0) - np.repeat(ends - lengths, lengths)
+    positions = np.repeat(ds.offsets[rows], lengths) + within
+    sums = np.bincount(np.repeat(np.arange(len(rows)), lengths), weights=logs[ds.items[positions]],
+                       minlength=len(rows))  # fmt: skip
+    return np.where(lengths > 0, -sums / np.maximum(lengths, 1), 0.0)
 
 
 def popularity_scorer(ds: SessionDataset) -> Scorer:

@@ -34,3 +34,20 @@ def test_rarity_is_minus_the_mean_log_clicks_of_the_inputs() -> None:
     ds.targets[0] = 0  # now a has 3 clicks, b 1
     scores = popularity_scorer(ds)(np.array([0, 1]))
     assert scores[1] > scores[0]  # b is rarer than a
+
+
+def test_rarity_matches_a_loop_over_sessions_on_random_data() -> None:
+    rng = np.random.default_rng(0)
+    lengths = rng.integers(0, 6, 300)
+    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    ds = SessionDataset(
+        item_ids=[f"i{k}" for k in range(40)], session_ids=[f"s{k}" for k in range(300)],
+        split=rng.integers(0, 3, 300).astype(np.int8), offsets=offsets,
+        items=rng.integers(0, 40, int(offsets[-1])).astype(np.int32),
+        targets=rng.integers(0, 40, 300).astype(np.int32),
+    )  # fmt: skip
+    rows = rng.permutation(300)[:120]
+    logs = np.log1p(training_clicks(ds))
+    expected = [-logs[ds.inputs(int(r))].mean() if len(ds.inputs(int(r))) else 0.0 for r in rows]
+    np.testing.assert_allclose(rarity(ds, rows), expected)
+    assert rarity(ds, np.array([], dtype=np.int64)).shape == (0,)
