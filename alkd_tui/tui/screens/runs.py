@@ -207,7 +207,8 @@ mark one with `m`, highlight the other and press `c`.
         if dataset is None:
             # The first model still missing: a teacher recommender, then a student, dataset by
             # dataset; with nothing missing, a student on the dataset of the current selection.
-            missing = [(d, r) for r in ("teacher", "student") for d in names if r not in roles(d)]
+            missing = [(d, r) for r in ("teacher", "student") for d in names
+                       if r not in roles(d) and role in (None, r)]  # fmt: skip
             if missing:
                 dataset, role = missing[0][0], role or missing[0][1]
             else:
