@@ -173,3 +173,20 @@ async def test_the_csv_readers_fields_show_for_csv_only(store: Store, make_app, 
         await pilot.pause()
         assert not any(field.display for field in dialog.query(".csv-only"))
         assert dialog.query_one("#read-delimiter").parent.display  # not the csv reader's own
+
+
+async def test_a_dataset_shows_the_learning_curve_of_its_newest_model(
+    labelled_store: Store, make_app, settled, waiter
+) -> None:  # type: ignore[no-untyped-def]
+    from textual.containers import Container
+    from textual_plotext import PlotextPlot
+
+    messages: list[object] = []
+    app = make_app(labelled_store)
+    async with app.run_test(size=(160, 50), message_hook=messages.append) as pilot:
+        shown = await waiter(pilot, lambda: next((m for m in messages if type(m).__name__ == "DatasetShown"), None))
+        await settled(app, pilot)
+        name, history = shown.curve
+        assert name == "student" and history  # trained last, every epoch kept
+        box = app.screen.query_one("#dataset-curve", Container)
+        assert box.display and box.query(PlotextPlot)

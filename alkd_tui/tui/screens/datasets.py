@@ -12,7 +12,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Container, Horizontal, Vertical, VerticalScroll
 from textual.markup import escape
 from textual.message import Message
 from textual.widgets import Button, Checkbox, DataTable, Input, Label, Select, Static
@@ -27,6 +27,7 @@ from alkd_tui.tui.widgets.charts import BarChart
 from alkd_tui.tui.widgets.dialogs import FormDialog
 from alkd_tui.tui.widgets.form import Form, FormInput, FormSelect
 from alkd_tui.tui.widgets.job_panel import JobPanel
+from alkd_tui.tui.widgets.runs.curves import draw, learning_series
 
 
 class DatasetsLoaded(Message):
@@ -41,10 +42,17 @@ class DatasetsLoaded(Message):
 class DatasetShown(Message):
     """The worker read one dataset's details."""
 
-    def __init__(self, detail: DatasetSummary, hints: list[dict[str, Any]]) -> None:
+    def __init__(
+        self,
+        detail: DatasetSummary,
+        hints: list[dict[str, Any]],
+        curve: tuple[str, list[dict[str, Any]]] | None = None,
+    ) -> None:
         super().__init__()
         self.detail = detail
         self.hints = hints
+        self.curve = curve
+        """The newest model trained on the dataset with its epochs kept: (name, history)."""
 
 
 def describe(detail: DatasetSummary) -> str:
@@ -257,6 +265,7 @@ teacher recommender, which Select needs, then a student to distil.
                 yield BarChart("session length (input items)", id="lengths", width=28)
                 yield Static("", id="top-items")
                 yield Static("", id="dataset-hints")
+                yield Container(id="dataset-curve")
         yield JobPanel(id="import-job", close_after=30)
         yield Static("", id="status", classes="status")
 
@@ -280,8 +289,22 @@ teacher recommender, which Select needs, then a student to distil.
     @work(thread=True, exclusive=True, exit_on_error=False, group="dataset-detail")
     def load_detail(self, name: str) -> None:
         self.post_message(
-            DatasetShown(show_dataset(self.store, name), list_hints(self.store, name)["hints"])
-        )
+            DatasetShown(
+                show_dataset(self.store, name), list_hints(self.store, name)["hints"],
+                self._newest_curve(name),
+            )
+        )  # fmt: skip
+
+    def _newest_curve(self, dataset: str) -> tuple[str, list[dict[str, Any]]] | None:
+        """The learning curve of the newest finished model trained on `dataset`."""
+        from alkd_tui.pipeline.models import list_models, show_model
+
+        done = [m for m in list_models(self.store, dataset) if m.status == "done"]
+        for model in sorted(done, key=lambda m: (m.created_at, m.model), reverse=True):
+            history = show_model(self.store, model.name).history
+            if history:
+                return model.name, history
+        return None
 
     def on_datasets_loaded(self, message: DatasetsLoaded) -> None:
         panel = self.query_one(JobPanel)
@@ -310,6 +333,8 @@ teacher recommender, which Select needs, then a student to distil.
 
     def on_dataset_shown(self, message: DatasetShown) -> None:
         detail = message.detail
+        name, history = message.curve or ("", [])
+        draw(self.query_one("#dataset-curve", Container), learning_series(name, history))
         self.query_one("#detail", Static).update(describe(detail))
         histogram = (detail.session_length or {}).get("histogram", {})
         keys = list(histogram)
