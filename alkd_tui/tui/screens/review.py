@@ -228,10 +228,10 @@ the top (`s` and `v` cycle them), or click a column header.
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="review-choices")
     def load_choices(self) -> None:
+        from alkd_tui.pipeline.datasets import list_datasets
         from alkd_tui.pipeline.models import list_models
-        from alkd_tui.store.datasets import names_by_id
 
-        datasets, _ = names_by_id(self.store)
+        datasets = {d.id: d.name for d in list_datasets(self.store)}
         students: dict[str, list[str]] = {}
         for m in list_models(self.store):
             if m.role in ("student", "distilled") and m.status == "done":
