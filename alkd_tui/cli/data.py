@@ -172,6 +172,31 @@ def import_(
     )
 
 
+@data_app.command("export")
+def export(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Dataset name or id.", show_default=False)],
+    folder: Annotated[
+        Path, typer.Option("--out", help="The folder to write (created if missing).", show_default=False)
+    ],
+    format: Annotated[
+        str, typer.Option("--format", help="recbole: NAME.{train,valid,test}.inter and NAME.item.")
+    ] = "recbole",
+    json: JsonOpt = False,
+) -> None:
+    """Export a dataset with its splits and titles (`alkd data import recbole FOLDER` reads it
+    back)."""
+    from alkd_tui.pipeline.dataset_export import export_dataset
+
+    data = export_dataset(state(ctx).store(), name, folder, format)
+
+    def human() -> None:
+        written = ", ".join(f"{f} ({n:,})" for f, n in data["files"].items())
+        out.print(f"exported {data['dataset']} to {data['folder']}: {written}")
+
+    OutputMode(json=json).result(data, human)
+
+
 @data_app.command("list")
 def list_(ctx: typer.Context, json: JsonOpt = False) -> None:
     """List the datasets with their split sizes."""
