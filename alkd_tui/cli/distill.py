@@ -66,5 +66,11 @@ def distill(
         }
         metrics |= {f"distilled {k}": v for k, v in result.metrics.items() if k in ("valid", "test")}
         out.print(metrics_table(metrics, result.name))
+        if result.below_student():
+            err.print(
+                "[yellow]warning:[/] the distilled student is below the undistilled one on "
+                "validation (recall@10): keep the student, or distil with other settings "
+                "(docs/results.md: the games STAMP student)"
+            )
 
     mode.result(result, human)

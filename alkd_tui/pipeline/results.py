@@ -60,6 +60,13 @@ class DistilledModel(ModelSummary):
     student: str
     student_metrics: dict[str, Any]
 
+    def below_student(self, metric: str = "recall@10") -> bool:
+        """Whether the distilled copy is below the undistilled student on validation (the
+        default distillation keeps its best check, which can still be below it)."""
+        before = (self.student_metrics.get("valid") or {}).get(metric)
+        after = (self.metrics.get("valid") or {}).get(metric)
+        return before is not None and after is not None and after < before
+
 
 class DatasetSummary(Result):
     """A stored dataset: counts always; source, options and statistics when shown in full."""

@@ -78,6 +78,11 @@ def test_replay_review_and_distill(alkd, labelling_store: Store, tmp_path: Path)
         for _ in range(3)
     ]  # fmt: skip
     assert len({model["name"], *forced}) == 4
+    # A distillation above the student on validation gives no warning (one below does: the
+    # test below).
+    assert model["metrics"]["valid"]["recall@10"] > model["student_metrics"]["valid"]["recall@10"]
+    human = alkd("distill", "--student", "teacher-rec", "--selection", "sel", "--name", model["name"], db=db)
+    assert human.code == 0 and "below the undistilled" not in human.err
 
     bad_edits = tmp_path / "edits.jsonl"  # review import: every row checked before any lands
     for ranking, problem in (
@@ -136,3 +141,17 @@ def test_a_replay_with_another_n_reads_the_recorded_rankings_again(alkd, labelli
             "SELECT ranking FROM teacher_request WHERE status = 'answered'")})  # fmt: skip
     assert lengths == [3, 8]  # the --n 8 job read the whole rankings, not the --n 3 answers
     assert json.loads(done.out)["cached"] == 12  # --n 3 again: answered before
+
+
+def test_a_distilled_copy_below_the_student_on_validation_is_flagged() -> None:
+    from alkd_tui.pipeline.results import DistilledModel
+
+    base = {"model": 1, "name": "d", "dataset_id": 1, "architecture": "fpmc", "role": "distilled",
+            "dim": 10, "status": "done", "config": {}, "checkpoint": None, "parent": 1, "run": 1,
+            "created_at": "2026-01-01T00:00:00", "labels": 5, "teacher": "t", "student": "s"}  # fmt: skip
+    worse = DistilledModel(**base, metrics={"valid": {"recall@10": 0.1}},
+                           student_metrics={"valid": {"recall@10": 0.2}})  # fmt: skip
+    better = DistilledModel(**base, metrics={"valid": {"recall@10": 0.3}},
+                            student_metrics={"valid": {"recall@10": 0.2}})  # fmt: skip
+    unknown = DistilledModel(**base, metrics={}, student_metrics={"valid": {"recall@10": 0.2}})
+    assert worse.below_student() and not better.below_student() and not unknown.below_student()
