@@ -78,9 +78,9 @@ def test_replay_review_and_distill(alkd, labelling_store: Store, tmp_path: Path)
         for _ in range(3)
     ]  # fmt: skip
     assert len({model["name"], *forced}) == 4
-    # A distillation above the student on validation gives no warning (one below does: the
+    # A distillation not below the student on validation gives no warning (one below does: the
     # test below).
-    assert model["metrics"]["valid"]["recall@10"] > model["student_metrics"]["valid"]["recall@10"]
+    assert model["metrics"]["valid"]["recall@10"] >= model["student_metrics"]["valid"]["recall@10"]
     human = alkd("distill", "--student", "teacher-rec", "--selection", "sel", "--name", model["name"], db=db)
     assert human.code == 0 and "below the undistilled" not in human.err
 
