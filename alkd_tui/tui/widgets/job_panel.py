@@ -136,7 +136,7 @@ class JobPanel(Vertical):
             yield Button("close", id="job-close", compact=True)
         yield Static("", id="job-tasks")
         yield Static("", id="job-series")
-        yield RichLog(id="job-log", max_lines=self.log_lines, markup=False, wrap=False)
+        yield RichLog(id="job-log", max_lines=self.log_lines, markup=False, wrap=True)  # long lines wrap at words, not cut
 
     def attach(self, job: Job) -> None:
         """Follow `job` from the start of its log."""
