@@ -930,12 +930,18 @@ def report(study: Study, seeds: list[int], wall: float) -> str:
     study.chosen = choose_epochs(study.runs, combos, a.distill_epoch_list)
     runs = at_chosen(study.runs, study.chosen)
     short = {"recall@5": "R@5", "ndcg@5": "N@5", "recall@10": "R@10", "ndcg@10": "N@10"}
-    out.append(
-        "Distillation epochs used (chosen per dataset and student on the validation Recall@10 of "
-        "Random, see the sensitivity table): "
-        + ", ".join(f"{d} {arch.upper()}: {study.chosen[(d, arch)]}" for d, arch in combos)
-        + "\n"
-    )
+    if a.distill_early_stop:
+        out.append(
+            "Distillation: the default settings (what `alkd distill` does: validation Recall@10 "
+            "checked at epochs 10, 30, 100 and 300, the best check kept), per model.\n"
+        )
+    else:
+        out.append(
+            "Distillation epochs used (chosen per dataset and student on the validation Recall@10 "
+            "of Random, see the sensitivity table): "
+            + ", ".join(f"{d} {arch.upper()}: {study.chosen[(d, arch)]}" for d, arch in combos)
+            + "\n"
+        )
     out.append(headline(runs, combos, a.variant_set))
     for split in ("test", "valid"):
         title = (
