@@ -112,6 +112,23 @@ def run_cell(store: Store, d: str, arch: str, seed: int, budgets: list[str], ans
     return rows
 
 
+def prepare_dataset(store: Store, data: Path, d: str) -> tuple[Path, int, int]:
+    """Import alkdrec-`d` if the store lacks it; (its recorded answers file, the sessions they
+    answer (the pool), its test sessions). Exits naming the folder when the data is absent."""
+    folder = data / DATASETS[d]
+    if not folder.is_dir():
+        sys.exit(f"{folder} is absent")
+    try:
+        get_dataset(store, d)
+    except NotFoundError:
+        import_dataset(store, "alkdrec", folder, d)
+    test_sessions = int((load_dataset(store, d).split == TEST).sum())
+    answers = folder / ANSWERS
+    with answers.open() as fh:
+        pool = len({json.loads(line)["session_id"] for line in fh if line.strip()})
+    return answers, pool, test_sessions
+
+
 def ci95(values: list[float]) -> tuple[float, float]:
     """Mean and half-width of the 95% t confidence interval."""
     if len(values) < 2:
@@ -185,17 +202,7 @@ def main() -> None:
     started = time.perf_counter()
     with open_store(args.db) as store:
         for d in args.datasets.split(","):
-            folder = args.data / DATASETS[d]
-            if not folder.is_dir():
-                sys.exit(f"{folder} is absent")
-            try:
-                get_dataset(store, d)
-            except NotFoundError:
-                import_dataset(store, "alkdrec", folder, d)
-            test_sessions[d] = int((load_dataset(store, d).split == TEST).sum())
-            answers = folder / ANSWERS
-            with answers.open() as fh:
-                pool = len({json.loads(line)["session_id"] for line in fh if line.strip()})
+            answers, pool, test_sessions[d] = prepare_dataset(store, args.data, d)
             for arch in args.students.split(","):
                 for seed in (int(s) for s in args.seeds.split(",")):
                     t0 = time.perf_counter()

@@ -43,20 +43,16 @@ from typing import Any
 import torch
 from _rec_common import BENCH_DIR, DEFAULT_DATA
 from budget_curve import (
-    ANSWERS,
     DATASETS,
     PAPER_LABELS,
     ci95,
     ensure_selection,
     log,
+    prepare_dataset,
     test_r10,
 )
 
-from alkd_tui.data import load_dataset
-from alkd_tui.data.canonical import TEST
-from alkd_tui.errors import NotFoundError
 from alkd_tui.pipeline.audit import audit
-from alkd_tui.pipeline.datasets import get_dataset, import_dataset
 from alkd_tui.pipeline.distill import distill_student
 from alkd_tui.pipeline.labels import label_selection
 from alkd_tui.pipeline.models import get_model, train_recommender
@@ -209,17 +205,7 @@ def main() -> None:
     started = time.perf_counter()
     with open_store(args.db) as store:
         for d in args.datasets.split(","):
-            folder = args.data / DATASETS[d]
-            if not folder.is_dir():
-                sys.exit(f"{folder} is absent")
-            try:
-                get_dataset(store, d)
-            except NotFoundError:
-                import_dataset(store, "alkdrec", folder, d)
-            test_sessions[d] = int((load_dataset(store, d).split == TEST).sum())
-            answers = folder / ANSWERS
-            with answers.open() as fh:
-                pool = len({json.loads(line)["session_id"] for line in fh if line.strip()})
+            answers, pool, test_sessions[d] = prepare_dataset(store, args.data, d)
             seeds = dict(item.split("=", 1) for item in args.seeds_for).get(d, args.seeds)
             for arch in args.students.split(","):
                 for seed in seed_list(seeds):

@@ -33,7 +33,7 @@ import torch
 from alkd_tui.data.canonical import SessionDataset
 from alkd_tui.errors import BadInputError
 from alkd_tui.progress import Reporter, Task, silent
-from alkd_tui.rec.batch import SessionBatch
+from alkd_tui.rec.batch import SessionBatch, mask_own_items
 from alkd_tui.rec.instances import Instances
 from alkd_tui.rec.models.base import SessionRecommender
 
@@ -147,10 +147,7 @@ DISAGREEMENT_N = 25
 @torch.no_grad()
 def top_items(model: SessionRecommender, batch: SessionBatch, n: int) -> torch.Tensor:
     """The model's top `n` items per instance of `batch`, the session's own items excluded."""
-    scores = model.score_all(batch).float()
-    mask = batch.items != batch.pad
-    r = torch.arange(scores.shape[0]).unsqueeze(1).expand_as(batch.items)
-    scores[r[mask], batch.items[mask]] = float("-inf")
+    scores = mask_own_items(model.score_all(batch).float(), batch)
     return scores.topk(min(n, scores.shape[1]), dim=1).indices
 
 

@@ -7,6 +7,7 @@ import numpy as np
 import torch
 
 from alkd_tui.data.canonical import SessionDataset
+from alkd_tui.rec.batch import mask_own_items
 from alkd_tui.rec.instances import Instances
 from alkd_tui.rec.models.base import SessionRecommender
 
@@ -34,9 +35,7 @@ def top_candidates(
     for batch in instances.batches(batch_size):
         s = model.score_all(batch).float()
         if exclude_own:
-            mask = batch.items != batch.pad
-            r = torch.arange(s.shape[0]).unsqueeze(1).expand_as(batch.items)
-            s[r[mask], batch.items[mask]] = float("-inf")
+            mask_own_items(s, batch)
         top_scores, top_items = s.topk(kappa, dim=1)
         if force_target:
             assert batch.targets is not None
