@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -144,3 +147,33 @@ def labelling_store(store: Store, tmp_path: Path) -> Store:
                 (session_id, order),
             )
     return store
+
+
+@pytest.fixture
+def version_server() -> Iterator[dict[str, Any]]:
+    """A real HTTP server shaped like Ollama's version and tags endpoints: `version` (and
+    `pid`, which alkd's local server reports, where set) are read from the yielded state."""
+    state: dict[str, Any] = {"version": "0.9.0"}
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            data = (
+                {"version": state["version"], **({"pid": state["pid"]} if "pid" in state else {})}
+                if self.path == "/api/version"
+                else {"models": [{"model": "a:1"}, {"name": "b"}]}
+            )
+            body = json.dumps(data).encode()
+            self.send_response(200)
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    state["url"] = f"127.0.0.1:{server.server_address[1]}"
+    yield state
+    server.shutdown()
+    server.server_close()

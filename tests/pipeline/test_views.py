@@ -5,9 +5,6 @@ the teacher server probe, and the audit's strategy filter."""
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -156,34 +153,6 @@ def test_audit_filters_by_strategy(answered: Store) -> None:
     assert audit(answered, strategy="test")["answers"] == 6
     nothing = audit(answered, strategy="random")
     assert nothing["answers"] == 0 and nothing["filters"]["strategy"] == "random"
-
-
-@pytest.fixture
-def version_server() -> Iterator[dict[str, Any]]:
-    state: dict[str, Any] = {"version": "0.9.0"}
-
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: Any) -> None:
-            pass
-
-        def do_GET(self) -> None:
-            data = (
-                {"version": state["version"]}
-                if self.path == "/api/version"
-                else {"models": [{"model": "a:1"}, {"name": "b"}]}
-            )
-            body = json.dumps(data).encode()
-            self.send_response(200)
-            self.send_header("content-length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    state["url"] = f"127.0.0.1:{server.server_address[1]}"
-    yield state
-    server.shutdown()
-    server.server_close()
 
 
 def test_teacher_server_probe(

@@ -359,47 +359,25 @@ def test_a_resume_lowers_the_request_budget_by_what_was_spent() -> None:
 
 
 async def test_ctrl_l_names_a_local_server_another_app_started(
-    labelling_store: Store, make_app, settled, waiter
+    labelling_store: Store, make_app, settled, waiter, version_server
 ) -> None:  # type: ignore[no-untyped-def]
     """A local compatibility server that another alkd-tui started (on another database) is
     not this app's to stop: ctrl+l says which process it is and how to stop it, and nothing
     is started."""
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
     from textual.notifications import Notify
 
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: object) -> None:
-            pass
-
-        def do_GET(self) -> None:
-            data = ({"version": "0.1.0-alkd-local", "pid": 4242} if self.path == "/api/version"
-                    else {"models": [{"name": "smollm2:135m"}]})  # fmt: skip
-            body = json.dumps(data).encode()
-            self.send_response(200)
-            self.send_header("content-length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        messages: list[object] = []
-        app = make_app(labelling_store, host=f"127.0.0.1:{server.server_address[1]}",
-                       poll_teacher=True, poll_seconds=0.5)  # fmt: skip
-        async with app.run_test(size=(150, 45), message_hook=messages.append) as pilot:
-            await pilot.press("3")
-            await waiter(pilot, lambda: app.teacher_status is not None and app.teacher_status.local)
-            await settled(app, pilot)
-            await pilot.press("ctrl+l")
-            note = await waiter(pilot, lambda: next((m.notification.message for m in messages
-                                                     if isinstance(m, Notify)), None))  # fmt: skip
-            assert "pid 4242" in note and "kill -INT 4242" in note, note
-            assert app.screen.server is None  # nothing started here
-    finally:
-        server.shutdown()
-        server.server_close()
+    version_server.update(version="0.1.0-alkd-local", pid=4242)
+    messages: list[object] = []
+    app = make_app(labelling_store, host=version_server["url"], poll_teacher=True, poll_seconds=0.5)
+    async with app.run_test(size=(150, 45), message_hook=messages.append) as pilot:
+        await pilot.press("3")
+        await waiter(pilot, lambda: app.teacher_status is not None and app.teacher_status.local)
+        await settled(app, pilot)
+        await pilot.press("ctrl+l")
+        note = await waiter(pilot, lambda: next((m.notification.message for m in messages
+                                                 if isinstance(m, Notify)), None))  # fmt: skip
+        assert "pid 4242" in note and "kill -INT 4242" in note, note
+        assert app.screen.server is None  # nothing started here
 
 
 async def test_stopping_the_server_while_a_job_runs_asks_first(
