@@ -30,7 +30,7 @@ STAMP) and seed:
 4. distils each selection's accepted labels into a copy of the student with the library's
    `distill()` and the default `DistillConfig` (what `alkd distill` and `alkd run` use: the
    paper's position-weighted BPR, in-batch negatives, validation at epochs 10, 30, 100 and
-   300); with `--distill-epochs 10,30,100,300` instead a sweep of fixed epochs, tried in
+   300, the undistilled student kept when no check beats it); with `--distill-epochs 10,30,100,300` instead a sweep of fixed epochs, tried in
    increasing order for all seeds of a (dataset, student) until Random's mean validation
    Recall@10 falls, the tables at the best setting and a sensitivity table of every setting;
 5. controls, on the Random selection of the same seed, with hand-built `TeacherLabels`: the
@@ -620,7 +620,8 @@ class Study:
                 **info,
             }
 
-        key_base = {"student": student, "sha": student_row.checkpoint_sha256, "distill": dcfg}
+        resolved = DistillConfig(**dcfg).model_dump(mode="json")  # a new default is a new key
+        key_base = {"student": student, "sha": student_row.checkpoint_sha256, "distill": resolved}
         for variant in variants:
             if variant in ("student", "teacher") or variant in CONTROLS:
                 continue
@@ -923,6 +924,19 @@ def sensitivity(
     return "\n".join(out)
 
 
+def kept_student_line(runs: list[dict[str, Any]]) -> str:
+    """How many distillations kept the undistilled student (best epoch 0), per (dataset, student)."""
+    counts: dict[tuple[str, str], list[int]] = {}
+    for r in runs:
+        if r.get("best_epoch") is not None:
+            kept, total = counts.setdefault((r["dataset"], r["arch"]), [0, 0])
+            counts[(r["dataset"], r["arch"])] = [kept + (r["best_epoch"] == 0), total + 1]
+    return "No check beat the student, so the student was kept, in " + ", ".join(
+        f"{kept} of {total} {d} {arch.upper()} distillations"
+        for (d, arch), (kept, total) in sorted(counts.items())
+    ) + "."
+
+
 def report(study: Study, seeds: list[int], wall: float) -> str:
     a = study.args
     out: list[str] = []
@@ -933,7 +947,10 @@ def report(study: Study, seeds: list[int], wall: float) -> str:
     if a.distill_early_stop:
         out.append(
             "Distillation: the default settings (what `alkd distill` does: validation Recall@10 "
-            "checked at epochs 10, 30, 100 and 300, the best check kept), per model.\n"
+            "checked at epochs 10, 30, 100 and 300, the best check kept, or the undistilled "
+            "student when no check beats it), per model. "
+            + kept_student_line(runs)
+            + "\n"
         )
     else:
         out.append(

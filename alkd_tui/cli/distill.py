@@ -66,11 +66,16 @@ def distill(
         }
         metrics |= {f"distilled {k}": v for k, v in result.metrics.items() if k in ("valid", "test")}
         out.print(metrics_table(metrics, result.name))
-        if result.below_student():
+        if result.kept_student():
+            err.print(
+                "[yellow]note:[/] no validation check beat the undistilled student, so the "
+                "distilled model is the student unchanged (--no-keep-student keeps the best "
+                "check instead)"
+            )
+        elif result.below_student():
             err.print(
                 "[yellow]warning:[/] the distilled student is below the undistilled one on "
-                "validation (recall@10): keep the student, or distil with other settings "
-                "(docs/results.md: the games STAMP student)"
+                "validation (recall@10): keep the student, or distil with other settings"
             )
 
     mode.result(result, human)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,7 +13,7 @@ from alkd_tui.data.canonical import SessionDataset
 from alkd_tui.distill.loss import position_weights, ranking_bpr_loss, soft_label_loss
 from alkd_tui.distill.settings import DistillConfig
 from alkd_tui.errors import BadInputError
-from alkd_tui.progress import Reporter, silent
+from alkd_tui.progress import ProgressEvent, Reporter, silent
 from alkd_tui.rec.baselines import FittedRecommender
 from alkd_tui.rec.evaluate import evaluate
 from alkd_tui.rec.instances import Instances
@@ -65,8 +66,9 @@ def distill(
 ) -> TrainResult:
     """Fine-tune `student` (in place) on the teacher's rankings; keeps the best epoch on validation.
 
-    The history starts with epoch 0, the student before distillation, for reference; the
-    result is the best of the distillation epochs (never epoch 0).
+    The history starts with epoch 0, the student before distillation. The result is the best
+    of the distillation checks; with `cfg.keep_student`, when none of them beats epoch 0 on
+    validation, it is the undistilled student, unchanged, and the best epoch is 0.
     """
     if isinstance(student, FittedRecommender):
         raise BadInputError(f"a {student.architecture} model has no parameters to distil into")
@@ -113,6 +115,7 @@ def distill(
         return value
 
     before = evaluate(student, valid) if len(valid) else {}
+    undistilled = copy.deepcopy(student.state_dict())
     result = run_epochs(
         student, batches=batches, n_batches=n_batches, loss=loss, valid=valid, epochs=cfg.epochs,
         patience=cfg.patience, metric=cfg.metric, seed=cfg.seed, lr=cfg.lr, weight_decay=cfg.weight_decay,
@@ -120,4 +123,23 @@ def distill(
         checkpoints=checkpoint_epochs(cfg.epochs) if cfg.stop == "checkpoints" else None,
     )  # fmt: skip
     result.history.insert(0, {"epoch": 0, "loss": None, "valid": before, "train_seconds": 0.0})
+    if cfg.keep_student and _no_check_beats_student(result, cfg.metric):
+        student.load_state_dict(undistilled)
+        result.best_epoch = 0
+        report(
+            ProgressEvent(
+                "log",
+                "distill",
+                message=f"no validation check beat the undistilled student on {cfg.metric}: "
+                "kept the student unchanged",
+            )
+        )
     return result
+
+
+def _no_check_beats_student(result: TrainResult, metric: str) -> bool:
+    """Whether the kept check is no better than epoch 0 (the student) on validation."""
+    by_epoch = {row["epoch"]: row.get("valid") or {} for row in result.history}
+    before = by_epoch.get(0, {}).get(metric)
+    best = by_epoch.get(result.best_epoch, {}).get(metric)
+    return before is not None and best is not None and best <= before

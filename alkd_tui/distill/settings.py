@@ -42,6 +42,9 @@ class DistillConfig(BaseModel):
     """Mix in the ground-truth cross-entropy on training sessions with this weight."""
     max_positions: int = Field(25, ge=1, json_schema_extra={"panel": LOSS})
     """Use at most this many ranked items per session."""
+    keep_student: bool = Field(True, json_schema_extra={"panel": OPTIMISATION})
+    """Keep the undistilled student when no validation check beats it (the copy is then the
+    student unchanged, best epoch 0); off, the best check is kept even when it is worse."""
     epochs: int = Field(300, ge=1, json_schema_extra={"panel": OPTIMISATION})
     """At most this many epochs (500 labels make a few batches an epoch)."""
     batch_size: int = Field(64, ge=1, json_schema_extra={"panel": OPTIMISATION})
@@ -55,7 +58,7 @@ class DistillConfig(BaseModel):
     )
     """checkpoints: check the validation metric at epochs 10, 30, 100, 300... only (one
     epoch's change is smaller than the validation noise); patience: after every epoch. Either
-    way the best check's student is kept."""
+    way the best check's student is kept (or the undistilled one: keep_student)."""
     patience: int = Field(2, ge=1, json_schema_extra={"panel": OPTIMISATION})
     """Checks (checkpoints, or epochs) without a better validation metric before stopping."""
     metric: Metric = Field("recall@10", json_schema_extra={"panel": OPTIMISATION})

@@ -67,6 +67,11 @@ class DistilledModel(ModelSummary):
         after = (self.metrics.get("valid") or {}).get(metric)
         return before is not None and after is not None and after < before
 
+    def kept_student(self) -> bool:
+        """Whether no validation check beat the undistilled student, so the copy is the
+        student unchanged (best epoch 0; the `keep_student` setting)."""
+        return (self.metrics.get("training") or {}).get("best_epoch") == 0
+
 
 class DatasetSummary(Result):
     """A stored dataset: counts always; source, options and statistics when shown in full."""

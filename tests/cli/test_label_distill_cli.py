@@ -84,6 +84,18 @@ def test_replay_review_and_distill(alkd, labelling_store: Store, tmp_path: Path)
     human = alkd("distill", "--student", "teacher-rec", "--selection", "sel", "--epochs", "2", db=db)
     assert human.code == 0 and "reused" in human.err and "below the undistilled" not in human.err
 
+    # A learning rate too small to move the student: no check beats it (they tie), so the
+    # default keeps the student unchanged and says so; --no-keep-student keeps the best check.
+    still = ("distill", "--student", "teacher-rec", "--selection", "sel", "--epochs", "2",
+             "--lr", "1e-12", "--stop", "patience", "--force")  # fmt: skip
+    kept = alkd(*still, db=db)
+    assert kept.code == 0 and "the student unchanged" in kept.err, kept.err
+    kept_json = json.loads(alkd(*still, "--json", db=db).out)
+    assert kept_json["metrics"]["training"]["best_epoch"] == 0
+    assert kept_json["metrics"]["valid"] == kept_json["student_metrics"]["valid"]
+    checked = json.loads(alkd(*still, "--no-keep-student", "--json", db=db).out)
+    assert checked["metrics"]["training"]["best_epoch"] >= 1
+
     bad_edits = tmp_path / "edits.jsonl"  # review import: every row checked before any lands
     for ranking, problem in (
         ([99999999], "item 99999999 is not an item of the dataset"),

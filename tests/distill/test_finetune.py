@@ -73,3 +73,31 @@ def test_soft_labels_follow_the_teachers_probabilities(successor: SessionDataset
         trained.model, successor, labels, DistillConfig(soft=True, epochs=15, lr=0.02, patience=15)
     )
     assert teacher_rank(result.model, successor, rows, favourite) < before
+
+
+def test_a_distillation_worse_than_the_student_keeps_the_student(successor: SessionDataset) -> None:
+    """Labels that contradict the data lower validation at every check: with keep_student (the
+    default) the result is the undistilled student, bit for bit; without it, the best check."""
+    trained = train_model(
+        successor, train_settings(architecture="gru4rec", dim=16, epochs=4, batch_size=64, lr=0.01)
+    )
+    weights = {k: v.clone() for k, v in trained.model.state_dict().items()}
+    rows = np.flatnonzero(successor.split == 0)[:120]
+    last = np.array([successor.inputs(r)[-1] for r in rows])
+    wrong = [[int(a), int(b)] for a, b in zip((last + 2) % 30, (last + 3) % 30, strict=True)]
+    labels = TeacherLabels.from_lists(rows.tolist(), wrong, None, 25)
+    cfg = DistillConfig(epochs=4, batch_size=32, lr=0.05, stop="patience", patience=4)
+    events: list = []
+    kept = distill(trained.model, successor, labels, cfg, report=events.append)
+    assert kept.best_epoch == 0
+    assert all(torch.equal(v, weights[k]) for k, v in kept.model.state_dict().items())
+    assert any("kept the student unchanged" in e.message for e in events)
+    before = kept.history[0]["valid"]["recall@10"]
+    assert all(row["valid"]["recall@10"] <= before for row in kept.history[1:])
+
+    student = train_model(
+        successor, train_settings(architecture="gru4rec", dim=16, epochs=4, batch_size=64, lr=0.01)
+    ).model
+    worse = distill(student, successor, labels, cfg.model_copy(update={"keep_student": False}))
+    assert worse.best_epoch >= 1
+    assert not all(torch.equal(v, weights[k]) for k, v in worse.model.state_dict().items())

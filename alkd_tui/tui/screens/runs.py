@@ -366,7 +366,13 @@ mark one with `m`, highlight the other and press `c`.
             )
             self.alkd.models_changed += 1
             self.notify(f"{verb} {distilled.name}", title="distil")
-            if distilled.below_student():
+            if distilled.kept_student():
+                self.notify(
+                    "no validation check beat the undistilled student: the distilled model "
+                    "is the student unchanged",
+                    title="distil", severity="warning", timeout=10,
+                )  # fmt: skip
+            elif distilled.below_student():
                 self.notify(
                     "the distilled student is below the undistilled one on validation: keep "
                     "the student, or distil with other settings",
