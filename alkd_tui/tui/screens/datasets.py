@@ -28,6 +28,7 @@ from alkd_tui.tui.widgets.dialogs import FormDialog
 from alkd_tui.tui.widgets.form import Form, FormInput, FormSelect
 from alkd_tui.tui.widgets.job_panel import JobPanel
 from alkd_tui.tui.widgets.runs.curves import draw, learning_series
+from alkd_tui.tui.widgets.tables import CutTable
 
 
 class DatasetsLoaded(Message):
@@ -259,7 +260,7 @@ teacher recommender, which Select needs, then a student to distil.
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="datasets-body"):
-            yield DataTable(id="datasets", cursor_type="row", zebra_stripes=True)
+            yield CutTable(id="datasets", cursor_type="row", zebra_stripes=True)
             with VerticalScroll(id="dataset-detail"):
                 yield Static("Select a dataset.", id="detail")
                 yield BarChart("session length (input items)", id="lengths", width=28)

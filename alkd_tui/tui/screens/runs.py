@@ -35,6 +35,7 @@ from alkd_tui.tui.widgets.runs.describe import (
 )
 from alkd_tui.tui.widgets.runs.dialogs import DiffScreen, DistillDialog, RunDialog
 from alkd_tui.tui.widgets.runs.messages import ModelCurve, RunsDiffed, RunShown, RunsLoaded
+from alkd_tui.tui.widgets.tables import CutTable
 from alkd_tui.tui.widgets.windowed_table import WindowedTable
 
 METRICS = ("recall@5", "recall@10", "ndcg@5", "ndcg@10", "mrr@10")
@@ -101,7 +102,7 @@ mark one with `m`, highlight the other and press `c`.
                 yield Label("[b]runs[/b]", classes="section")
                 yield WindowedTable(run_row, key_of=lambda r: str(r["run"]), id="runs")
                 yield Label("[b]models[/b]", classes="section")
-                yield DataTable(id="models", cursor_type="row", zebra_stripes=True)
+                yield CutTable(id="models", cursor_type="row", zebra_stripes=True)
             with VerticalScroll(id="runs-detail"):
                 yield Static("Highlight a run or a model.", id="run-detail")
                 yield Container(id="run-curve")

@@ -37,6 +37,7 @@ from alkd_tui.tui.screens.base import AreaScreen, PaletteCommand
 from alkd_tui.tui.widgets.charts import BarChart
 from alkd_tui.tui.widgets.form import Form, FormInput, FormSelect
 from alkd_tui.tui.widgets.settings_form import SettingsFields
+from alkd_tui.tui.widgets.tables import CutTable
 
 NEEDS_TEACHER = {name for name, s in STRATEGY_ENTRIES.items() if s.needs_teacher}
 NEEDS_STUDENT = {name for name, s in STRATEGY_ENTRIES.items() if s.needs_student}
@@ -169,7 +170,7 @@ area's Train dialog for the one that is missing; once trained, it is listed here
                     prefix="sel",
                     placeholders={
                         "ratios": "effective:similar:incorrect",
-                        "pool": "every training session; or replay:FILE, ids:FILE",
+                        "pool": "all; replay:FILE; ids:FILE",
                     },
                     id="sel-settings",
                 )
@@ -192,7 +193,7 @@ area's Train dialog for the one that is missing; once trained, it is listed here
                         "budget by worst-case class", id="preview-budget", width=20, fmt="{:,.1f}"
                     )
                 yield Label("[b]selections[/b]", classes="chart-title")
-                yield DataTable(id="selections", cursor_type="row", zebra_stripes=True)
+                yield CutTable(id="selections", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
         table = self.query_one("#selections", DataTable)

@@ -14,10 +14,20 @@ from typing import Any
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import Checkbox, Input, Label, Select
+from textual.widgets import Checkbox, Input, Label, Select, Static
 
 from alkd_tui.pipeline.settings import FieldSpec
 from alkd_tui.tui.widgets.form import FormInput, FormSelect
+
+
+def short(text: str, width: int = 40) -> str:
+    """`text` cut at a word to at most `width` characters, ending in "…" where it was cut."""
+    if len(text) <= width:
+        return text
+    cut = text[: width - 1]
+    if text[width - 1] != " ":  # the cut is inside a word: drop its start
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:(") + "…"
 
 
 def _text(value: Any) -> str:
@@ -30,6 +40,8 @@ class SettingsFields(Vertical):
     DEFAULT_CSS = """
     SettingsFields { height: auto; }
     SettingsFields > Label { margin-top: 1; color: $text-muted; }
+    SettingsFields > Checkbox { margin-top: 1; }
+    SettingsFields > .field-help { color: $text-muted; padding: 0 1; }
     """
 
     def __init__(
@@ -53,8 +65,9 @@ class SettingsFields(Vertical):
             label = spec.name.replace("_", " ")
             if spec.kind == "bool":
                 yield Checkbox(
-                    f"{label}: {spec.help}", value=bool(spec.default), id=self.control_id(spec.name)
+                    label, value=bool(spec.default), tooltip=spec.help, id=self.control_id(spec.name)
                 )
+                yield Static(spec.help, classes="field-help", markup=False)
                 continue
             yield Label(label)
             if spec.kind == "choice":
@@ -70,7 +83,7 @@ class SettingsFields(Vertical):
                 yield FormInput(
                     value=_text(spec.default),
                     type=kind,  # type: ignore[arg-type]
-                    placeholder=self.placeholders.get(spec.name, spec.help[:60]),
+                    placeholder=self.placeholders.get(spec.name, short(spec.help)),
                     tooltip=spec.help,
                     id=self.control_id(spec.name),
                 )

@@ -14,9 +14,12 @@ from textual.coordinate import Coordinate
 from textual.message import Message
 from textual.widgets import DataTable
 
+from alkd_tui.tui.widgets.tables import CutTable
 
-class WindowedTable(DataTable[Any]):
-    """A row-cursor DataTable showing a window of `rows`; `index` is the absolute position."""
+
+class WindowedTable(CutTable):
+    """A row-cursor DataTable showing a window of `rows`; `index` is the absolute position
+    (text cells cut with an ellipsis)."""
 
     DEFAULT_CSS = """
     WindowedTable {
