@@ -146,6 +146,19 @@ def audit(
                     t.add_row(name, _fmt(f["answers"]), _fmt(f["hit@10"]), _fmt(f["hit@25"]), _fmt(f.get("effective")),
                               _fmt(f["acceptance_rate"]))  # fmt: skip
                 out.print(t)
+        agreed = data.get("agreement") or {}
+        if agreed.get("pairs"):
+            t = Table("reviewers", "labels", "agreement %", "Cohen's kappa", title="review agreement",
+                      title_justify="left")  # fmt: skip
+            for pair in agreed["pairs"]:
+                t.add_row(" & ".join(pair["reviewers"]), str(pair["labels"]), _fmt(pair["percent"]),
+                          _fmt(pair["kappa"]))  # fmt: skip
+            out.print(t)
+            if len(agreed["pairs"]) > 1:
+                out.print(f"all pairs: {_fmt(agreed['percent'])}% agreement, Light's kappa {_fmt(agreed['kappa'])}")
+            if agreed["disagreements"]:
+                out.print(f"{len(agreed['disagreements'])} labels with differing verdicts "
+                          "(`alkd review list SELECTION --disagreements`)")  # fmt: skip
         lists = data.get("session_lists")
         if lists:
             sizes = ", ".join(f"{name} {n:,}" for name, n in lists["files"].items())

@@ -29,7 +29,8 @@ IdsOpt = Annotated[
 ]
 NoteOpt = Annotated[str, typer.Option("--note", help="A note kept with the decision.")]
 ReviewerOpt = Annotated[
-    str | None, typer.Option("--reviewer", help="Who decides (default: your user name).")
+    str | None,
+    typer.Option("--reviewer", help="Who decides (default: $ALKD_REVIEWER, else your user name)."),
 ]
 
 
@@ -52,21 +53,41 @@ def list_(
         str | None,
         typer.Option("--status", help="pending, accepted, rejected, skipped or flagged."),
     ] = None,
+    undecided_by: Annotated[
+        str | None,
+        typer.Option(
+            "--undecided-by", help="Only labels this reviewer has no decision on (their queue)."
+        ),
+    ] = None,
+    disagreements: Annotated[
+        bool,
+        typer.Option("--disagreements", help="Only labels whose reviewers' verdicts differ."),
+    ] = False,
     json: JsonOpt = False,
 ) -> None:
-    """List a selection's labels with their review status."""
+    """List a selection's labels with their review status and who decided what."""
     _, labels = _labels(ctx, selection, teacher)
+
+    def wanted(lb: Any) -> bool:
+        verdicts = lb.review
+        return (
+            (status is None or lb.status == status)
+            and (undecided_by is None or verdicts is None or verdicts.verdict_of(undecided_by) is None)
+            and (not disagreements or (verdicts is not None and verdicts.disagreement))
+        )
+
     rows = [
         {"request": lb.request_id, "session": lb.session_key, "model": lb.model_name, "status": lb.status,
-         "parse_status": lb.parse_status, "ranking_length": len(lb.ranking), "edited": lb.edited}
-        for lb in labels if status is None or lb.status == status
+         "parse_status": lb.parse_status, "ranking_length": len(lb.ranking), "edited": lb.edited,
+         "verdicts": dict(lb.review.verdicts) if lb.review else {}}
+        for lb in labels if wanted(lb)
     ]  # fmt: skip
     counts: dict[str, int] = {}
     for lb in labels:
         counts[lb.status] = counts.get(lb.status, 0) + 1
 
     def human() -> None:
-        table = Table("request", "session", "model", "status", "parse", "ranked")
+        table = Table("request", "session", "model", "status", "parse", "ranked", "decided by")
         for r in rows:
             table.add_row(
                 str(r["request"]),
@@ -75,6 +96,7 @@ def list_(
                 r["status"],
                 r["parse_status"] or "",
                 str(r["ranking_length"]),
+                ", ".join(f"{who}: {verdict}" for who, verdict in r["verdicts"].items()),
             )
         out.print(table)
         err.print(", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
@@ -150,13 +172,39 @@ def _simple(action: str):  # type: ignore[no-untyped-def]
             {action: len(events), "events": events}, lambda: err.print(f"{action}: {len(events)}")
         )
 
-    command.__doc__ = {"reject": "Reject labels by id.", "undo": "Undo the latest standing decision on labels.",
+    command.__doc__ = {"reject": "Reject labels by id.", "undo": "Undo your latest standing decision on labels.",
                        "flag": "Flag labels for a second look.", "skip": "Skip labels (no decision)."}[action]  # fmt: skip
     return command
 
 
 for _action in ("reject", "undo", "flag", "skip"):
     review_app.command(_action)(_simple(_action))
+
+
+@review_app.command("require")
+def require(
+    ctx: typer.Context,
+    selection: SelectionArg,
+    reviewers: Annotated[
+        int,
+        typer.Argument(
+            help="Reviewers who must decide each label (1: the latest decision stands).",
+            show_default=False,
+        ),
+    ],
+    json: JsonOpt = False,
+) -> None:
+    """Ask for several reviewers' decisions per label: a label stays pending until that many
+    have decided, and the majority's verdict stands (no majority: flagged)."""
+    from alkd_tui.pipeline.review import require_reviews
+
+    result = require_reviews(state(ctx).store(), selection, reviewers)
+    OutputMode(json=json).result(
+        result,
+        lambda: err.print(
+            f"{result['selection']}: {reviewers} decision{'s' if reviewers > 1 else ''} per label"
+        ),
+    )
 
 
 @review_app.command("import")

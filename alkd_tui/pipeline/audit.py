@@ -22,6 +22,7 @@ import torch
 
 from alkd_tui.data import load_dataset
 from alkd_tui.errors import BadInputError
+from alkd_tui.pipeline.agreement import agreement
 from alkd_tui.pipeline.audit_settings import AuditSettings
 from alkd_tui.pipeline.labels import answer_filter
 from alkd_tui.pipeline.models import dataset_name, get_model, load_trained
@@ -65,6 +66,7 @@ def _requests(
         states = review_states(conn, (row["id"] for row in rows))
     for row in rows:
         row["review"] = states[row["id"]].status
+        row["verdicts"] = states[row["id"]].verdicts
         row["ranking"] = json.loads(row["ranking"]) if row["ranking"] else []  # decoded once
         row["candidates"] = json.loads(row["candidates"]) if row["candidates"] else None
     datasets = {row["dataset_id"] for row in rows}
@@ -372,6 +374,7 @@ def audit(
             result["classes_from"] = "calibration"
     elif student_top is not None:
         result["classes_from"] = "training"
+    result["agreement"] = agreement((r["id"], r["verdicts"]) for r in rows)
     leak = candidate_leak_section(store, selection, rows, calibration, dataset_id)
     if leak is not None:
         result["candidate_leak"] = leak

@@ -209,6 +209,10 @@ class LabelDetail(Result):
     status: str
     """The review status (pending, accepted, rejected, skipped, flagged)."""
     edited: bool
+    verdicts: dict[str, str] = {}
+    """Each reviewer's standing verdict (reviewer -> status)."""
+    reviews_required: int = 1
+    """Reviewers who must decide before the decision stands (the selection's)."""
     session: list[ItemView]
     """The session's items, oldest first."""
     target: ItemView

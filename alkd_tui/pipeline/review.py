@@ -1,14 +1,20 @@
 """Reviewing teacher labels: append-only decisions, and a label's status from its history.
 
 Actions: `accept`, `reject`, `edit` (a new ranking, in `after`), `skip`, `flag`, and `undo`,
-which cancels the latest decision still standing. A label's status is its latest standing
-decision (`pending` when there is none); an edited label's ranking is its latest edit.
+which cancels the reviewer's own latest decision still standing. Each reviewer's verdict on a
+label is their latest standing decision. With one decision required (the default), a label's
+status is the latest standing decision by anyone (`pending` when there is none). A selection
+can require N > 1 (`alkd review require`): then a label is `pending` until N reviewers have a
+verdict other than skip, and its status is the verdict of a strict majority of them, or
+`flagged` when there is none (a disagreement for another reviewer to settle). An edited
+label's ranking is its latest standing edit. docs/method.md, "Several reviewers".
 """
 
 from __future__ import annotations
 
 import getpass
 import json
+import os
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -71,37 +77,82 @@ class Label:
     parse_status: str | None
     status: str  # pending, accepted, rejected, skipped, flagged
     edited: bool = False
+    review: ReviewState | None = None
+    """Each reviewer's verdict and the decisions required (None: no decision yet)."""
+
+
+#: Who decides when no --reviewer is given: this variable, else the OS user.
+REVIEWER_ENV = "ALKD_REVIEWER"
 
 
 def default_reviewer() -> str:
+    """`$ALKD_REVIEWER`, else the OS user name."""
+    named = os.environ.get(REVIEWER_ENV, "").strip()
+    if named:
+        return named
     try:
         return getpass.getuser()
     except (KeyError, OSError):
         return "unknown"
 
 
-def standing_decisions(events: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
-    """The decisions still standing after undos, oldest first."""
-    stack: list[tuple[str, Any]] = []
-    for action, after in events:
-        if action == "undo":
-            if stack:
-                stack.pop()
-        else:
-            stack.append((action, after))
-    return stack
-
-
 @dataclass(frozen=True)
 class ReviewState:
-    """Where the review of one answer stands: its status and, if edited, the new ranking."""
+    """Where the review of one answer stands: its status and, if edited, the new ranking;
+    each reviewer's verdict (their latest standing decision's status) and the decisions the
+    label needs."""
 
     status: str
     edited_ranking: list[int] | None = None
+    verdicts: tuple[tuple[str, str], ...] = ()
+    required: int = 1
+
+    @property
+    def decided(self) -> int:
+        """Reviewers with a verdict other than skipped."""
+        return sum(1 for _, status in self.verdicts if status != "skipped")
+
+    @property
+    def disagreement(self) -> bool:
+        """Whether reviewers' verdicts (other than skipped) differ."""
+        return len({status for _, status in self.verdicts if status != "skipped"}) > 1
+
+    def verdict_of(self, reviewer: str) -> str | None:
+        """This reviewer's verdict, or None."""
+        return dict(self.verdicts).get(reviewer)
 
 
 #: The state of every answer without review events (shared: a state is never changed).
 PENDING = ReviewState("pending")
+
+
+def decide(events: list[tuple[str, str, Any]], required: int = 1) -> ReviewState:
+    """A label's state from its events, oldest first: (reviewer, action, after). The rule is
+    the module's docstring."""
+    stacks: dict[str, list[tuple[int, str, Any]]] = {}
+    for at, (reviewer, action, after) in enumerate(events):
+        stack = stacks.setdefault(reviewer, [])
+        if action == "undo":
+            if stack:
+                stack.pop()
+        else:
+            stack.append((at, action, after))
+    standing = sorted(d for stack in stacks.values() for d in stack)  # by time, all reviewers
+    if not standing:
+        return PENDING
+    latest = {who: STATUS_OF[stack[-1][1]] for who, stack in stacks.items() if stack}
+    verdicts = tuple(sorted(latest.items()))
+    edits = [after for _, action, after in standing if action == "edit" and after]
+    edited = list(edits[-1].get("ranking", [])) if edits else None
+    if required <= 1:
+        return ReviewState(STATUS_OF[standing[-1][1]], edited, verdicts, 1)
+    votes = Counter(status for status in latest.values() if status != "skipped")
+    if sum(votes.values()) < required:
+        return ReviewState("pending", None, verdicts, required)
+    status, n = votes.most_common(1)[0]
+    if n * 2 <= sum(votes.values()):
+        status = "flagged"  # no strict majority: a disagreement to settle
+    return ReviewState(status, edited if status == "accepted" else None, verdicts, required)
 
 
 def review_states(conn: Connection, request_ids: Iterable[int]) -> dict[int, ReviewState]:
@@ -111,19 +162,16 @@ def review_states(conn: Connection, request_ids: Iterable[int]) -> dict[int, Rev
     states = dict.fromkeys(ids, PENDING)
     if not ids:
         return states
-    events: dict[int, list[tuple[str, Any]]] = {}
+    events: dict[int, list[tuple[str, str, Any]]] = {}
+    required: dict[int, int] = {}
     rows = review_event_rows(conn, ids)
-    for _, request_id, action, after in rows:  # oldest first
+    for _, request_id, action, after, reviewer, needs in rows:  # oldest first
         events.setdefault(int(request_id), []).append(
-            (action, json.loads(after) if isinstance(after, str) else after)
+            (reviewer or "", action, json.loads(after) if isinstance(after, str) else after)
         )
+        required[int(request_id)] = int(needs or 1)
     for request_id, history in events.items():
-        standing = standing_decisions(history)
-        edits = [after for action, after in standing if action == "edit" and after]
-        if standing:
-            states[request_id] = ReviewState(
-                STATUS_OF[standing[-1][0]], list(edits[-1].get("ranking", [])) if edits else None
-            )
+        states[request_id] = decide(history, required[request_id])
     return states
 
 
@@ -151,6 +199,7 @@ def selection_labels(store: Store, selection_id: int, model_name: str | None = N
                 parse_status=parse_status,
                 status=state.status,
                 edited=edited,
+                review=state if state.verdicts else None,
             )
         )
     return labels
@@ -187,6 +236,22 @@ def record_review(
         orm.flush()
         assert event.id is not None
         return event.id
+
+
+def require_reviews(store: Store, selection: str, n: int) -> dict[str, Any]:
+    """Ask for `n` reviewers' decisions per label of `selection` (1: the latest decision
+    stands). Decisions already made keep counting; the statuses follow at once."""
+    from alkd_tui.pipeline.selection import get_selection
+
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise BadInputError(f"reviews required {shown(n)}: a whole number of reviewers, 1 or more")
+    row = get_selection(store, selection)
+    with store.session() as orm:
+        found = orm.get(type(row), row.id)
+        assert found is not None
+        found.reviews_required = n
+        orm.add(found)
+    return {"selection": row.name, "reviews_required": n}
 
 
 def ranking_problem(ranking: Any, n_items: int) -> str:
@@ -233,10 +298,13 @@ def accept_by_rule(
     ):
         raise BadInputError(f"minimum confidence {min_confidence}: a probability between 0 and 1")
     accepted = skipped = unscored = 0
+    who = reviewer or "policy"
     decided: set[int] = set()  # sessions with identical questions share one request
     for label in selection_labels(store, selection_id, model_name):
         if label.status != "pending" or label.request_id in decided:
             continue
+        if label.review is not None and label.review.verdict_of(who) is not None:
+            continue  # this reviewer decided it already: it waits for other reviewers
         decided.add(label.request_id)
         good = {
             "parsed": bool(label.ranking),
@@ -253,7 +321,7 @@ def accept_by_rule(
                 label.request_id,
                 "accept",
                 note=note or describe_rule(rule, min_confidence),
-                reviewer=reviewer or "policy",
+                reviewer=who,
             )
             accepted += 1
         else:

@@ -99,6 +99,8 @@ class QueueEntry:
     edited: bool
     probability: float | None  # the member's selection probability
     difficulty: float | None  # the member's difficulty (larger = harder)
+    reviewers: tuple[str, ...] = ()  # who has a standing verdict on it
+    disagreement: bool = False  # the reviewers' verdicts differ
 
     @property
     def key(self) -> str:
@@ -139,6 +141,8 @@ QUEUE_FILTERS: dict[str, tuple[str, Callable[[QueueEntry], bool]]] = {
     "flagged": ("flagged", lambda e: e.status == "flagged"),
     "skipped": ("skipped", lambda e: e.status == "skipped"),
     "parse": ("parse problems", lambda e: e.parse_status != "ok"),
+    "mine": ("not decided by me", lambda e: review.default_reviewer() not in e.reviewers),
+    "disagreements": ("reviewers disagree", lambda e: e.disagreement),
 }
 
 
@@ -202,6 +206,8 @@ def review_queue(store: Store, selection: str, model_name: str | None = None) ->
                 edited=edit is not None,
                 probability=prob,
                 difficulty=diff,
+                reviewers=tuple(who for who, _ in state.verdicts),
+                disagreement=state.disagreement,
             )
         )
     return {
@@ -216,7 +222,8 @@ def review_queue(store: Store, selection: str, model_name: str | None = None) ->
 
 
 def review_states(store: Store, request_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
-    """The review status, edited flag and ranking length of each request, from its history."""
+    """The review status, edited flag, ranking length, reviewers with a verdict and whether they
+    disagree, of each request, from its history."""
     states: dict[int, dict[str, Any]] = {}
     with store.read() as conn:
         reviewed = review.review_states(conn, request_ids)
@@ -229,6 +236,8 @@ def review_states(store: Store, request_ids: Sequence[int]) -> dict[int, dict[st
                 "ranked": len(
                     state.edited_ranking if edited else (json.loads(ranking) if ranking else [])
                 ),
+                "reviewers": tuple(who for who, _ in state.verdicts),
+                "disagreement": state.disagreement,
             }
     return states
 
@@ -286,6 +295,8 @@ def label_detail(
         split=row["split"],
         status=state.status,
         edited=edited,
+        verdicts=dict(state.verdicts),
+        reviews_required=state.required,
         session=[item(i) for i in session],
         target=item(target),
         ranking=[item(i, score_of.get(i) if not edited else None) for i in ranking],

@@ -182,6 +182,8 @@ class Selection(SQLModel, table=True):
     teacher_model_id: int | None = _fk("model.id", nullable=True, ondelete="SET NULL")
     run_id: int | None = _fk("run.id", nullable=True, ondelete="SET NULL")
     created_at: datetime = Field(default_factory=utcnow)
+    reviews_required: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+    """Reviewers who must decide each label before the decision stands (docs/review.md)."""
 
 
 class SelectionMember(SQLModel, table=True):

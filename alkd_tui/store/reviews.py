@@ -12,10 +12,14 @@ from alkd_tui.store.queries import IN_IDS, dict_rows, ids_param, plain_rows
 
 
 def review_event_rows(conn: Connection, request_ids: Iterable[int]) -> list[tuple[Any, ...]]:
-    """The review events of these requests, oldest first: (id, request id, action, after JSON)."""
+    """The review events of these requests, oldest first: (id, request id, action, after JSON,
+    reviewer, the decisions per label that the request's selection requires)."""
     rows = plain_rows(
         conn,
-        f"SELECT id, request_id, action, after FROM review_event WHERE request_id {IN_IDS}",
+        "SELECT e.id, e.request_id, e.action, e.after, e.reviewer, "
+        "COALESCE(s.reviews_required, 1) FROM review_event e "
+        "JOIN teacher_request r ON r.id = e.request_id "
+        f"LEFT JOIN selection s ON s.id = r.selection_id WHERE e.request_id {IN_IDS}",
         (ids_param(request_ids),),
     ).fetchall()
     return sorted(rows)

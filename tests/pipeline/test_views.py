@@ -57,13 +57,20 @@ def test_review_queue_and_states(answered: Store) -> None:
     assert entries[0].confidence == (5, pytest.approx(0.9))
     assert min(entries, key=lambda e: e.confidence).order == 5  # the lowest top score
     first, second = entries[0].request_id, entries[1].request_id
-    record_review(answered, first, "accept")
-    record_review(answered, second, "edit", after={"ranking": [5]})
-    record_review(answered, second, "flag")
-    record_review(answered, second, "undo")
+    record_review(answered, first, "accept", reviewer="ann")
+    record_review(answered, first, "reject", reviewer="bob")
+    record_review(answered, first, "accept", reviewer="bob")
+    record_review(answered, second, "edit", after={"ranking": [5]}, reviewer="ann")
+    record_review(answered, second, "flag", reviewer="ann")
+    record_review(answered, second, "undo", reviewer="ann")
+    record_review(answered, second, "reject", reviewer="bob")
     states = review_states(answered, [first, second])
-    assert states[first] == {"status": "accepted", "edited": False, "ranked": 3}
-    assert states[second] == {"status": "accepted", "edited": True, "ranked": 1}
+    assert states[first] == {"status": "accepted", "edited": False, "ranked": 3,
+                             "reviewers": ("ann", "bob"), "disagreement": False}  # fmt: skip
+    assert states[second] == {"status": "rejected", "edited": True, "ranked": 1,
+                              "reviewers": ("ann", "bob"), "disagreement": True}  # fmt: skip
+    record_review(answered, second, "undo", reviewer="bob")
+    assert review_states(answered, [second])[second]["status"] == "accepted"
     assert review_queue(answered, "sel", "nobody")["entries"] == []
 
 
@@ -101,11 +108,8 @@ def test_review_states_of_many_requests_at_once(answered: Store) -> None:
     assert len(states) == len(ids) and states[first].status == "rejected"
     assert states[second].status == "flagged" and states[second].edited_ranking == [4, 5]
     assert {s.status for i, s in states.items() if i not in (first, second)} == {"pending"}
-    assert review_states(answered, ids)[second] == {
-        "status": "flagged",
-        "edited": True,
-        "ranked": 2,
-    }
+    shown = review_states(answered, ids)[second]
+    assert shown["status"] == "flagged" and shown["edited"] and shown["ranked"] == 2
 
 
 def test_label_detail_has_everything_a_reviewer_needs(answered: Store) -> None:

@@ -283,3 +283,41 @@ async def test_the_student_picker_follows_the_selections_dataset(
         selection.value = "sel"
         await settled(app, pilot)
         assert offered() == ["student"] and student.value == "student"
+
+
+async def test_two_reviewers_the_card_names_them_and_my_queue_leaves_out_my_decisions(
+    labelled_store: Store, make_app, settled, waiter, text_of, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from alkd_tui.pipeline.review import record_review, require_reviews
+
+    monkeypatch.setenv("ALKD_REVIEWER", "cy")
+    labels = selection_labels(labelled_store, 1)
+    require_reviews(labelled_store, "sel", 2)
+    record_review(labelled_store, labels[0].request_id, "accept", reviewer="ann")
+    record_review(labelled_store, labels[0].request_id, "reject", reviewer="bob")
+    record_review(labelled_store, labels[1].request_id, "accept", reviewer="cy")
+    messages: list[object] = []
+    app = make_app(labelled_store)
+    async with app.run_test(size=(160, 50), message_hook=messages.append) as pilot:
+        await pilot.press("4")
+        await waiter(pilot, lambda: any(isinstance(m, QueueLoaded) for m in messages))
+        await settled(app, pilot)
+        screen = app.screen
+        table = screen.query_one("#queue", WindowedTable)
+        table.go_to(next(i for i, e in enumerate(table.source) if e.request_id == labels[0].request_id))
+        await waiter(
+            pilot,
+            lambda: "decided by" in text_of(screen.query_one("#card-main", Static)),
+            what="the reviewers on the card",
+        )
+        card = text_of(screen.query_one("#card-main", Static))
+        assert "ann accepted" in card and "bob rejected" in card
+        assert "(2 decisions needed)" in card and "status flagged" in card
+        screen.query_one("#rev-filter", FormSelect).value = "mine"
+        await waiter(pilot, lambda: len(table.source) == 11, what="my queue")
+        assert labels[1].request_id not in {e.request_id for e in table.source}
+        screen.query_one("#rev-filter", FormSelect).value = "disagreements"
+        await waiter(pilot, lambda: len(table.source) == 1, what="the disagreements")
+        await pilot.press("a")  # cy settles it: accepted by 2 of 3
+        await waiter(pilot, lambda: any(isinstance(m, Decided) for m in messages), what="decision")
+    assert selection_labels(labelled_store, 1)[0].status == "accepted"

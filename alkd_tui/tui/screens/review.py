@@ -114,6 +114,12 @@ Decisions are append-only review events, stored in the order you press the keys;
 the last decision you made here (or the highlighted label's latest one). `A` accepts every
 pending label that meets a rule, after a confirmation. Sort and filter with the selectors at
 the top (`s` and `v` cycle them), or click a column header.
+
+Several reviewers: your decisions carry your name (`$ALKD_REVIEWER`, else your user name)
+and the card says who decided what. "not decided by me" is your queue; "reviewers disagree"
+lists the labels whose verdicts differ. A selection that needs N decisions per label (`alkd
+review require SELECTION N`) keeps a label pending until N reviewers decided; the majority's
+verdict stands, and a tie is flagged.
 """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a", "decide('accept')", "Accept", id="review.accept", tooltip="Accept the label"),
@@ -529,7 +535,7 @@ the top (`s` and `v` cycle them), or click a column header.
 
     def on_decided(self, message: Decided) -> None:
         state = message.state
-        changes = {"status": state["status"], "edited": state["edited"], "ranked": state["ranked"]}
+        changes = {k: state[k] for k in ("status", "edited", "ranked", "reviewers", "disagreement")}
         table = self.query_one("#queue", WindowedTable)
         for n in self.entry_index.get(message.request_id, []):  # every session the request answers
             self.counts[self.entries[n].status] -= 1

@@ -46,6 +46,15 @@ def render_card(
         ("  status ", "dim"), (status, f"bold {STATUS_STYLE.get(detail.status, '')}"),
         ("  parse ", "dim"), (str(detail.parse_status), ""),
     )  # fmt: skip
+    if detail.verdicts:
+        decided = Text("decided by ", style="dim")
+        for n, (who, verdict) in enumerate(detail.verdicts.items()):
+            decided.append(", " if n else "")
+            decided.append(who, style="bold")
+            decided.append(f" {verdict}", style=STATUS_STYLE.get(verdict, ""))
+        if detail.reviews_required > 1:
+            decided.append(f"  ({detail.reviews_required} decisions needed)", style="dim")
+        head = Text.assemble(head, "\n", decided)
     why = Text.assemble(
         ("why chosen: ", "dim"),
         f"order {member.get('order', '-')} · p {_num(member.get('probability'))} · "
