@@ -95,3 +95,22 @@ def test_the_honesty_table_sets_calibration_and_the_candidate_leak_beside_the_la
     text = console.export_text()
     assert "LLM, calibration (accuracy)" in text and "candidates, validation" in text
     assert "candidate leak: the training sessions' lists hold the" in " ".join(text.split())
+
+
+def test_the_agreement_table_shows_each_pair_and_lights_kappa() -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from alkd_tui.pipeline.agreement import agreement
+    from alkd_tui.tui.screens.audit import reviewers
+
+    assert not isinstance(reviewers({"agreement": agreement([])}), Table)  # one reviewer: nothing
+    found = agreement([(1, (("ann", "accepted"), ("bob", "accepted"), ("cy", "rejected"))),
+                       (2, (("ann", "rejected"), ("bob", "rejected"), ("cy", "rejected")))])  # fmt: skip
+    table = reviewers({"agreement": found})
+    assert isinstance(table, Table) and table.row_count == 3
+    console = Console(width=120, record=True)
+    console.print(table)
+    text = " ".join(console.export_text().split())
+    assert "ann & bob 2 100 1" in text and "ann & cy 2 50 0" in text and "kappa 0.3333" in text
+    assert "1 labels with differing verdicts" in text

@@ -136,6 +136,24 @@ def groups(result: dict[str, Any], key: str, title: str) -> Table:
     return table
 
 
+def reviewers(result: dict[str, Any]) -> Table | Text:
+    """How far reviewers agree: per pair, the labels both decided, percent agreement and
+    Cohen's kappa; Light's kappa over the pairs; how many labels have differing verdicts."""
+    agreed = result.get("agreement") or {}
+    if not agreed.get("pairs"):
+        return Text("")
+    caption = f"{len(agreed['disagreements'])} labels with differing verdicts"
+    if len(agreed["pairs"]) > 1:
+        caption = f"all pairs: {_v(agreed['percent'])}% agreement, Light's kappa {_v(agreed['kappa'])}; " + caption
+    table = Table("reviewers", "labels", "agree %", "kappa", box=box.SIMPLE_HEAD, header_style="bold",
+                  title="review agreement (Cohen's kappa)", title_justify="left",
+                  caption=caption, caption_justify="left", caption_style="dim")  # fmt: skip
+    for pair in agreed["pairs"]:
+        table.add_row(Text(" & ".join(pair["reviewers"])), _v(pair["labels"]), _v(pair["percent"]),
+                      _v(pair["kappa"]))  # fmt: skip
+    return table
+
+
 CLASSES = ("effective", "similar", "incorrect")
 
 
@@ -205,6 +223,7 @@ dataset. Every change runs the audit again (in the background).
             yield Static("", id="aud-honesty")
             yield Static("", id="aud-by-model")
             yield Static("", id="aud-by-strategy")
+            yield Static("", id="aud-reviewers")
             yield Label("")
 
     def on_mount(self) -> None:
@@ -298,6 +317,7 @@ dataset. Every change runs the audit again (in the background).
         self.query_one("#aud-honesty", Static).update(honesty(r))
         self.query_one("#aud-by-model", Static).update(groups(r, "by_model", "by teacher model"))
         self.query_one("#aud-by-strategy", Static).update(groups(r, "by_strategy", "by strategy"))
+        self.query_one("#aud-reviewers", Static).update(reviewers(r))
 
     def palette_commands(self) -> Iterable[PaletteCommand]:
         yield ("Audit everything", "Clear the filters", self._clear)
