@@ -180,12 +180,18 @@ def export(
         Path, typer.Option("--out", help="The folder to write (created if missing).", show_default=False)
     ],
     format: Annotated[
-        str, typer.Option("--format", help="recbole: NAME.{train,valid,test}.inter and NAME.item.")
+        str,
+        typer.Option(
+            "--format",
+            help="recbole: NAME.{train,valid,test}.inter and NAME.item; alkdrec: sessions.tsv "
+            "and items.tsv; csv: sessions.csv and items.csv; parquet: sessions.parquet and "
+            "items.parquet.",
+        ),
     ] = "recbole",
     json: JsonOpt = False,
 ) -> None:
-    """Export a dataset with its splits and titles (`alkd data import recbole FOLDER` reads it
-    back)."""
+    """Export a dataset with its splits and titles (`alkd data import recbole FOLDER` reads
+    the recbole format back, `alkd data import alkdrec FOLDER` the others)."""
     from alkd_tui.pipeline.dataset_export import export_dataset
 
     data = export_dataset(state(ctx).store(), name, folder, format)

@@ -1,11 +1,15 @@
 """`alkd data export`: a stored dataset as files another tool reads, and that `alkd data
 import` reads back into the same dataset.
 
-RecBole's session-benchmark layout (what RecBole's own session datasets use): a folder with
-`NAME.train.inter`, `NAME.valid.inter` and `NAME.test.inter` (tab-separated, header
-`session_id:token  item_id_list:token_seq  item_id:token`, one instance per line: its input
-items, oldest first, and its next item) and `NAME.item` (`item_id:token  title:token_seq`)
-where the dataset has titles."""
+- `recbole`: RecBole's session-benchmark layout (what RecBole's own session datasets use): a
+  folder with `NAME.train.inter`, `NAME.valid.inter` and `NAME.test.inter` (tab-separated,
+  header `session_id:token  item_id_list:token_seq  item_id:token`, one instance per line: its
+  input items, oldest first, and its next item) and `NAME.item` (`item_id:token
+  title:token_seq`) where the dataset has titles. `alkd data import recbole` reads it.
+- `alkdrec`, `csv`, `parquet`: the ALKDRec layout, `sessions` (session_id, split, items,
+  target) and `items` (item_id, title), as `.tsv`, `.csv` or `.parquet` files. In the text
+  files `items` holds the input item ids separated by spaces; in Parquet it is a list of
+  strings. `alkd data import alkdrec` reads any of the three."""
 
 from __future__ import annotations
 
@@ -18,7 +22,7 @@ from alkd_tui.errors import BadInputError
 from alkd_tui.pipeline.datasets import get_dataset
 from alkd_tui.progress import Reporter, Task, silent
 
-FORMATS = ("recbole",)
+FORMATS = ("recbole", "alkdrec", "csv", "parquet")
 _FORBIDDEN = ("\t", "\n", "\r", " ")
 
 
@@ -42,10 +46,16 @@ def export_dataset(
     out = Path(folder).expanduser()
     if out.exists() and not out.is_dir():
         raise BadInputError(f"--out {out}: is a file, not a folder")
-    _check_tokens("item", ds.item_ids)
-    _check_tokens("session", ds.session_ids)
+    if fmt != "parquet":  # a list column holds any id; text files separate ids by spaces
+        _check_tokens("item", ds.item_ids)
+        _check_tokens("session", ds.session_ids)
     out.mkdir(parents=True, exist_ok=True)
     task = Task(report, "export", ds.n_sessions, "sessions")
+    if fmt != "recbole":
+        files = _write_tables(ds, out, fmt)
+        task.advance(ds.n_sessions)
+        task.end()
+        return {"dataset": row.name, "format": fmt, "folder": str(out.resolve()), "files": files}
     files: dict[str, int] = {}
     for code, split in enumerate(SPLIT_NAMES):
         path = out / f"{row.name}.{split}.inter"
@@ -66,3 +76,41 @@ def export_dataset(
         files[path.name] = len(rows) - 1
     task.end()
     return {"dataset": row.name, "format": fmt, "folder": str(out.resolve()), "files": files}
+
+
+def _write_tables(ds: Any, out: Path, fmt: str) -> dict[str, int]:
+    """The ALKDRec layout, `sessions` and `items`, as tsv (alkdrec), csv or parquet files."""
+    import numpy as np
+    import pyarrow as pa
+
+    ids = np.asarray(ds.item_ids, dtype=object)
+    inputs = pa.ListArray.from_arrays(
+        pa.array(np.asarray(ds.offsets, dtype=np.int32)), pa.array(ids[np.asarray(ds.items)], pa.string())
+    )
+    split = np.asarray(SPLIT_NAMES, dtype=object)[np.asarray(ds.split)]
+    targets = ids[np.asarray(ds.targets)]
+    titles = list(ds.titles) if ds.titles else [None] * len(ds.item_ids)
+    if fmt != "parquet":
+        inputs = pa.array([" ".join(x) for x in inputs.to_pylist()], pa.string())
+        titles = [" ".join((t or "").split()) for t in titles]  # one field: no tabs or breaks
+    sessions = pa.table({
+        "session_id": pa.array(ds.session_ids, pa.string()), "split": pa.array(split, pa.string()),
+        "items": inputs, "target": pa.array(targets, pa.string()),
+    })  # fmt: skip
+    items = pa.table({"item_id": pa.array(ds.item_ids, pa.string()), "title": pa.array(titles, pa.string())})
+    suffix = {"alkdrec": "tsv", "csv": "csv", "parquet": "parquet"}[fmt]
+    files: dict[str, int] = {}
+    for name, table in (("sessions", sessions), ("items", items)):
+        path = out / f"{name}.{suffix}"
+        if fmt == "parquet":
+            import pyarrow.parquet as pq
+
+            pq.write_table(table, path)
+        else:
+            import pyarrow.csv as pacsv
+
+            delimiter = "\t" if fmt == "alkdrec" else ","
+            options = pacsv.WriteOptions(delimiter=delimiter, quoting_style="needed")
+            pacsv.write_csv(table, path, options)
+        files[path.name] = table.num_rows
+    return files

@@ -40,7 +40,7 @@ _CSV_OPTIONS = frozenset(ReaderOptions.model_fields)
 FORMATS: dict[str, Format] = {
     f.name: f
     for f in [
-        Format("alkdrec", "ALKDRec benchmark folder: items.tsv and sessions.tsv with given splits", "alkdrec"),
+        Format("alkdrec", "ALKDRec benchmark folder: items and sessions (.tsv, .csv or .parquet) with given splits", "alkdrec"),
         Format("yoochoose", "YOOCHOOSE clicks: yoochoose-clicks.dat, or session-rec's prepared train/test TSV",
                "yoochoose", {"test_days": 1.0}),
         Format("diginetica", "Diginetica train-item-views.csv (';'-separated)", "diginetica", {"test_days": 7.0}),
