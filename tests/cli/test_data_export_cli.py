@@ -59,9 +59,8 @@ def test_the_alkdrec_layouts_round_trip(alkd, labelling_store: Store, tmp_path: 
     assert titles == dict(zip(before.item_ids, before.titles or [], strict=True))
     assert titles["g1"] == 'Game 1, "Deluxe"' and titles["g2"] is None
     if fmt == "parquet":
-        import pyarrow.parquet as pq
-
         import pyarrow as pa
+        import pyarrow.parquet as pq
 
         items = pq.read_table(folder / "sessions.parquet").schema.field("items").type
         assert pa.types.is_list(items) and pa.types.is_string(items.value_type)
