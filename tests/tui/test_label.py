@@ -18,6 +18,7 @@ from alkd_tui.tui.background_jobs import wait as jobs_wait
 from alkd_tui.tui.screens.label import AnswersArrived, LabelChoices, LabelScreen
 from alkd_tui.tui.widgets.form import FormSelect
 from alkd_tui.tui.widgets.job_panel import JobPanel
+from tests.conftest import needs_local_teacher
 
 
 def _answered(store: Store) -> int:
@@ -284,6 +285,7 @@ def _free_port() -> int:
 
 
 @pytest.mark.slow
+@needs_local_teacher
 async def test_label_with_the_local_compatibility_server_started_from_the_app(
     labelling_store: Store, make_app, settled, waiter
 ) -> None:  # type: ignore[no-untyped-def]
