@@ -19,6 +19,10 @@ has a fixed FFN width = dim and ReLU, RecBole's 256 and GELU).
     .venv/bin/python benchmarks/bench_recbole.py                    # timing + full runs
     .venv/bin/python benchmarks/bench_recbole.py --no-full --seeds 1   # a quick timing check
     .venv/bin/python benchmarks/bench_recbole.py --report-from .bench/recbole.json  # tables only
+    .venv/bin/python benchmarks/bench_recbole.py --systems alkd,alkd-bf16,recbole  # bf16 too
+
+`alkd-bf16` is `alkd train --precision bf16` (the training step's matrix products in bfloat16):
+its throughput against fp32 and RecBole, and its accuracy against fp32 (within 2 SE).
 """
 
 from __future__ import annotations
@@ -58,10 +62,12 @@ N_TRAIN_GAMES = 12054  # training sessions of alkdrec-games (one instance each)
 
 
 def alkd_run(
-    args: argparse.Namespace, alkd: list[str], db: Path, model: str, seed: int, timing: bool
+    args: argparse.Namespace, alkd: list[str], db: Path, model: str, seed: int, timing: bool,
+    precision: str = "fp32",
 ) -> dict[str, Any]:
     epochs, patience = (args.timing_epochs, 100) if timing else (args.epochs, args.patience)
     options = {
+        "precision": precision,
         "loss": "ce",
         "batch-size": 1024,
         "lr": 0.001,
@@ -74,7 +80,7 @@ def alkd_run(
     history = summary["history"]
     metrics = summary["metrics"]
     return {
-        "system": "alkd",
+        "system": "alkd" if precision == "fp32" else f"alkd-{precision}",
         "model": model,
         "seed": seed,
         "timing": timing,
@@ -227,6 +233,44 @@ def report(
     return speed + "\n\n" + acc, summary
 
 
+def precision_report(runs: list[dict[str, Any]], models: list[str]) -> str:
+    """bf16 against fp32 and RecBole: throughput (median epoch time) in timing and full runs,
+    and test Recall@10 / NDCG@10 of the full runs against fp32's, within 2 SE."""
+    rows = []
+    for model in models:
+        for kind, timing in (("timing", True), ("full", False)):
+            epochs = {
+                system: [s for r in runs if r["model"] == model and r["system"] == system
+                         and r["timing"] is timing for s in r["epoch_seconds"]]
+                for system in ("alkd", "alkd-bf16", "recbole")
+            }  # fmt: skip
+            if not epochs["alkd-bf16"] or not epochs["alkd"]:
+                continue
+            bf16, fp32 = median(epochs["alkd-bf16"]), median(epochs["alkd"])
+            recbole = median(epochs["recbole"]) if epochs["recbole"] else None
+            verdict = ""
+            if not timing:
+                checks = []
+                for metric in METRICS:
+                    a = [r["test"][metric] for r in runs if r["model"] == model and r["system"] == "alkd-bf16" and not r["timing"]]
+                    b = [r["test"][metric] for r in runs if r["model"] == model and r["system"] == "alkd" and not r["timing"]]
+                    (ma, sa), (mb, sb) = mean_std(a), mean_std(b)
+                    margin = 2 * math.sqrt(sa**2 / len(a) + sb**2 / len(b))
+                    checks.append(f"{metric} {ma:.4f} vs {mb:.4f} (2 SE {margin:.4f}): "
+                                  + ("within" if abs(ma - mb) <= margin else "**outside**"))  # fmt: skip
+                verdict = "; ".join(checks)
+            rows.append([
+                f"{model} ({kind} runs)", f"{fp32:.2f}", f"{bf16:.2f}",
+                "-" if recbole is None else f"{recbole:.2f}", f"**{fp32 / bf16:.2f}x**",
+                "-" if recbole is None else f"**{recbole / bf16:.2f}x**", verdict,
+            ])  # fmt: skip
+    return table(
+        ["model", "fp32 s/epoch", "bf16 s/epoch", "RecBole s/epoch", "bf16 / fp32 speed",
+         "bf16 / RecBole speed", "test accuracy, bf16 vs fp32"],
+        rows, "lrrrrrl",
+    )  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -244,6 +288,9 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=50)
     parser.add_argument("--patience", type=int, default=10)
     parser.add_argument("--alkd", help="command that runs alkd (default: the venv's alkd)")
+    parser.add_argument(
+        "--systems", default="alkd,recbole", help="alkd, alkd-bf16 (--precision bf16), recbole"
+    )
     parser.add_argument("--out", type=Path, help="JSON results (default .bench/recbole.json)")
     parser.add_argument("--report-from", type=Path, help="only print the tables of these results")
     args = parser.parse_args()
@@ -251,6 +298,8 @@ def main() -> None:
     if args.report_from:
         saved = json.loads(args.report_from.read_text())
         print(report(saved["runs"], N_TRAIN_GAMES, models)[0])
+        if any(r["system"] == "alkd-bf16" for r in saved["runs"]):
+            print("\n" + precision_report(saved["runs"], models))
         return
     seeds = [int(s) for s in args.seeds.split(",")]
     if not (args.data / "alkdrec-games").is_dir():
@@ -267,17 +316,19 @@ def main() -> None:
         n_train = games["sessions"]["train"]
         plan = [(m, s, True) for m in models for s in seeds] if args.timing_epochs else []
         plan += [(m, s, False) for m in models for s in seeds] if args.full else []
+        systems = args.systems.split(",")
         for i, (model, seed, timing) in enumerate(plan):
             kind = "timing" if timing else "full"
-            order = ("alkd", "recbole") if i % 2 == 0 else ("recbole", "alkd")  # A B, B A, ...
+            order = systems if i % 2 == 0 else systems[::-1]  # A B, B A, ...
             for system in order:
-                if system == "alkd":
-                    run = alkd_run(args, alkd, db, model, seed, timing)
+                if system.startswith("alkd"):
+                    precision = system.removeprefix("alkd").removeprefix("-") or "fp32"
+                    run = alkd_run(args, alkd, db, model, seed, timing, precision)
                 else:
                     run = recbole_run(args, work, model, seed, timing)
                 runs.append(run)
                 print(
-                    f"[{len(runs)}/{2 * len(plan)}] {system:8s} {model:8s} seed {seed} {kind:6s}: "
+                    f"[{len(runs)}/{len(systems) * len(plan)}] {system:9s} {model:8s} seed {seed} {kind:6s}: "
                     f"median epoch {median(run['epoch_seconds']):.2f} s, {run['epochs_run']} epochs, "
                     f"test {run['test']}, masked {run['test_masked']} ({run['wall_s']:.0f} s)",
                     flush=True,
@@ -297,6 +348,8 @@ def main() -> None:
     )
     print()
     print(markdown)
+    if "alkd-bf16" in systems:
+        print("\n" + precision_report(runs, models))
     print(f"\nresults: {path}")
 
 

@@ -142,16 +142,23 @@ class ModelJob:
     selection_id: int | None = None
 
     def digest(self) -> str:
+        # A setting added later, at the value that reproduces what came before it, is left out,
+        # so that models trained before it existed are still found.
+        config = {k: v for k, v in self.config.items() if UNCHANGED_BY_DEFAULT.get(k, ...) != v}
         blob = json.dumps(
             {
                 "kind": self.kind,
                 "dataset": self.dataset.id,
                 "role": self.role,
-                "config": self.config,
+                "config": config,
             },
             sort_keys=True,
         )
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+#: Settings added after models were stored, at the value that trains as before they existed.
+UNCHANGED_BY_DEFAULT: dict[str, Any] = {"precision": "fp32"}
 
 
 def produce_model(

@@ -105,6 +105,7 @@ def run_epochs(
     on_epoch: Callable[[TrainState], None] | None = None,
     name: str = "train",
     checkpoints: Sequence[int] | None = None,
+    precision: str = "fp32",
 ) -> TrainResult:
     """Optimise `loss` over `batches(epoch)` with Adam, keep the epoch best on `valid`.
 
@@ -115,7 +116,9 @@ def run_epochs(
     stops after `patience` checkpoints without a better one (comparisons over many epochs,
     where one epoch's change is smaller than the noise of the validation metric).
     Runs with torch's deterministic kernels (`deterministic_kernels`): a seed gives the same
-    weights every time.
+    weights every time. With `precision` "bf16" the forward pass and the loss run under torch's
+    autocast to bfloat16 (matrix products in bf16; the weights, their gradients' accumulation
+    in the optimiser, and validation stay fp32).
     """
     check_at = set(checkpoints or ())
     check_metric(metric)
@@ -138,7 +141,8 @@ def run_epochs(
             task = Task(report, f"epoch {epoch + 1}", n_batches, "batches")
             for steps, batch in enumerate(batches(epoch), start=1):
                 optimizer.zero_grad(set_to_none=True)
-                value = loss(batch)
+                with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
+                    value = loss(batch)
                 value.backward()
                 optimizer.step()
                 total += float(value.detach())

@@ -113,6 +113,10 @@ class TrainSettings(BaseModel):
     """Early stopping: stop after this many epochs without a better validation metric."""
     metric: Metric | None = Field(None, json_schema_extra={"panel": OPTIMISATION})
     """The validation metric that early stopping follows."""
+    precision: Literal["fp32", "bf16"] = Field("fp32", json_schema_extra={"panel": OPTIMISATION})
+    """fp32, or bf16: the training step's matrix products in bfloat16 (torch autocast; the
+    weights, the optimiser and evaluation stay fp32). docs/benchmarks.md has its speed and
+    quality."""
     seed: int = 0
     """Seed of the initialisation, the shuffles and the sampled negatives."""
     hparams: dict[str, Any] = Field(default_factory=dict, json_schema_extra={"flag": "--hparam"})

@@ -78,7 +78,14 @@ class _FullSoftmaxCE(torch.autograd.Function):
         targets: torch.Tensor,
         out: torch.Tensor | None,
     ) -> torch.Tensor:
-        scores = torch.mm(session, items.T, out=out) if out is not None else session @ items.T
+        low = torch.is_autocast_enabled("cpu") and torch.get_autocast_dtype("cpu") == torch.bfloat16
+        if low:  # bf16 products (the bulk of the time), the softmax in fp32
+            session_low, items_low = session.bfloat16(), items.bfloat16()
+            scores = (session_low @ items_low.T).float()
+            ctx.low = (session_low, items_low)
+        else:
+            scores = torch.mm(session, items.T, out=out) if out is not None else session @ items.T
+            ctx.low = None
         target_scores = scores.gather(1, targets.unsqueeze(1)).squeeze(1)
         top = scores.amax(dim=1, keepdim=True)
         exp = scores.sub_(top).exp_()  # in place: exp(score - max)
@@ -97,6 +104,13 @@ class _FullSoftmaxCE(torch.autograd.Function):
         scale = grad / n
         d_scores = exp.mul_(scale / total)  # in place: softmax * grad / B
         d_scores[torch.arange(n), targets] -= scale
+        if ctx.low is not None:
+            session_low, items_low = ctx.low
+            ctx.low = None
+            d_low = d_scores.bfloat16()
+            d_session = (d_low @ items_low).float() if ctx.needs_input_grad[0] else None
+            d_items = (d_low.T @ session_low).float() if ctx.needs_input_grad[1] else None
+            return d_session, d_items, None, None
         d_session = d_scores @ items if ctx.needs_input_grad[0] else None
         d_items = d_scores.T @ session if ctx.needs_input_grad[1] else None
         return d_session, d_items, None, None
@@ -180,6 +194,7 @@ def train_model(
         model, batches=batches, n_batches=n_batches, loss=lambda b: batch_loss(model, b, cfg, scratch),
         valid=valid, epochs=cfg.epochs, patience=cfg.patience, metric=cfg.metric, seed=cfg.seed,
         lr=cfg.lr, weight_decay=cfg.weight_decay, report=report, resume=resume, on_epoch=on_epoch,
+        precision=cfg.precision,
     )  # fmt: skip
     result.seconds = time.perf_counter() - started
     return result

@@ -163,3 +163,39 @@ def test_the_same_seed_gives_identical_weights_with_two_threads() -> None:
     assert weights[0].keys() == weights[1].keys()
     assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
     assert not torch.are_deterministic_algorithms_enabled()  # the loop restores the setting
+
+
+@pytest.mark.parametrize("architecture", ["gru4rec", "stamp", "sasrec"])
+def test_bf16_training_learns_too_and_computes_in_bfloat16(
+    successor: SessionDataset, architecture: str
+) -> None:
+    """precision=bf16 runs the training step's matrix products in bfloat16 (the weights stay
+    fp32), so the weights differ from fp32's, and the model learns the rule as well."""
+    seen: list[torch.dtype] = []
+    hook = torch.nn.modules.module.register_module_forward_hook(
+        lambda _m, _i, out: seen.append(out.dtype) if isinstance(out, torch.Tensor) else None
+    )
+    try:
+        bf16 = train_model(successor, train_settings(architecture=architecture, precision="bf16", **FAST))
+    finally:
+        hook.remove()
+    assert torch.bfloat16 in seen
+    fp32 = train_model(successor, train_settings(architecture=architecture, **FAST))
+    assert all(p.dtype == torch.float32 for p in bf16.model.parameters())
+    assert any(not torch.equal(a, b) for a, b in zip(bf16.model.parameters(), fp32.model.parameters(), strict=True))
+    test = Instances.of_split(successor, "test", 10)
+    low, full = evaluate(bf16.model, test)["recall@5"], evaluate(fp32.model, test)["recall@5"]
+    assert abs(low - full) <= 0.1 and low > 0.3  # chance is 5/30
+
+
+def test_fp32_keeps_the_identity_of_models_trained_before_precision_existed() -> None:
+    from alkd_tui.pipeline.models import ModelJob
+
+    def job(config: dict) -> ModelJob:  # type: ignore[type-arg]
+        return ModelJob(kind="train", dataset=type("D", (), {"id": 1})(), role="student",  # type: ignore[arg-type]
+                        architecture="fpmc", dim=10, config=config, rebuild={}, max_len=10, seed=0,
+                        default_name="x")  # fmt: skip
+
+    before = job({"architecture": "fpmc", "dim": 10})
+    assert job({"architecture": "fpmc", "dim": 10, "precision": "fp32"}).digest() == before.digest()
+    assert job({"architecture": "fpmc", "dim": 10, "precision": "bf16"}).digest() != before.digest()
