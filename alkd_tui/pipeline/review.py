@@ -226,11 +226,21 @@ def record_review(
         problem = ranking_problem(after["ranking"], found[1])
         if problem:
             raise BadInputError(f"the edited ranking of request {request_id}: {problem}")
+    who = reviewer or default_reviewer()
+    if action == "undo":
+        with store.read() as conn:
+            state = review_states(conn, [request_id])[request_id]
+        if state.verdict_of(who) is None:
+            others = ", ".join(f"{name} {verdict}" for name, verdict in state.verdicts)
+            raise BadInputError(
+                f"request {request_id}: {who} has no decision to undo"
+                + (f" (standing: {others}; undo takes back only your own)" if others else "")
+            )
     before = {"ranking": found[0]}
     with store.session() as orm:
         event = ReviewEvent(
             request_id=request_id, action=action, before=before, after=after, note=note,
-            reviewer=reviewer or default_reviewer(),
+            reviewer=who,
         )  # fmt: skip
         orm.add(event)
         orm.flush()

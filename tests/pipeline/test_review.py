@@ -31,8 +31,12 @@ def test_status_follows_the_standing_decisions(labelled: Store) -> None:
     record_review(labelled, first.request_id, "undo")
     assert selection_labels(labelled, 1)[0].status == "accepted"
     record_review(labelled, first.request_id, "undo")
-    record_review(labelled, first.request_id, "undo")  # nothing left to undo: harmless
     assert selection_labels(labelled, 1)[0].status == "pending"
+    with pytest.raises(BadInputError, match="has no decision to undo"):  # nothing left: refused
+        record_review(labelled, first.request_id, "undo")
+    record_review(labelled, first.request_id, "accept", reviewer="ann")
+    with pytest.raises(BadInputError, match="standing: ann accepted; undo takes back only your own"):
+        record_review(labelled, first.request_id, "undo", reviewer="bob")
     with labelled.engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT COUNT(*) FROM review_event").scalar() == 5
 
