@@ -18,6 +18,7 @@ from alkd_tui.pipeline.audit import audit
 from alkd_tui.pipeline.audit_settings import AuditSettings
 from alkd_tui.pipeline.curve import label_curve
 from alkd_tui.pipeline.curve_settings import CurveSettings
+from alkd_tui.pipeline.dataset_export import export_dataset
 from alkd_tui.pipeline.datasets import delete_dataset, import_dataset, list_datasets, show_dataset
 from alkd_tui.pipeline.distill import distill_student
 from alkd_tui.pipeline.history import diff_runs, list_runs, show_run
@@ -32,7 +33,12 @@ from alkd_tui.pipeline.results import (
     RunSummary,
     SelectionSummary,
 )
-from alkd_tui.pipeline.review import accept_by_rule, record_review, selection_labels
+from alkd_tui.pipeline.review import (
+    accept_by_rule,
+    record_review,
+    require_reviews,
+    selection_labels,
+)
 from alkd_tui.pipeline.selection import (
     create_selection,
     import_selection,
@@ -49,8 +55,8 @@ __all__ = [
     "DistillSettings", "DistilledModel", "LabelResult", "LabelSettings", "ModelSummary",
     "NotFoundError", "RunSummary", "SelectSettings", "SelectionSummary", "Store", "TrainSettings",
     "accept_by_rule", "audit", "create_selection", "delete_dataset", "diff_runs", "distill_student",
-    "evaluate_model", "import_dataset", "import_selection", "label_curve", "label_selection",
+    "evaluate_model", "export_dataset", "import_dataset", "import_selection", "label_curve", "label_selection",
     "list_datasets", "list_models", "list_runs", "list_selections", "open_store", "preview_selection",
-    "record_review", "selection_labels", "show_dataset", "show_model", "show_run", "show_selection",
+    "record_review", "require_reviews", "selection_labels", "show_dataset", "show_model", "show_run", "show_selection",
     "train_recommender",
 ]  # fmt: skip
