@@ -773,6 +773,12 @@ def values(
     return [r["metrics"][field][metric] for r in sorted(found, key=lambda r: r["seed"])]
 
 
+def t_text(mean: float, std: float, n: int) -> str:
+    """The paired t statistic, or "-" where every seed gave the same difference (e.g. both
+    sides kept the undistilled student: a difference of 0 on every seed)."""
+    return f"{mean / (std / math.sqrt(n)):+.1f}" if std > 0 else "-"
+
+
 def paired(
     runs: list[dict[str, Any]], d: str, arch: str, a: str, b: str, field: str, metric: str
 ) -> list[float]:
@@ -837,8 +843,7 @@ def headline(runs: list[dict[str, Any]], combos: list[tuple[str, str]], chosen: 
                 row += ["-", "-"]
                 continue
             mean, std = mean_std(diff)
-            t = mean / (std / math.sqrt(len(diff))) if std > 0 else float("nan")
-            row += [f"{mean:+.4f} ± {std:.4f}", f"{t:+.1f}"]
+            row += [f"{mean:+.4f} ± {std:.4f}", t_text(mean, std, len(diff))]
         rows.append(row)
     row = ["paper's reported ALKDRec − Random"]
     for d, arch in combos:
@@ -1016,10 +1021,9 @@ def report(study: Study, seeds: list[int], wall: float) -> str:
                         row += ["-", "-", "-"]
                         continue
                     mean, std = mean_std(diff)
-                    t = mean / (std / math.sqrt(len(diff))) if std > 0 else float("nan")
                     row += [
                         f"{mean:+.4f} ± {std:.4f}",
-                        f"{t:+.1f}",
+                        t_text(mean, std, len(diff)),
                         f"{sum(x > 0 for x in diff)}/{len(diff)}",
                     ]
             rows.append(row)
