@@ -41,6 +41,18 @@ def _local_teacher_installed() -> bool:
     return True
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _interruptible_children() -> Iterator[None]:
+    """Child processes that the tests stop with SIGINT (servers, jobs) inherit this process's
+    SIGINT disposition; a shell starts a background job (`cmd &`) with SIGINT ignored, which
+    would make them unstoppable. Give the tests Python's default handler."""
+    import signal
+
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+
+
 #: For tests of the local compatibility server: they skip where it is not installed.
 needs_local_teacher = pytest.mark.skipif(
     not _local_teacher_installed(),

@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -104,6 +105,17 @@ def fold_model(
 WAIT_S = 3600.0
 
 
+#: A fold model row younger than this without its run is still being set up by its process.
+SETUP_S = 60.0
+
+
+def _just_created(created_at: datetime | None) -> bool:
+    if created_at is None:
+        return False
+    moment = created_at if created_at.tzinfo else created_at.replace(tzinfo=UTC)
+    return (datetime.now(UTC) - moment).total_seconds() < SETUP_S
+
+
 def wait_for_elsewhere(store: Store, digest: str, poll_s: float = 1.0) -> RecModel | None:
     """The model with `digest` once another live process has trained it; None when there is
     none, or its process is gone, or it did not finish (then this job trains it itself)."""
@@ -121,6 +133,9 @@ def wait_for_elsewhere(store: Store, digest: str, poll_s: float = 1.0) -> RecMod
             return None
         if row.status == "done":
             return row
+        if run is None and _just_created(row.created_at):
+            time.sleep(poll_s)  # its process made the row and is about to attach its run
+            continue
         owner = run.owner if run is not None else None
         if not owner or owner.startswith(this_process()) or is_alive(owner) is not True:
             return None

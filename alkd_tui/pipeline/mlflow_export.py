@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -59,6 +60,9 @@ def _param(value: Any) -> str:
 
 
 def _client(uri: str) -> Any:
+    # MLflow's client sends usage telemetry from a background thread unless told not to; an
+    # export from alkd sends nothing anywhere but to `uri` (set it to "false" to allow it).
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     try:
         from mlflow.tracking import MlflowClient
     except ImportError:

@@ -144,7 +144,7 @@ class ModelJob:
     def digest(self) -> str:
         # A setting added later, at the value that reproduces what came before it, is left out,
         # so that models trained before it existed are still found.
-        config = {k: v for k, v in self.config.items() if UNCHANGED_BY_DEFAULT.get(k, ...) != v}
+        config = _without_unchanged_defaults(self.config)
         blob = json.dumps(
             {
                 "kind": self.kind,
@@ -159,6 +159,19 @@ class ModelJob:
 
 #: Settings added after models were stored, at the value that trains as before they existed.
 UNCHANGED_BY_DEFAULT: dict[str, Any] = {"precision": "fp32"}
+
+
+def _without_unchanged_defaults(config: dict[str, Any]) -> dict[str, Any]:
+    """`config` without the `UNCHANGED_BY_DEFAULT` settings at those values, at its top level
+    and in its sections (`{"train": {...}}`)."""
+    kept: dict[str, Any] = {}
+    for key, value in config.items():
+        if isinstance(value, dict):
+            value = _without_unchanged_defaults(value)
+        elif UNCHANGED_BY_DEFAULT.get(key, ...) == value:
+            continue
+        kept[key] = value
+    return kept
 
 
 def produce_model(

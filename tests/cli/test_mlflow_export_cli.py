@@ -46,3 +46,13 @@ def test_runs_reach_mlflow_with_params_epochs_and_tags(alkd, labelling_store: St
     assert refused.code == 2 and "--to 'wandb'" in refused.err
     missing = alkd("runs", "export", uri, "--run", "99", db=db)
     assert missing.code == 2 and "--run 99" in missing.err
+
+
+def test_the_export_sends_no_telemetry(alkd, labelling_store: Store, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """MLflow's client starts a telemetry thread unless MLFLOW_DISABLE_TELEMETRY is set."""
+    import threading
+
+    monkeypatch.delenv("MLFLOW_DISABLE_TELEMETRY", raising=False)
+    uri = f"sqlite:///{tmp_path / 'quiet.db'}"
+    assert alkd("runs", "export", uri, db=labelling_store.path).code == 0
+    assert not [t.name for t in threading.enumerate() if "Telemetry" in t.name]

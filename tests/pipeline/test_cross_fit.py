@@ -53,3 +53,35 @@ def test_cross_fitted_lists_do_not_hold_memorised_targets(store: Store, tmp_path
     assert fair["hit@10"] < 0.5 and abs(fair["hit@10"] - valid["hit@10"]) < 0.15
     assert leak_warning(memorised, valid, k=10) is not None
     assert leak_warning(fair, valid, k=10) is None
+
+
+def test_a_fold_model_whose_process_has_not_attached_its_run_yet_is_waited_for(
+    labelling_store: Store,
+) -> None:
+    """Another labelling job created the fold model's row a moment ago and is about to attach
+    its run: this job waits for that model instead of training the same row at the same time
+    (two processes writing one checkpoint was a failure seen in CI)."""
+    import threading
+    import time
+
+    from alkd_tui.pipeline.cross_fit import wait_for_elsewhere
+    from alkd_tui.store import RecModel
+
+    with labelling_store.session() as orm:
+        row = RecModel(name="fold", dataset_id=1, architecture="fpmc", role="fold", dim=8,
+                       status="training", config={"hash": "fold-digest"})  # fmt: skip
+        orm.add(row)
+        orm.flush()
+        row_id = row.id
+
+    def finish() -> None:
+        time.sleep(0.5)
+        with labelling_store.session() as orm:
+            found = orm.get(RecModel, row_id)
+            assert found is not None
+            found.status = "done"
+            orm.add(found)
+
+    threading.Thread(target=finish).start()
+    made = wait_for_elsewhere(labelling_store, "fold-digest", poll_s=0.1)
+    assert made is not None and made.id == row_id and made.status == "done"

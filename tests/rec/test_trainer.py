@@ -196,6 +196,7 @@ def test_fp32_keeps_the_identity_of_models_trained_before_precision_existed() ->
                         architecture="fpmc", dim=10, config=config, rebuild={}, max_len=10, seed=0,
                         default_name="x")  # fmt: skip
 
-    before = job({"architecture": "fpmc", "dim": 10})
-    assert job({"architecture": "fpmc", "dim": 10, "precision": "fp32"}).digest() == before.digest()
-    assert job({"architecture": "fpmc", "dim": 10, "precision": "bf16"}).digest() != before.digest()
+    before = job({"train": {"architecture": "fpmc", "dim": 10}})  # as train_recommender nests it
+    same = job({"train": {"architecture": "fpmc", "dim": 10, "precision": "fp32"}})
+    assert same.digest() == before.digest()
+    assert job({"train": {"architecture": "fpmc", "dim": 10, "precision": "bf16"}}).digest() != before.digest()
