@@ -66,16 +66,9 @@ def distill(
         }
         metrics |= {f"distilled {k}": v for k, v in result.metrics.items() if k in ("valid", "test")}
         out.print(metrics_table(metrics, result.name))
-        if result.kept_student():
-            err.print(
-                "[yellow]note:[/] no validation check beat the undistilled student, so the "
-                "distilled model is the student unchanged (--no-keep-student keeps the best "
-                "check instead)"
-            )
-        elif result.below_student():
-            err.print(
-                "[yellow]warning:[/] the distilled student is below the undistilled one on "
-                "validation (recall@10): keep the student, or distil with other settings"
-            )
+        caution = result.caution()
+        if caution is not None:
+            flag = " (--no-keep-student keeps the best check instead)" if result.kept_student() else ""
+            err.print(f"[yellow]{'note' if flag else 'warning'}:[/] {caution}{flag}")
 
     mode.result(result, human)

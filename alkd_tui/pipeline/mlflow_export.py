@@ -144,10 +144,11 @@ def export_to_mlflow(
         own = made.get(run.id, [])
         for model in own:
             prefix = model.name if len(own) > 1 else ""
+            elapsed = 0.0  # the epochs' training seconds so far: each epoch's time stamp
             for row in model.history or []:
                 epoch = int(row.get("epoch", 0))
-                at = started + int(1000 * sum(float(r.get("train_seconds") or 0) for r in
-                                              (model.history or [])[: epoch + 1]))  # fmt: skip
+                elapsed += float(row.get("train_seconds") or 0)
+                at = started + int(1000 * elapsed)
                 if row.get("loss") is not None:
                     values.append(
                         Metric(metric_name(prefix, "loss"), float(row["loss"]), at, epoch)

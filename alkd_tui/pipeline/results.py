@@ -72,6 +72,21 @@ class DistilledModel(ModelSummary):
         student unchanged (best epoch 0; the `keep_student` setting)."""
         return (self.metrics.get("training") or {}).get("best_epoch") == 0
 
+    def caution(self) -> str | None:
+        """What a user should know about this copy against the undistilled student, in one
+        line (the CLI and the TUI show it): kept unchanged, or below it; None otherwise."""
+        if self.kept_student():
+            return (
+                "no validation check beat the undistilled student: the distilled model is the "
+                "student unchanged"
+            )
+        if self.below_student():
+            return (
+                "the distilled student is below the undistilled one on validation (recall@10): "
+                "keep the student, or distil with other settings"
+            )
+        return None
+
 
 class DatasetSummary(Result):
     """A stored dataset: counts always; source, options and statistics when shown in full."""

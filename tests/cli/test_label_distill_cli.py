@@ -167,3 +167,4 @@ def test_a_distilled_copy_below_the_student_on_validation_is_flagged() -> None:
                             student_metrics={"valid": {"recall@10": 0.2}})  # fmt: skip
     unknown = DistilledModel(**base, metrics={}, student_metrics={"valid": {"recall@10": 0.2}})
     assert worse.below_student() and not better.below_student() and not unknown.below_student()
+    assert "below the undistilled one" in (worse.caution() or "") and better.caution() is None

@@ -367,18 +367,9 @@ mark one with `m`, highlight the other and press `c`.
             )
             self.alkd.models_changed += 1
             self.notify(f"{verb} {distilled.name}", title="distil")
-            if distilled.kept_student():
-                self.notify(
-                    "no validation check beat the undistilled student: the distilled model "
-                    "is the student unchanged",
-                    title="distil", severity="warning", timeout=10,
-                )  # fmt: skip
-            elif distilled.below_student():
-                self.notify(
-                    "the distilled student is below the undistilled one on validation: keep "
-                    "the student, or distil with other settings",
-                    title="distil", severity="warning", timeout=10,
-                )  # fmt: skip
+            caution = distilled.caution()
+            if caution is not None:
+                self.notify(caution, title="distil", severity="warning", timeout=10)
         elif outcome.state == "done" and message.job.kind == "run":
             summary = RunSummary.model_validate(result)
             self.focus_run = summary.run
