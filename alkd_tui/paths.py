@@ -10,12 +10,23 @@ from platformdirs import user_cache_path, user_data_path
 APP = "alkd"
 DB_ENV = "ALKD_DB"
 CACHE_ENV = "ALKD_CACHE"
+FILES_ENV = "ALKD_FILES"
 
 
-def default_db_path() -> Path:
-    """`$ALKD_DB`, else `alkd.db` in the user's data folder."""
+def default_db() -> str:
+    """`$ALKD_DB` (a SQLite file's path or a PostgreSQL URL), else `alkd.db` in the user's
+    data folder."""
     env = os.environ.get(DB_ENV)
-    return Path(env).expanduser() if env else user_data_path(APP) / "alkd.db"
+    if env and "://" in env:
+        return env
+    return str(Path(env).expanduser() if env else user_data_path(APP) / "alkd.db")
+
+
+def files_dir_for(name: str) -> Path:
+    """Where the files of a server database called `name` go (checkpoints, job logs):
+    `$ALKD_FILES`, else `NAME.files` in the user's data folder."""
+    env = os.environ.get(FILES_ENV)
+    return Path(env).expanduser() if env else user_data_path(APP) / f"{name}.files"
 
 
 def cache_dir() -> Path:

@@ -1,9 +1,9 @@
-"""Alembic environment for the alkd store (SQLite, batch mode, SQLModel metadata).
+"""Alembic environment for the alkd store (SQLModel metadata; batch mode on SQLite only).
 
 alkd runs migrations from code when it opens a database (alkd_tui.store.migrate), passing its
 own connection. Developers generate revisions with:
 
-    alembic -x db=/tmp/dev.db upgrade head
+    alembic -x db=/tmp/dev.db upgrade head        (or -x db=postgresql://...)
     alembic -x db=/tmp/dev.db revision --autogenerate -m "what changed"
 """
 
@@ -22,7 +22,8 @@ def _configure_and_run(connection) -> None:  # type: ignore[no-untyped-def]
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
-        render_as_batch=True,
+        # SQLite alters a table by copying it; PostgreSQL alters it in place.
+        render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
     )
     with context.begin_transaction():
@@ -45,5 +46,5 @@ def run_migrations_online() -> None:
 
 
 if context.is_offline_mode():
-    raise SystemExit("alkd migrations run online only (SQLite)")
+    raise SystemExit("alkd migrations run online only")
 run_migrations_online()

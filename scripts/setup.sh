@@ -16,7 +16,7 @@ pip install --quiet --upgrade pip
 pip install --quiet "torch==2.13.0"
 # ALKD_LOCAL_TEACHER=0 leaves out the local compatibility server (llama-cpp-python, built from
 # source, and its model): a setup in a few minutes, whose tests of that server skip.
-EXTRAS="dev,mlflow"
+EXTRAS="dev,mlflow,postgres"
 if [ "${ALKD_LOCAL_TEACHER:-1}" != "0" ]; then
     EXTRAS="$EXTRAS,local-teacher"
 fi

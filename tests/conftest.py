@@ -20,6 +20,7 @@ from alkd_tui.pipeline.datasets import import_dataset
 from alkd_tui.pipeline.models import train_recommender
 from alkd_tui.rec.settings import TrainSettings
 from alkd_tui.store import Store, open_store
+from alkd_tui.store.queries import run_sql
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -72,9 +73,52 @@ def _isolated_env(
     monkeypatch.delenv("ALKD_DEBUG", raising=False)
 
 
+#: The PostgreSQL pass (scripts/test.sh): a server's URL. Then every test's database (`db_path`)
+#: is a fresh database on that server, and tests marked `sqlite_only` are left out.
+POSTGRES_ENV = "ALKD_TEST_POSTGRES"
+
+
+def postgres_server() -> str | None:
+    """The server of the PostgreSQL pass, or None in the SQLite pass."""
+    return os.environ.get(POSTGRES_ENV) or None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if postgres_server() is None:
+        return
+    kept = [item for item in items if item.get_closest_marker("sqlite_only") is None]
+    if len(kept) != len(items):
+        config.hook.pytest_deselected(items=[i for i in items if i not in kept])
+        items[:] = kept
+
+
 @pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "alkd.db"
+def db_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Where a test's database is: a SQLite file in its folder, or (PostgreSQL pass) a fresh
+    database on the test server, given as its URL, its files in the test's folder."""
+    server = postgres_server()
+    if server is None:
+        yield tmp_path / "alkd.db"
+        return
+    import uuid
+
+    import psycopg
+
+    name = f"alkd_test_{uuid.uuid4().hex[:16]}"
+    with psycopg.connect(server, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    monkeypatch.setenv("ALKD_FILES", str(tmp_path / "files"))
+    yield server.rsplit("/", 1)[0] + f"/{name}"  # type: ignore[misc]  # a URL, not a Path
+    with psycopg.connect(server, autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def query(db: Path | str, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """The rows of one query (SQLite's form) on the database `db`, whichever kind it is."""
+    from alkd_tui.store.queries import run_sql
+
+    with open_store(db) as opened, opened.read() as conn:
+        return [tuple(row) for row in run_sql(conn, sql, params)]
 
 
 @pytest.fixture
@@ -171,16 +215,13 @@ def labelling_store(store: Store, tmp_path: Path) -> Store:
         name="teacher-rec",
     )
     with store.engine.begin() as conn:
-        conn.exec_driver_sql(
-            "INSERT INTO selection (name, dataset_id, strategy, budget, params, pool_size, size, created_at) "
+        run_sql(conn, "INSERT INTO selection (name, dataset_id, strategy, budget, params, pool_size, size, created_at) "
             "VALUES ('sel', 1, 'test', 12, '{}', 12, 12, '2026-01-01 00:00:00.000000')"
         )
-        rows = conn.exec_driver_sql(
-            "SELECT id FROM session WHERE split = 'train' ORDER BY idx LIMIT 12"
+        rows = run_sql(conn, "SELECT id FROM session WHERE split = 'train' ORDER BY idx LIMIT 12"
         ).all()
         for order, (session_id,) in enumerate(rows):
-            conn.exec_driver_sql(
-                'INSERT INTO selection_member (selection_id, session_id, "order") VALUES (1, ?, ?)',
+            run_sql(conn, 'INSERT INTO selection_member (selection_id, session_id, "order") VALUES (1, ?, ?)',
                 (session_id, order),
             )
     return store

@@ -168,7 +168,7 @@ def import_(
             report=report,
         )
     mode.result(
-        result, lambda: (err.print(f"imported [bold]{name}[/] into {store.path}"), _show(result))
+        result, lambda: (err.print(f"imported [bold]{name}[/] into {store.where}"), _show(result))
     )
 
 
@@ -210,7 +210,7 @@ def list_(ctx: typer.Context, json: JsonOpt = False) -> None:
 
     def human() -> None:
         if not rows:
-            err.print(f"no datasets in {state(ctx).db_path} (import one with `alkd data import`)")
+            err.print(f"no datasets in {state(ctx).store().where} (import one with `alkd data import`)")
             return
         table = Table(
             "id",

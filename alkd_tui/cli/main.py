@@ -24,10 +24,10 @@ from alkd_tui.cli.models import eval_, models_app, train
 from alkd_tui.cli.review import review_app
 from alkd_tui.cli.run import run, runs_app
 from alkd_tui.cli.select import select_, selections_app
-from alkd_tui.cli.state import CliState, current_db_path, set_current
+from alkd_tui.cli.state import CliState, current_db, set_current
 from alkd_tui.cli.teacher import teacher_app
 from alkd_tui.errors import AlkdError, ExitCode
-from alkd_tui.paths import DB_ENV, default_db_path
+from alkd_tui.paths import DB_ENV, FILES_ENV, default_db
 from alkd_tui.terminal_text import clean
 
 app = typer.Typer(
@@ -66,10 +66,12 @@ def _version(value: bool) -> None:
 def _global_options(
     ctx: typer.Context,
     db: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
             "--db",
-            help=f"The SQLite database (default: ${DB_ENV}, else alkd.db in your data folder).",
+            help=f"The database: a SQLite file, or a PostgreSQL URL (postgresql://USER@HOST/NAME; "
+            f"its files go to ${FILES_ENV}). Default: ${DB_ENV}, else alkd.db in your data folder.",
+            metavar="PATH|URL",
             show_default=False,
         ),
     ] = None,
@@ -81,9 +83,14 @@ def _global_options(
     ] = False,
 ) -> None:
     """Active LLM-based knowledge distillation for session-based recommendation."""
-    ctx.obj = CliState(db_path=db.expanduser() if db else default_db_path())
+    ctx.obj = CliState(db=_database(db) if db else default_db())
     set_current(ctx.obj)
     ctx.call_on_close(ctx.obj.close)
+
+
+def _database(given: str) -> str:
+    # A URL as given; a path with ~ expanded.
+    return given if "://" in given else str(Path(given).expanduser())
 
 
 def _fail(message: str, code: int) -> int:
@@ -118,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:
         from alkd_tui.store.failures import describe
 
-        problem = describe(exc, current_db_path())
+        problem = describe(exc, current_db())
         if problem is not None:  # locked, full, damaged: one line, never the SQL
             return _fail(problem.message, problem.exit_code)
         if os.environ.get("ALKD_DEBUG"):

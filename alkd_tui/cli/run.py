@@ -41,7 +41,7 @@ def results_table(run: int, status: str, results: dict[str, Any]) -> Table:
     return table
 
 
-def next_steps(summary: RunSummary, db: Path) -> list[str]:
+def next_steps(summary: RunSummary, db: str) -> list[str]:
     """What a user can do after a run, as commands."""
     prefix = f"alkd --db {db}"
     steps = [
@@ -113,8 +113,8 @@ def run(
         if summary.status == "awaiting-review":
             err.print(
                 f"run {summary.run} is awaiting review of selection {summary.selection}: review the labels in "
-                f"`alkd-tui --db {store.path}` or with `alkd review list {summary.selection}`, then continue with "
-                f"`alkd --db {store.path} run --resume {summary.run}`"
+                f"`alkd-tui --db {store.where}` or with `alkd review list {summary.selection}`, then continue with "
+                f"`alkd --db {store.where} run --resume {summary.run}`"
             )
             return
         err.print(f"teacher: {(summary.teacher or {}).get('description', '?')}")
@@ -125,7 +125,7 @@ def run(
         if note:
             err.print(note)
         err.print("next:")
-        for step in next_steps(summary, store.path):
+        for step in next_steps(summary, store.where):
             err.print(f"  • {step}")
 
     mode.result(summary, human)

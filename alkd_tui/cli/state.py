@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import typer
 
@@ -12,15 +11,16 @@ from alkd_tui.store import Store, open_store
 
 @dataclass
 class CliState:
-    """The database path (from `--db`, `ALKD_DB` or the default) and the opened store."""
+    """The database (from `--db`, `ALKD_DB` or the default: a SQLite file's path or a
+    PostgreSQL URL) and the opened store."""
 
-    db_path: Path
+    db: str
     _store: Store | None = field(default=None, repr=False)
 
     def store(self) -> Store:
         """The store, opened (and upgraded to the newest schema) on first use."""
         if self._store is None:
-            self._store = open_store(self.db_path)
+            self._store = open_store(self.db)
         return self._store
 
     def close(self) -> None:
@@ -38,9 +38,11 @@ def set_current(cli_state: CliState) -> None:
     _current = cli_state
 
 
-def current_db_path() -> Path | None:
-    """The running command's database path, once its global options were read."""
-    return None if _current is None else _current.db_path
+def current_db() -> str | None:
+    """The running command's database as messages name it, once its global options were read."""
+    from alkd_tui.store.engine import shown
+
+    return None if _current is None else shown(_current.db)
 
 
 def state(ctx: typer.Context) -> CliState:

@@ -30,7 +30,7 @@ def check_name_free(store: Store, name: str, replace: bool) -> None:
     with store.read() as conn:
         if dataset_id(conn, name) is not None and not replace:
             raise BadInputError(
-                f"dataset {name!r} already exists in {store.path} (use --replace or another --name)"
+                f"dataset {name!r} already exists in {store.where} (use --replace or another --name)"
             )
 
 
@@ -54,7 +54,7 @@ def write_dataset(
         if existing is not None:
             if not replace:
                 raise BadInputError(
-                    f"dataset {name!r} already exists in {store.path} (use --replace or another --name)"
+                    f"dataset {name!r} already exists in {store.where} (use --replace or another --name)"
                 )
             delete_dataset_rows(conn, existing, name)
         new_id = insert_dataset(conn, (

@@ -16,7 +16,7 @@ def load_dataset(store: Store, name: str) -> SessionDataset:
     """The dataset called `name` as a `SessionDataset` (instances in stored order)."""
     found = dataset_rows(store, name)
     if found is None:
-        raise NotFoundError(f"no dataset {name!r} in {store.path}")
+        raise NotFoundError(f"no dataset {name!r} in {store.where}")
     items, sessions = found
     blobs = [s[2] for s in sessions]
     lengths = np.fromiter((len(b) // 4 for b in blobs), dtype=np.int64, count=len(blobs))

@@ -90,7 +90,7 @@ def _rereads(
     store: Store, dataset_id: int, catalogue: dict[str, int]
 ) -> dict[bytes, tuple[int, int]]:
     """The kept re-reads of raw answers against this catalogue (an empty dict to fill, at first)."""
-    key = (str(store.path), dataset_id)
+    key = (store.target, dataset_id)
     with _REREAD_LOCK:
         kept = _REREAD.get(key)
         if kept is None or kept[0] != catalogue or len(kept[1]) > _REREAD_ANSWERS:

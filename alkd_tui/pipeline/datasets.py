@@ -138,7 +138,7 @@ def get_dataset(store: Store, name: str) -> Dataset:
         if row is None and name.isdigit():
             row = orm.get(Dataset, int(name))
     if row is None:
-        raise NotFoundError(f"no dataset {name!r} in {store.path} (see `alkd data list`)")
+        raise NotFoundError(f"no dataset {name!r} in {store.where} (see `alkd data list`)")
     return row
 
 

@@ -16,7 +16,7 @@ def _get(store: Store, run_id: str) -> Run:
     with store.reading() as orm:
         run = orm.get(Run, int(run_id)) if str(run_id).isdigit() else None
     if run is None:
-        raise NotFoundError(f"no run {run_id!r} in {store.path} (see `alkd runs list`)")
+        raise NotFoundError(f"no run {run_id!r} in {store.where} (see `alkd runs list`)")
     return run
 
 

@@ -100,7 +100,7 @@ def export_to_mlflow(
     if runs is not None:
         missing = sorted(set(runs) - {r.id for r in rows})
         if missing:
-            raise BadInputError(f"--run {missing[0]}: no such run in {store.path}")
+            raise BadInputError(f"--run {missing[0]}: no such run in {store.where}")
     figures: dict[int, list[RunMetric]] = {}
     for m in metrics:
         figures.setdefault(m.run_id, []).append(m)  # type: ignore[arg-type]
@@ -122,7 +122,7 @@ def export_to_mlflow(
             continue
         tags = {
             "alkd.key": key, "alkd.run": str(run.id), "alkd.kind": run.kind, "alkd.name": run.name,
-            "alkd.status": run.status, "alkd.database": str(store.path),
+            "alkd.status": run.status, "alkd.database": store.where,
             **{f"alkd.env.{k}": _param(v) for k, v in flatten(run.env or {}).items()},
         }  # fmt: skip
         if run.error:

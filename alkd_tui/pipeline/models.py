@@ -37,8 +37,9 @@ SPLITS = ("train", "valid", "test")
 
 
 def files_dir(store: Store) -> Path:
-    """Where large files of this store live: `<db name>.files/` beside the database."""
-    return store.path.parent / f"{store.path.name}.files"
+    """Where large files of this store live: `<db name>.files/` beside a SQLite database (a
+    server's: `Store.files_dir`). Checkpoint paths are stored relative to its parent."""
+    return store.files_dir
 
 
 def resume_file(store: Store, model_id: int | None) -> Path:
@@ -71,7 +72,7 @@ def get_model(store: Store, name: str) -> RecModel:
         if row is None and name.isdigit():
             row = orm.get(RecModel, int(name))
     if row is None:
-        raise NotFoundError(f"no model {name!r} in {store.path} (see `alkd models list`)")
+        raise NotFoundError(f"no model {name!r} in {store.where} (see `alkd models list`)")
     return row
 
 
@@ -109,7 +110,7 @@ def load_trained(store: Store, row: RecModel) -> SessionRecommender:
 
     if row.status != "done" or row.checkpoint_path is None:
         raise BadInputError(f"model {row.name!r} is {row.status}, not trained")
-    model, _ = load_checkpoint(store.path.parent / row.checkpoint_path, row.checkpoint_sha256)
+    model, _ = load_checkpoint(store.files_dir.parent / row.checkpoint_path, row.checkpoint_sha256)
     return model
 
 
@@ -249,7 +250,7 @@ def produce_model(
             "seconds": round(result.seconds, 3),
         }
         _set(
-            store, row.id, status="done", metrics=metrics, checkpoint_path=str(checkpoint.relative_to(store.path.parent)),
+            store, row.id, status="done", metrics=metrics, checkpoint_path=str(checkpoint.relative_to(store.files_dir.parent)),
             checkpoint_sha256=sha, created_at=utcnow(), history=_finite(result.history),
         )  # fmt: skip
         run.done(metrics=metrics, step=job.kind)

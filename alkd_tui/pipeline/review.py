@@ -221,7 +221,7 @@ def record_review(
         raise BadInputError("an edit needs the new ranking")
     found = teacher_requests.rankings_and_catalogues(store, [request_id]).get(request_id)
     if found is None:
-        raise NotFoundError(f"no teacher request {request_id} in {store.path}")
+        raise NotFoundError(f"no teacher request {request_id} in {store.where}")
     if action == "edit" and after is not None:
         problem = ranking_problem(after["ranking"], found[1])
         if problem:
@@ -430,7 +430,7 @@ def import_decisions(store: Store, path: Path) -> dict[str, int]:
     for d in decisions:  # every line checked before anything is stored
         if d["request"] not in found:
             raise InputFileError(
-                path, f"request {d['request']} does not exist in {store.path}", d["line"]
+                path, f"request {d['request']} does not exist in {store.where}", d["line"]
             )
         if d["action"] == "edit":
             problem = ranking_problem(d["ranking"], found[d["request"]][1])

@@ -175,7 +175,7 @@ def recorded_run(
     except Exception as exc:
         message = f"{type(exc).__name__}: {exc}"
         run.stopped("failed", message)
-        problem = describe(exc, store.path)
+        problem = describe(exc, store.where)
         if problem is not None:
             raise problem from exc
         if what is not None:

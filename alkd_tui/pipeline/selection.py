@@ -522,7 +522,7 @@ def get_selection(store: Store, name: str) -> Selection:
         if row is None and name.isdigit():
             row = orm.get(Selection, int(name))
     if row is None:
-        raise NotFoundError(f"no selection {name!r} in {store.path} (see `alkd selections list`)")
+        raise NotFoundError(f"no selection {name!r} in {store.where} (see `alkd selections list`)")
     return row
 
 

@@ -23,8 +23,8 @@ def store_info(store: Store) -> dict[str, Any]:
     """The store's path, size, schema revision and the number of rows per main table."""
     rows = row_counts(store, TABLES)
     return {
-        "path": str(store.path),
-        "size_bytes": store.path.stat().st_size if store.path.exists() else 0,
+        "path": store.where,
+        "size_bytes": store.size_bytes(),
         "revision": current_revision(store.engine),
         "head": head_revision(),
         "rows": rows,

@@ -57,7 +57,7 @@ def database_failure(error: BaseException, store: Store) -> AlkdError | None:
     program, disk full, damaged), as one line; None when it is something else."""
     from alkd_tui.store.failures import describe
 
-    return describe(error, store.path)
+    return describe(error, store.where)
 
 
 def dataset_formats() -> list[dict[str, Any]]:
@@ -258,7 +258,7 @@ def label_detail(
     with store.read() as conn:
         row = request_detail(conn, request_id, session_id)
         if row is None:
-            raise NotFoundError(f"no teacher request {request_id} in {store.path}")
+            raise NotFoundError(f"no teacher request {request_id} in {store.where}")
         history = [
             {"id": i, "action": a, "after": _json(af), "note": n, "reviewer": who}
             for i, a, af, n, who in request_history(conn, request_id)
@@ -383,7 +383,7 @@ def _trained(store: Store, name: str, sha: str | None) -> Any:
     never happen outside SQLite (see `alkd_tui.store.engine`)."""
     from alkd_tui.pipeline.models import get_model, load_trained
 
-    key = (str(store.path), name, sha)  # a retrained model under the same name is loaded anew
+    key = (store.target, name, sha)  # a retrained model under the same name is loaded anew
     if key not in _trained_cache:
         while len(_trained_cache) >= 4:
             _trained_cache.pop(next(iter(_trained_cache)))

@@ -80,7 +80,7 @@ def ensure_dataset(store: Store, cfg: RunConfig, report: Reporter) -> DatasetSum
     if step.name == EXAMPLE_DATASET:
         return copy_example_dataset(store, report)
     raise BadInputError(
-        f"dataset {step.name!r} is not in {store.path}: import it, or give dataset.format and dataset.path"
+        f"dataset {step.name!r} is not in {store.where}: import it, or give dataset.format and dataset.path"
     )
 
 
@@ -373,7 +373,7 @@ def check_config(store: Store, cfg: RunConfig) -> None:
             file("dataset.path", step.path)
         elif step.name != EXAMPLE_DATASET:
             raise BadInputError(
-                f"dataset {step.name!r} is not in {store.path}: import it, or give dataset.format "
+                f"dataset {step.name!r} is not in {store.where}: import it, or give dataset.format "
                 "and dataset.path"
             ) from None
     select = cfg.select
@@ -424,7 +424,7 @@ def run_pipeline(
             row = orm.get(Run, int(resume)) if resume.isdigit() else None
         if row is None or row.kind != "pipeline":
             raise NotFoundError(
-                f"no pipeline run {resume!r} in {store.path} (see `alkd runs list`)"
+                f"no pipeline run {resume!r} in {store.where} (see `alkd runs list`)"
             )
         try:
             cfg = RunConfig.model_validate(row.config)
@@ -468,7 +468,7 @@ def run_summary(store: Store, run_id: int) -> RunSummary:
     with store.reading() as orm:
         run = orm.get(Run, run_id)
     if run is None:
-        raise NotFoundError(f"no run {run_id} in {store.path}")
+        raise NotFoundError(f"no run {run_id} in {store.where}")
     steps = run.steps or {}
     results = steps.get("evaluate", {}).get("result", {}).get("results")
     label = steps.get("label", {}).get("result", {})

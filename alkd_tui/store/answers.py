@@ -10,7 +10,7 @@ from sqlalchemy import Connection
 
 from alkd_tui.store.db import Store
 from alkd_tui.store.label_use import SELECTION_USES, selection_labels_sql
-from alkd_tui.store.queries import dict_rows, plain_rows
+from alkd_tui.store.queries import dict_rows, json_first_number, plain_rows
 
 #: A use made for a selection about a session that is not its member: a calibration question.
 CALIBRATION_USE = (
@@ -120,11 +120,11 @@ def review_queue_rows(conn: Connection, selection_id: int) -> list[tuple[Any, ..
     """A selection's answered labels, lean for a long review queue, in selection order:
     (request id, session id, session idx, session external id, model name, ranking length,
     top score, parse status, member order, probability, difficulty); lengths and top scores
-    come from SQLite's JSON functions, in the pass that picks the labels."""
+    come from the database's JSON functions, in the pass that picks the labels."""
     labels_sql = selection_labels_sql(
         "sr.id AS request_id, su.session_id AS session_id, sr.model_name AS model_name, "
         "sr.status AS status, json_array_length(sr.ranking) AS ranked, "
-        "json_extract(sr.scores, '$[0]') AS top_score, sr.parse_status AS parse_status, "
+        f"{json_first_number(conn, 'sr.scores')} AS top_score, sr.parse_status AS parse_status, "
         'sm."order" AS member_order, sm.probability AS probability, sm.difficulty AS difficulty'
     )
     return plain_rows(
@@ -164,11 +164,15 @@ def member_figures(conn: Connection, selection_id: int, session_id: int) -> dict
     return rows[0] if rows else None
 
 
+#: Before every store timestamp ("" would do for SQLite's text; PostgreSQL wants a time).
+_DAWN = "0001-01-01 00:00:00.000000"
+
+
 def recent_answer_rows(
     store: Store, selection_id: int, since: str, limit: int
 ) -> list[tuple[Any, ...]]:
     """The requests about a selection's members answered or failed after `since` (a store
-    timestamp), oldest first, at most `limit`: (id, session external id, model name, status,
+    timestamp; "" for all), oldest first, at most `limit`: (id, session external id, model name, status,
     parse status, latency, error, when, ranking JSON)."""
     with store.read() as conn:
         return plain_rows(
@@ -180,7 +184,7 @@ def recent_answer_rows(
             "JOIN session s ON s.id = u.session_id "
             "WHERE +r.status IN ('answered', 'failed') AND COALESCE(r.answered_at, r.sent_at) > ? "
             "ORDER BY at, r.id LIMIT ?",
-            (selection_id, since, limit),
+            (selection_id, since or _DAWN, limit),
         ).fetchall()
 
 

@@ -10,12 +10,12 @@ from sqlalchemy import Connection
 
 from alkd_tui.errors import BadInputError
 from alkd_tui.store.db import Store
-from alkd_tui.store.queries import IN_IDS, ids_param, plain_rows
+from alkd_tui.store.queries import IN_IDS, ids_param, insert_returning_id, plain_rows, run_sql
 
 
 def dataset_id(conn: Connection, name: str) -> int | None:
     """The id of the dataset called `name`, or None."""
-    row = conn.exec_driver_sql("SELECT id FROM dataset WHERE name = ?", (name,)).first()
+    row = run_sql(conn, "SELECT id FROM dataset WHERE name = ?", (name,)).first()
     return None if row is None else int(row[0])
 
 
@@ -27,11 +27,13 @@ def dataset_rows(store: Store, name: str) -> tuple[list[Any], list[Any]] | None:
         found = dataset_id(conn, name)
         if found is None:
             return None
-        items = conn.exec_driver_sql(
+        items = run_sql(
+            conn,
             "SELECT external_id, title, attributes FROM item WHERE dataset_id = ? ORDER BY idx",
             (found,),
         ).all()
-        sessions = conn.exec_driver_sql(
+        sessions = run_sql(
+            conn,
             "SELECT external_id, split, items, target, start_time FROM session WHERE dataset_id = ? ORDER BY idx",
             (found,),
         ).all()
@@ -43,8 +45,8 @@ def item_indices(store: Store, dataset: int) -> dict[str, int]:
     with store.read() as conn:
         return {
             str(ext): int(idx)
-            for ext, idx in conn.exec_driver_sql(
-                "SELECT external_id, idx FROM item WHERE dataset_id = ?", (dataset,)
+            for ext, idx in run_sql(
+                conn, "SELECT external_id, idx FROM item WHERE dataset_id = ?", (dataset,)
             )
         }
 
@@ -52,7 +54,8 @@ def item_indices(store: Store, dataset: int) -> dict[str, int]:
 def training_sessions(store: Store, dataset: int) -> list[tuple[int, int, str]]:
     """A dataset's training sessions in order: (row id, index, external id)."""
     with store.read() as conn:
-        rows = conn.exec_driver_sql(
+        rows = run_sql(
+            conn,
             "SELECT id, idx, external_id FROM session WHERE dataset_id = ? AND split = 'train' ORDER BY idx",
             (dataset,),
         ).all()
@@ -62,7 +65,8 @@ def training_sessions(store: Store, dataset: int) -> list[tuple[int, int, str]]:
 def validation_sessions(store: Store, dataset: int) -> list[tuple[int, int, str]]:
     """A dataset's validation sessions in order: (row id, index, external id)."""
     with store.read() as conn:
-        rows = conn.exec_driver_sql(
+        rows = run_sql(
+            conn,
             "SELECT id, idx, external_id FROM session WHERE dataset_id = ? AND split = 'valid' ORDER BY idx",
             (dataset,),
         ).all()
@@ -71,7 +75,8 @@ def validation_sessions(store: Store, dataset: int) -> list[tuple[int, int, str]
 
 def delete_dataset_rows(conn: Connection, ds_id: int, name: str) -> None:
     """Delete a dataset and everything hanging from it, unless review decisions depend on it."""
-    reviewed = conn.exec_driver_sql(
+    reviewed = run_sql(
+        conn,
         "SELECT COUNT(*) FROM review_event e JOIN teacher_request r ON e.request_id = r.id "
         "JOIN session s ON r.session_id = s.id WHERE s.dataset_id = ?",
         (ds_id,),
@@ -80,31 +85,30 @@ def delete_dataset_rows(conn: Connection, ds_id: int, name: str) -> None:
         raise BadInputError(
             f"dataset {name!r} has {reviewed} review decisions, which are append-only; it cannot be replaced or deleted"
         )
-    conn.exec_driver_sql("DELETE FROM dataset WHERE id = ?", (ds_id,))
+    run_sql(conn, "DELETE FROM dataset WHERE id = ?", (ds_id,))
 
 
 def row_counts(store: Store, tables: tuple[str, ...]) -> dict[str, int]:
     """How many rows each table holds."""
     with store.read() as conn:
-        return {
-            t: int(conn.exec_driver_sql(f"SELECT COUNT(*) FROM {t}").scalar_one()) for t in tables
-        }
+        return {t: int(run_sql(conn, f"SELECT COUNT(*) FROM {t}").scalar_one()) for t in tables}
 
 
 def insert_dataset(conn: Connection, row: tuple[Any, ...]) -> int:
     """Insert a dataset row (name, format, source, description, options JSON, stats JSON,
     n_items, n_sessions, n_clicks, alkd_version, created_at); returns its id."""
-    cursor = conn.exec_driver_sql(
+    return insert_returning_id(
+        conn,
         "INSERT INTO dataset (name, format, source, description, options, stats, n_items, n_sessions, "
         "n_clicks, alkd_version, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         row,
     )
-    return int(cursor.lastrowid)  # type: ignore[arg-type]
 
 
 def insert_items(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
     """Insert item rows (dataset id, index, external id, title, attributes JSON)."""
-    conn.exec_driver_sql(
+    run_sql(
+        conn,
         "INSERT INTO item (dataset_id, idx, external_id, title, attributes) VALUES (?, ?, ?, ?, ?)",
         rows,
     )
@@ -113,7 +117,8 @@ def insert_items(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
 def insert_sessions(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
     """Insert session rows (dataset id, index, external id, split, packed items, length,
     target, start time)."""
-    conn.exec_driver_sql(
+    run_sql(
+        conn,
         "INSERT INTO session (dataset_id, idx, external_id, split, items, length, target, start_time) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         rows,
@@ -181,8 +186,10 @@ def training_count(store: Store, dataset: int) -> int:
     """How many training sessions a dataset has."""
     with store.read() as conn:
         return int(
-            conn.exec_driver_sql(
-                "SELECT COUNT(*) FROM session WHERE dataset_id = ? AND split = 'train'", (dataset,)
+            run_sql(
+                conn,
+                "SELECT COUNT(*) FROM session WHERE dataset_id = ? AND split = 'train'",
+                (dataset,),
             ).scalar_one()
         )
 
@@ -190,6 +197,6 @@ def training_count(store: Store, dataset: int) -> int:
 def names_by_id(store: Store) -> tuple[dict[int, str], dict[int, str]]:
     """Every dataset's and every recommender's name by id."""
     with store.read() as conn:
-        datasets = {int(i): str(n) for i, n in conn.exec_driver_sql("SELECT id, name FROM dataset")}
-        models = {int(i): str(n) for i, n in conn.exec_driver_sql("SELECT id, name FROM model")}
+        datasets = {int(i): str(n) for i, n in run_sql(conn, "SELECT id, name FROM dataset")}
+        models = {int(i): str(n) for i, n in run_sql(conn, "SELECT id, name FROM model")}
     return datasets, models

@@ -11,7 +11,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session as OrmSession
 
 from alkd_tui.errors import StoreError
-from alkd_tui.store.engine import make_engine, use_wal, writer
+from alkd_tui.store.engine import is_url, make_engine, shown, use_wal, writer
 from alkd_tui.store.failures import describe
 from alkd_tui.store.migrate import check_schema, upgrade_to_head
 
@@ -22,12 +22,27 @@ class Store:
     `read()` for queries, `write()` for a write transaction (it takes the write lock as it
     begins, so two processes writing at once wait for each other instead of failing),
     `session()` for ORM work (a write transaction), `engine` for what needs it whole.
+
+    `target` is what opened it (a SQLite file's path, or a server's URL), `where` names it in
+    messages (a URL without its password), `path` is the SQLite file (None for a server), and
+    `files_dir` is the folder for the files the rows point to (checkpoints, job logs).
     """
 
-    def __init__(self, path: Path, engine: Engine) -> None:
-        self.path = path
+    def __init__(self, target: str | Path, engine: Engine, files_dir: Path | None = None) -> None:
+        self.target = str(target)
+        self.where = shown(target)
+        self.path: Path | None = None if is_url(target) else Path(target).expanduser()
+        if files_dir is None:
+            assert self.path is not None, "a server's store needs a files folder"
+            files_dir = self.path.parent / f"{self.path.name}.files"
+        self.files_dir = files_dir
         self.engine = engine
         self.writer = writer(engine)
+
+    @property
+    def is_server(self) -> bool:
+        """Whether the store is on a database server (PostgreSQL), shared by several hosts."""
+        return self.path is None
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -59,6 +74,13 @@ class Store:
         with OrmSession(self.engine, expire_on_commit=False) as orm:
             yield orm
 
+    def size_bytes(self) -> int:
+        """How much room the database takes: its file (SQLite), or the server's count."""
+        if self.path is not None:
+            return self.path.stat().st_size if self.path.exists() else 0
+        with self.read() as conn:
+            return int(conn.exec_driver_sql("SELECT pg_database_size(current_database())").scalar_one())
+
     def close(self) -> None:
         """Release every pooled connection."""
         self.engine.dispose()
@@ -70,13 +92,29 @@ class Store:
         self.close()
 
 
-def open_store(path: str | Path) -> Store:
-    """Open (creating if needed) the database at `path` and upgrade it to the newest schema.
+def files_folder(target: str) -> Path:
+    """Where a server database's files go: `$ALKD_FILES`, else a folder named after the
+    database in the user's data folder."""
+    from sqlalchemy.engine import make_url
 
-    Refuses with one line (`StoreError`), leaving the file as it was: a file that is not a
-    SQLite database, a damaged one, one written by a newer alkd, one alkd did not create.
-    Until those checks pass nothing is written, not even the switch to write-ahead logging.
+    from alkd_tui.paths import files_dir_for
+
+    url = make_url(target)
+    return files_dir_for(f"{url.database or 'postgres'}@{url.host or 'localhost'}")
+
+
+def open_store(path: str | Path, files_dir: Path | None = None) -> Store:
+    """Open (creating if needed) the database at `path` (a SQLite file, or a PostgreSQL URL)
+    and upgrade it to the newest schema.
+
+    Refuses with one line (`StoreError`), leaving the database as it was: a file that is not a
+    SQLite database, a damaged one, one written by a newer alkd, one alkd did not create, a
+    server that cannot be reached. Until those checks pass nothing is written, not even the
+    switch to write-ahead logging. `files_dir` is where the store's files go (default: beside
+    a SQLite file; `files_folder` for a server).
     """
+    if is_url(path):
+        return _open_server_store(str(path), files_dir)
     db_path = Path(path).expanduser()
     engine = make_engine(db_path)
     try:
@@ -95,4 +133,21 @@ def open_store(path: str | Path) -> Store:
     except BaseException:
         engine.dispose()
         raise
-    return Store(db_path, engine)
+    return Store(db_path, engine, files_dir)
+
+
+def _open_server_store(url: str, files_dir: Path | None) -> Store:
+    engine = make_engine(url)
+    try:
+        upgrade_to_head(engine)
+    except DBAPIError as exc:
+        engine.dispose()
+        problem = describe(exc, shown(url))
+        if problem is None:
+            reason = str(exc.orig) if exc.orig is not None else str(exc)
+            problem = StoreError(f"cannot use database {shown(url)}: {reason.splitlines()[0]}")
+        raise problem from None
+    except BaseException:
+        engine.dispose()
+        raise
+    return Store(url, engine, files_dir or files_folder(url))

@@ -1,4 +1,5 @@
-"""Opening the store: a SQLite engine whose every connection sets the project's pragmas.
+"""Opening the store: a SQLite engine whose every connection sets the project's pragmas, or a
+PostgreSQL engine (`postgresql://...`) whose write transactions take one lock as they begin.
 
 The database file is only ever opened by SQLite. Opening and closing it with Python's own
 `open()` while this process holds a connection would release every POSIX lock the process
@@ -14,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from alkd_tui.errors import StoreError
 from alkd_tui.store.failures import damaged
@@ -70,13 +72,77 @@ class _Begin:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+#: The advisory lock every PostgreSQL write transaction takes as it begins (any fixed number:
+#: advisory locks belong to one database, so two alkd databases on one server never share it).
+WRITE_LOCK_KEY = 0x616C6B64  # "alkd"
+
+
+def is_url(target: str | Path) -> bool:
+    """Whether a database given as `target` is a server's URL (else a SQLite file's path)."""
+    return isinstance(target, str) and "://" in target
+
+
+def server_url(target: str) -> URL:
+    """A PostgreSQL URL as alkd connects to it (psycopg 3); one line for anything else."""
+    try:
+        url = make_url(target)
+    except ArgumentError:
+        raise StoreError(f"cannot read the database URL {target!r}") from None
+    if url.get_backend_name() == "sqlite":
+        raise StoreError(f"give a SQLite database as a path, not a URL: {url.database}")
+    if url.get_backend_name() != "postgresql":
+        raise StoreError(
+            f"alkd stores its data in SQLite (a path) or PostgreSQL (postgresql://...), not "
+            f"{url.get_backend_name()}: {url.render_as_string(hide_password=True)}"
+        )
+    return url.set(drivername="postgresql+psycopg")
+
+
+def shown(target: str | Path) -> str:
+    """How a database is named in messages: its path, or its URL without the password."""
+    if is_url(target):
+        try:
+            return make_url(str(target)).render_as_string(hide_password=True)
+        except ArgumentError:
+            return "the database"
+    return str(Path(target).expanduser())
+
+
+def _lock_for_writing(conn: Connection) -> None:
+    # PostgreSQL: a write transaction waits for the one before it to end, as SQLite's does.
+    if conn.get_execution_options().get(IMMEDIATE, False):
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
+
+
+def make_server_engine(target: str) -> Engine:
+    """A SQLAlchemy engine over the PostgreSQL database at `target` (a URL). Its sessions
+    keep time in UTC; its write transactions (`writer`) run one at a time."""
+    url = server_url(target)
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        raise StoreError(
+            "a PostgreSQL store needs psycopg: pip install 'alkd[postgres]' (scripts/setup.sh installs it)"
+        ) from None
+    engine = create_engine(
+        url,
+        pool_pre_ping=True,
+        connect_args={"options": "-c timezone=UTC", "connect_timeout": 10},
+    )
+    event.listen(engine, "begin", _lock_for_writing)
+    return engine
+
+
 def make_engine(path: str | Path) -> Engine:
-    """A SQLAlchemy engine over the SQLite file at `path` with the store's pragmas.
+    """A SQLAlchemy engine over the SQLite file at `path` with the store's pragmas (or, for a
+    URL, `make_server_engine`'s).
 
     Nothing is opened yet. The journal mode is left as the file has it: `use_wal` switches
     it once the file has been checked (`alkd_tui.store.db.open_store`), so a refused file
     is never changed.
     """
+    if is_url(path):
+        return make_server_engine(str(path))
     db_path = Path(path).expanduser()
     if db_path.is_dir():
         raise StoreError(f"database path {db_path} is a directory, not a file")

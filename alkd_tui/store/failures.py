@@ -1,8 +1,10 @@
-"""What a database failure means, in one line: locked, full, damaged, not a database.
+"""What a database failure means, in one line: locked, full, damaged, not a database, no server.
 
 SQLite reports these as exceptions whose text is a short phrase ("database is locked");
 SQLAlchemy wraps them with the SQL and its parameters. `describe` turns any of them into
-one `StoreError` line naming the database, so neither face ever prints the SQL.
+one `StoreError` line naming the database, so neither face ever prints the SQL. PostgreSQL's
+driver (psycopg) reports an unreachable server, a missing database or a refused write; those
+get one line each too.
 """
 
 from __future__ import annotations
@@ -49,6 +51,39 @@ def sqlite_error(exc: BaseException) -> sqlite3.Error | None:
     return None
 
 
+def server_error(exc: BaseException) -> Exception | None:
+    """The PostgreSQL driver's (psycopg's) error inside `exc`, or None."""
+    try:
+        import psycopg
+    except ImportError:
+        return None
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        for candidate in (current, getattr(current, "orig", None)):
+            if isinstance(candidate, psycopg.Error):
+                return candidate
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def _server_problem(error: Exception, where: str) -> StoreError:
+    import psycopg
+    from psycopg import errors
+
+    first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    if isinstance(error, errors.DiskFull):
+        return StoreError(f"{where} cannot be written: the server's disk is full")
+    if isinstance(error, errors.ReadOnlySqlTransaction | errors.InsufficientPrivilege):
+        return StoreError(f"{where} cannot be written by this user: {first}")
+    if isinstance(error, errors.InvalidCatalogName) or ("database" in first and "does not exist" in first):
+        return StoreError(f"{where} does not exist on the server: create it first (createdb)")
+    if isinstance(error, psycopg.OperationalError) and getattr(error, "sqlstate", None) is None:
+        return StoreError(f"cannot reach {where}: {first}")
+    return StoreError(f"{where}: {first}")
+
+
 def describe(
     exc: BaseException, path: str | Path | None, wait_s: float = 10.0
 ) -> StoreError | None:
@@ -61,6 +96,9 @@ def describe(
         return StoreError(
             f"cannot write {name}: the disk is full; free some space and run the command again"
         )
+    server = server_error(exc)
+    if server is not None:
+        return _server_problem(server, where)
     error = sqlite_error(exc)
     if error is None:
         return None

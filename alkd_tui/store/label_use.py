@@ -32,7 +32,7 @@ def _ranked_uses(columns: str) -> str:
 #: The `request_use` ids that hold a selection's labels (one parameter: the selection id), one
 #: per member session and teacher model, by the rule above. Audits, exports, label figures,
 #: review and distillation all pick labels with it, so they count the same labels, once each.
-SELECTION_USES = f"SELECT id FROM ({_ranked_uses('su.id')}) WHERE pick = 1"
+SELECTION_USES = f"SELECT id FROM ({_ranked_uses('su.id')}) AS ranked WHERE pick = 1"
 
 
 def selection_labels_sql(columns: str) -> str:
@@ -45,4 +45,4 @@ def selection_labels_sql(columns: str) -> str:
     would look each picked link, its request and its member up again. Filter on the named
     columns outside (`WHERE status = 'answered'`): the rule picks among all of a session's
     links first."""
-    return f"SELECT * FROM ({_ranked_uses(columns)}) WHERE pick = 1"
+    return f"SELECT * FROM ({_ranked_uses(columns)}) AS ranked WHERE pick = 1"

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, inspect
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 
 from alkd_tui.errors import SchemaTooNewError, StoreError
 
@@ -57,7 +57,7 @@ def current_revision(engine: Engine) -> str | None:
     with engine.connect() as conn:
         try:
             row = conn.exec_driver_sql("SELECT version_num FROM alembic_version").first()
-        except OperationalError:  # no alembic_version table
+        except DBAPIError:  # no alembic_version table
             return None
     return None if row is None else str(row[0])
 
@@ -73,12 +73,12 @@ def check_schema(engine: Engine) -> str | None:
 
     script = ScriptDirectory.from_config(alembic_config())
     head = script.get_current_head()
-    where = engine.url.database
+    where = engine.url.database if engine.dialect.name == "sqlite" else engine.url.render_as_string(hide_password=True)
     if before is None:
         tables = set(inspect(engine).get_table_names()) - {"alembic_version"}
         if tables:
             raise StoreError(
-                f"{where} is a SQLite database that alkd did not create (tables: {', '.join(sorted(tables)[:5])})"
+                f"{where} is a database that alkd did not create (tables: {', '.join(sorted(tables)[:5])})"
             )
     elif before != head and before not in {rev.revision for rev in script.walk_revisions()}:
         raise SchemaTooNewError(

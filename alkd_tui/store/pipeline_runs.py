@@ -12,16 +12,15 @@ from alkd_tui.store.queries import plain_rows
 
 def done_hint_steps(conn: Connection, key: str) -> list[dict[str, Any]]:
     """The results of finished `hints` steps of pipeline runs with this key, newest first."""
-    return [
-        json.loads(result)
-        for (result,) in plain_rows(
-            conn,
-            "SELECT json_extract(steps, '$.hints.result') FROM run WHERE kind = 'pipeline' "
-            "AND json_extract(steps, '$.hints.status') = 'done' "
-            "AND json_extract(steps, '$.hints.result.key') = ? ORDER BY id DESC",
-            (key,),
-        )
-    ]
+    found = []
+    for (steps,) in plain_rows(
+        conn, "SELECT steps FROM run WHERE kind = 'pipeline' ORDER BY id DESC"
+    ):
+        hints = json.loads(steps or "{}").get("hints") or {}
+        result = hints.get("result")
+        if hints.get("status") == "done" and isinstance(result, dict) and result.get("key") == key:
+            found.append(result)
+    return found
 
 
 def hint_texts(conn: Connection, request_id: int, dataset: str) -> list[tuple[int, str]]:

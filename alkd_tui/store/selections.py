@@ -7,12 +7,13 @@ from typing import Any
 from sqlalchemy import Connection
 
 from alkd_tui.store.db import Store
-from alkd_tui.store.queries import plain_rows
+from alkd_tui.store.queries import plain_rows, run_sql
 
 
 def insert_members(conn: Connection, selection_id: int, members: list[tuple[Any, ...]]) -> None:
     """Insert a selection's members: (session id, order, probability, gain, difficulty) each."""
-    conn.exec_driver_sql(
+    run_sql(
+        conn,
         'INSERT INTO selection_member (selection_id, session_id, "order", probability, gain, difficulty) '
         "VALUES (?, ?, ?, ?, ?, ?)",
         [(selection_id, *m) for m in members],

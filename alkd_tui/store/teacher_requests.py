@@ -18,6 +18,7 @@ from typing import Any, Literal
 from alkd_tui.store.db import Store
 from alkd_tui.store.models import sql_timestamp, utcnow
 from alkd_tui.store.owners import is_alive
+from alkd_tui.store.queries import IN_IDS, dict_rows, ids_param, insert_returning_id, run_sql
 
 #: How long a claim lasts unless its job renews it (a job renews every third of it).
 LEASE_S = 60.0
@@ -77,12 +78,14 @@ def register(
     seen: set[int] = set()
     with store.write() as conn:
         for q in questions:
-            row = conn.exec_driver_sql(
+            row = run_sql(
+                conn,
                 "SELECT id, status FROM teacher_request WHERE model_name = ? AND prompt_hash = ?",
                 (model, q.prompt_hash),
             ).first()
             if row is None:
-                cursor = conn.exec_driver_sql(
+                request_id = insert_returning_id(
+                    conn,
                     _INSERT,
                     (
                         q.session_id, selection_id, run_id, backend, model, digest, server_version,
@@ -90,11 +93,11 @@ def register(
                         None if q.candidates is None else json.dumps(q.candidates), json.dumps(options), now,
                     ),
                 )  # fmt: skip
-                request_id, status = int(cursor.lastrowid), "pending"  # type: ignore[arg-type]
+                status = "pending"
             else:
                 request_id, status = int(row[0]), str(row[1])
             if link_sessions:
-                conn.exec_driver_sql(_USE, (request_id, q.session_id, selection_id, now, now))
+                run_sql(conn, _USE, (request_id, q.session_id, selection_id, now, now))
             found.append(Registered(request_id, status == "answered", request_id not in seen))
             seen.add(request_id)
     return found
@@ -108,7 +111,8 @@ def claim(store: Store, request_id: int, owner: str, lease_s: float = LEASE_S) -
     (by another job, since this one registered it); "busy" when a live job holds it."""
     now = time.time()
     with store.write() as conn:
-        row = conn.exec_driver_sql(
+        row = run_sql(
+            conn,
             "SELECT status, claimed_by, claimed_until FROM teacher_request WHERE id = ?",
             (request_id,),
         ).first()
@@ -119,7 +123,8 @@ def claim(store: Store, request_id: int, owner: str, lease_s: float = LEASE_S) -
             alive = is_alive(holder)  # on this host: known at once; elsewhere: the lease tells
             if alive or (alive is None and (until or 0) > now):
                 return "busy"
-        conn.exec_driver_sql(
+        run_sql(
+            conn,
             "UPDATE teacher_request SET claimed_by = ?, claimed_until = ? WHERE id = ?",
             (owner, now + lease_s, request_id),
         )
@@ -129,7 +134,8 @@ def claim(store: Store, request_id: int, owner: str, lease_s: float = LEASE_S) -
 def renew_claims(store: Store, owner: str, lease_s: float = LEASE_S) -> int:
     """Extend every claim `owner` holds; returns how many it holds."""
     with store.write() as conn:
-        cursor = conn.exec_driver_sql(
+        cursor = run_sql(
+            conn,
             "UPDATE teacher_request SET claimed_until = ? WHERE claimed_by = ?",
             (time.time() + lease_s, owner),
         )
@@ -140,7 +146,8 @@ def release_claims(store: Store, owner: str) -> None:
     """Give up every claim `owner` holds (its requests in flight stay `sent`: asked again,
     once, by the next job)."""
     with store.write() as conn:
-        conn.exec_driver_sql(
+        run_sql(
+            conn,
             "UPDATE teacher_request SET claimed_by = NULL, claimed_until = NULL WHERE claimed_by = ?",
             (owner,),
         )
@@ -149,7 +156,8 @@ def release_claims(store: Store, owner: str) -> None:
 def mark_sent(store: Store, request_id: int) -> None:
     """Record an attempt going out (status `sent` until it is answered or fails)."""
     with store.write() as conn:
-        conn.exec_driver_sql(
+        run_sql(
+            conn,
             "UPDATE teacher_request SET status = 'sent', attempts = attempts + 1, sent_at = ?, "
             "error = NULL WHERE id = ?",
             (sql_timestamp(utcnow()), request_id),
@@ -174,7 +182,7 @@ class StoredAnswer:
 def store_answer(store: Store, request_id: int, answer: StoredAnswer) -> None:
     """Store a request's answer and release its claim."""
     with store.write() as conn:
-        conn.exec_driver_sql(
+        run_sql(conn,
             "UPDATE teacher_request SET status = 'answered', raw_response = ?, thinking = ?, ranking = ?, scores = ?, "
             "parse_status = ?, parse_notes = ?, latency_s = ?, prompt_tokens = ?, output_tokens = ?, "
             "answered_at = ?, error = NULL, claimed_by = NULL, claimed_until = NULL WHERE id = ?",
@@ -190,7 +198,8 @@ def store_answer(store: Store, request_id: int, answer: StoredAnswer) -> None:
 def mark_failed(store: Store, request_id: int, error: str) -> None:
     """Record that a request failed (a later job asks it again) and release its claim."""
     with store.write() as conn:
-        conn.exec_driver_sql(
+        run_sql(
+            conn,
             "UPDATE teacher_request SET status = 'failed', error = ?, claimed_by = NULL, "
             "claimed_until = NULL WHERE id = ?",
             (error, request_id),
@@ -205,58 +214,51 @@ def rankings_and_catalogues(
     found: dict[int, tuple[list[int] | None, int]] = {}
     ids = sorted(set(request_ids))
     with store.read() as conn:
-        for start in range(0, len(ids), 900):  # SQLite's limit on bound parameters
-            chunk = ids[start : start + 900]
-            marks = ",".join("?" * len(chunk))
-            for request_id, ranking, n_items in conn.exec_driver_sql(
-                "SELECT r.id, r.ranking, d.n_items FROM teacher_request r JOIN session s ON s.id = r.session_id "
-                f"JOIN dataset d ON d.id = s.dataset_id WHERE r.id IN ({marks})",
-                tuple(chunk),
-            ):
-                found[int(request_id)] = (json.loads(ranking) if ranking else None, int(n_items))
+        for request_id, ranking, n_items in run_sql(
+            conn,
+            "SELECT r.id, r.ranking, d.n_items FROM teacher_request r JOIN session s ON s.id = r.session_id "
+            f"JOIN dataset d ON d.id = s.dataset_id WHERE r.id {IN_IDS}",
+            (ids_param(ids),),
+        ):
+            found[int(request_id)] = (json.loads(ranking) if ranking else None, int(n_items))
     return found
 
 
 def review_events_of(store: Store, request_ids: Sequence[int]) -> list[tuple[Any, ...]]:
     """(request, action, after, note, reviewer, created_at) of every review event of these
     requests."""
-    events: list[tuple[Any, ...]] = []
-    ids = sorted(set(request_ids))
     with store.read() as conn:
-        for start in range(0, len(ids), 900):
-            chunk = ids[start : start + 900]
-            marks = ",".join("?" * len(chunk))
-            events += [
-                tuple(row)
-                for row in conn.exec_driver_sql(
-                    "SELECT request_id, action, after, note, reviewer, created_at FROM review_event "
-                    f"WHERE request_id IN ({marks})",
-                    tuple(chunk),
-                )
-            ]
-    return events
+        return [
+            tuple(row)
+            for row in run_sql(
+                conn,
+                "SELECT request_id, action, after, note, reviewer, created_at FROM review_event "
+                f"WHERE request_id {IN_IDS}",
+                (ids_param(sorted(set(request_ids))),),
+            )
+        ]
 
 
 def request_by_hash(store: Store, model: str, prompt_hash: str) -> dict[str, Any]:
     """The request that asked `model` the question with `prompt_hash`: status, answer, cost."""
     with store.read() as conn:
-        row = (
-            conn.exec_driver_sql(
-                "SELECT id, status, raw_response, parse_status, parse_notes, error, attempts, "
-                "prompt_tokens, output_tokens, latency_s FROM teacher_request "
-                "WHERE model_name = ? AND prompt_hash = ?",
-                (model, prompt_hash),
-            )
-            .mappings()
-            .one()
+        rows = dict_rows(
+            conn,
+            "SELECT id, status, raw_response, parse_status, parse_notes, error, attempts, "
+            "prompt_tokens, output_tokens, latency_s FROM teacher_request "
+            "WHERE model_name = ? AND prompt_hash = ?",
+            (model, prompt_hash),
         )
-    return dict(row)
+    if len(rows) != 1:
+        raise LookupError(f"no request of {model} with prompt hash {prompt_hash}")
+    return rows[0]
 
 
 def selection_members(store: Store, selection_id: int) -> list[tuple[int, int, str]]:
     """The members of a selection in order: (session row id, instance index, external id)."""
     with store.read() as conn:
-        rows = conn.exec_driver_sql(
+        rows = run_sql(
+            conn,
             "SELECT s.id, s.idx, s.external_id FROM selection_member m JOIN session s ON m.session_id = s.id "
             'WHERE m.selection_id = ? ORDER BY m."order"',
             (selection_id,),
@@ -272,7 +274,8 @@ def selection_answers(store: Store, selection_id: int, model: str) -> list[tuple
     with store.read() as conn:
         return [
             tuple(row)
-            for row in conn.exec_driver_sql(
+            for row in run_sql(
+                conn,
                 "SELECT r.id, u.session_id, r.status, r.parse_status, r.latency_s, r.prompt_tokens, "
                 "r.output_tokens FROM teacher_request r JOIN request_use u ON u.request_id = r.id "
                 f"WHERE r.model_name = ? AND u.id IN ({SELECTION_USES})",

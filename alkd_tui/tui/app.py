@@ -28,7 +28,7 @@ from textual.reactive import var
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from alkd_tui.errors import AlkdError, BadInputError
-from alkd_tui.paths import default_db_path
+from alkd_tui.paths import default_db
 from alkd_tui.pipeline.teacher_server import (
     ServerStatus,
     normalize_host,
@@ -133,7 +133,7 @@ class AlkdApp(App[None]):
     ) -> None:
         super().__init__()
         self.store = store
-        self.db_label = db_label or str(store.path)
+        self.db_label = db_label or store.where
         self.teacher_host = normalize_host(host) if host else teacher_host()
         self.poll_teacher = poll_teacher
         self.poll_seconds = poll_seconds
@@ -260,13 +260,14 @@ def read_keymap(path: Path) -> dict[str, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run `alkd-tui [--db PATH] [--keymap FILE]`."""
+    """Run `alkd-tui [--db PATH|URL] [--keymap FILE]`."""
     parser = argparse.ArgumentParser(prog="alkd-tui", description="alkd's terminal UI")
     parser.add_argument(
         "--db",
-        type=Path,
         default=None,
-        help="the SQLite database (default: $ALKD_DB or the user data folder)",
+        metavar="PATH|URL",
+        help="the database: a SQLite file or a PostgreSQL URL (default: $ALKD_DB or the user "
+        "data folder)",
     )
     parser.add_argument(
         "--keymap",
@@ -280,7 +281,7 @@ def main(argv: list[str] | None = None) -> int:
             Path(os.environ[KEYMAP_ENV]) if os.environ.get(KEYMAP_ENV) else None
         )
         keymap = read_keymap(keymap_path) if keymap_path else None
-        store = open_database(args.db or default_db_path())
+        store = open_database(args.db or default_db())
     except AlkdError as exc:
         print(f"alkd-tui: error: {clean(str(exc))}", file=sys.stderr)
         return int(exc.exit_code)

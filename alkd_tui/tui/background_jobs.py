@@ -1,6 +1,7 @@
 """Long jobs as `alkd ... --jsonl` subprocesses that outlive the TUI.
 
-A job starts detached (its own session), writes its JSON lines to `<db>.files/jobs/ID.jsonl`
+A job starts detached (its own session), writes its JSON lines to `<files>/jobs/ID.jsonl` (the
+store's files folder: `<db>.files` beside a SQLite file)
 and its one error line to `ID.err`; `ID.json` keeps what started it (kind, arguments, pid).
 Any later `alkd-tui` finds the job there, reads the log from the start and follows it while
 the process lives. Pausing sends SIGINT to the job's process group: alkd stores what it has
@@ -18,7 +19,7 @@ import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from alkd_tui.errors import ExitCode
 
@@ -40,14 +41,28 @@ OPTIONAL_RUN_STEPS = ("hints",)
 _children: dict[int, subprocess.Popen[bytes]] = {}
 
 
-def jobs_dir(db_path: Path) -> Path:
-    """Where a database's job logs live: `<db>.files/jobs/`."""
-    return db_path.parent / f"{db_path.name}.files" / "jobs"
+class Database(Protocol):
+    """The store as jobs see it: what opened it (a path or a URL) and its files folder."""
+
+    target: str
+    files_dir: Path
 
 
-def alkd_command(db_path: Path, args: list[str]) -> list[str]:
-    """The command line that runs `alkd --db DB ARGS` with this interpreter."""
-    return [sys.executable, "-m", "alkd_tui.cli.main", "--db", str(db_path), *args]
+def jobs_dir(db: Database) -> Path:
+    """Where a database's job logs live: `jobs/` in its files folder."""
+    return db.files_dir / "jobs"
+
+
+def alkd_command(db: Database, args: list[str]) -> tuple[list[str], dict[str, str]]:
+    """The command line that runs `alkd ARGS` on `db` with this interpreter, and its
+    environment. A server's URL goes in the environment (`ALKD_DB`, with `ALKD_FILES`), where
+    other users' `ps` does not show its password; a path goes in `--db`."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    command = [sys.executable, "-m", "alkd_tui.cli.main"]
+    if "://" in db.target:
+        env.update(ALKD_DB=db.target, ALKD_FILES=str(db.files_dir))
+        return [*command, *args], env
+    return [*command, "--db", db.target, *args], env
 
 
 @dataclass
@@ -85,7 +100,7 @@ class Job:
 
 
 def start_job(
-    db_path: Path,
+    db: Database,
     kind: str,
     args: list[str],
     *,
@@ -97,12 +112,13 @@ def start_job(
     `--jsonl` for a command that has none: `alkd teacher serve`)."""
     if kind not in KINDS:
         raise ValueError(f"unknown job kind {kind!r}")
-    folder = jobs_dir(db_path)
+    folder = jobs_dir(db)
     folder.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     job_id = f"{stamp}-{kind}-{os.getpid() % 10000:04d}{int(time.time() * 1000) % 1000:03d}"
-    argv = alkd_command(db_path, [*args, "--jsonl"] if jsonl and "--jsonl" not in args else args)
-    job = Job(job_id, kind, list(args), str(db_path), 0, time.time(), title, dict(params or {}))
+    argv, env = alkd_command(db, [*args, "--jsonl"] if jsonl and "--jsonl" not in args else args)
+    where = getattr(db, "where", db.target)  # never a URL's password in a job record
+    job = Job(job_id, kind, list(args), where, 0, time.time(), title, dict(params or {}))
     job.folder = str(folder)
     with job.log_path.open("wb") as out, job.err_path.open("wb") as err:
         process = subprocess.Popen(
@@ -112,7 +128,7 @@ def start_job(
             stderr=err,
             start_new_session=True,
             close_fds=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env=env,
         )
     _children[process.pid] = process
     job.pid = process.pid
@@ -131,9 +147,9 @@ def load_job(meta: Path) -> Job | None:
     return job
 
 
-def list_jobs(db_path: Path, kind: str | None = None) -> list[Job]:
+def list_jobs(db: Database, kind: str | None = None) -> list[Job]:
     """The jobs started on this database (of `kind`, if given), newest first."""
-    folder = jobs_dir(db_path)
+    folder = jobs_dir(db)
     if not folder.is_dir():
         return []
     jobs = [j for m in folder.glob("*.json") if (j := load_job(m)) is not None]

@@ -20,6 +20,7 @@ from alkd_tui.pipeline.selection import (
     show_selection,
 )
 from alkd_tui.store import Store
+from alkd_tui.store.queries import run_sql
 
 FAST = {"architecture": "fpmc", "epochs": 1, "batch_size": 64, "lr": 0.01}
 
@@ -46,8 +47,7 @@ def models(store: Store, toy: str) -> tuple[str, str]:
 
 def train_ids(store: Store, name: str) -> list[str]:
     with store.engine.connect() as conn:
-        rows = conn.exec_driver_sql(
-            "SELECT s.external_id FROM session s JOIN dataset d ON d.id = s.dataset_id "
+        rows = run_sql(conn, "SELECT s.external_id FROM session s JOIN dataset d ON d.id = s.dataset_id "
             "WHERE d.name = ? AND s.split = 'train' ORDER BY s.idx",
             (name,),
         ).all()
@@ -56,8 +56,7 @@ def train_ids(store: Store, name: str) -> list[str]:
 
 def split_of(store: Store, name: str) -> dict[str, str]:
     with store.engine.connect() as conn:
-        rows = conn.exec_driver_sql(
-            "SELECT s.external_id, s.split FROM session s JOIN dataset d ON d.id = s.dataset_id WHERE d.name = ?",
+        rows = run_sql(conn, "SELECT s.external_id, s.split FROM session s JOIN dataset d ON d.id = s.dataset_id WHERE d.name = ?",
             (name,),
         ).all()
     return dict(rows)  # type: ignore[arg-type]
@@ -95,8 +94,7 @@ def test_an_alkd_selection_is_stored_with_its_policy_and_run(
         m["session"] for m in members
     ]
     with store.engine.connect() as conn:
-        run = conn.exec_driver_sql(
-            "SELECT kind, status, seed, config FROM run WHERE id = ?", (result.run,)
+        run = run_sql(conn, "SELECT kind, status, seed, config FROM run WHERE id = ?", (result.run,)
         ).one()
     assert run[0] == "select" and run[1] == "done" and run[2] == 1
     assert json.loads(run[3])["strategy"] == "alkd"

@@ -11,6 +11,7 @@ import pytest
 
 from alkd_tui.data import load_dataset
 from alkd_tui.store import Store
+from alkd_tui.store.queries import run_sql
 
 
 def _instances(store: Store, name: str) -> list[tuple[str, int, tuple[str, ...], str]]:
@@ -23,7 +24,7 @@ def _instances(store: Store, name: str) -> list[tuple[str, int, tuple[str, ...],
 
 
 def test_export_then_import_gives_the_same_dataset(alkd, labelling_store: Store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    db = labelling_store.path
+    db = labelling_store.target
     folder = tmp_path / "export"
     done = alkd("data", "export", "games", "--out", folder, "--json", db=db)
     assert done.code == 0, done.err
@@ -42,10 +43,10 @@ def test_export_then_import_gives_the_same_dataset(alkd, labelling_store: Store,
 def test_the_alkdrec_layouts_round_trip(alkd, labelling_store: Store, tmp_path: Path, fmt: str) -> None:  # type: ignore[no-untyped-def]
     """sessions + items as tsv, csv (a title with a comma and a quote) or parquet, read back by
     `alkd data import alkdrec` into the same dataset."""
-    db = labelling_store.path
+    db = labelling_store.target
     with labelling_store.engine.begin() as conn:  # titles that a careless writer would break
-        conn.exec_driver_sql("UPDATE item SET title = 'Game 1, \"Deluxe\"' WHERE external_id = 'g1'")
-        conn.exec_driver_sql("UPDATE item SET title = NULL WHERE external_id = 'g2'")
+        run_sql(conn, "UPDATE item SET title = 'Game 1, \"Deluxe\"' WHERE external_id = 'g1'")
+        run_sql(conn, "UPDATE item SET title = NULL WHERE external_id = 'g2'")
     folder = tmp_path / fmt
     done = alkd("data", "export", "games", "--out", folder, "--format", fmt, "--json", db=db)
     assert done.code == 0, done.err
@@ -67,7 +68,7 @@ def test_the_alkdrec_layouts_round_trip(alkd, labelling_store: Store, tmp_path: 
 
 
 def test_export_refuses_what_it_cannot_write(alkd, labelling_store: Store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    db = labelling_store.path
+    db = labelling_store.target
     afile = tmp_path / "a-file"
     afile.write_text("")
     refused = alkd("data", "export", "games", "--out", afile, db=db)

@@ -14,12 +14,12 @@ import pytest
 from alkd_tui.pipeline.datasets import import_dataset
 from alkd_tui.pipeline.review import record_review, selection_labels
 from alkd_tui.store import Store, open_store
+from alkd_tui.store.queries import run_sql
 
 
 def member_keys(store: Store) -> list[str]:
     with store.engine.connect() as conn:
-        return [r[0] for r in conn.exec_driver_sql(
-            'SELECT s.external_id FROM selection_member m JOIN session s ON s.id = m.session_id '
+        return [r[0] for r in run_sql(conn, 'SELECT s.external_id FROM selection_member m JOIN session s ON s.id = m.session_id '
             'WHERE m.selection_id = 1 ORDER BY m."order"')]  # fmt: skip
 
 
@@ -51,7 +51,7 @@ def two_label_runs(alkd, labelling_store: Store) -> Store:  # type: ignore[no-un
             "--kappa",
             "10",
             "--json",
-            db=labelling_store.path,
+            db=labelling_store.target,
         )
         assert done.code == 0, done.err
     return labelling_store
@@ -186,7 +186,7 @@ def replayed(
         "--n",
         "5",
         "--json",
-        db=labelling_store.path,
+        db=labelling_store.target,
     )
     assert done.code == 0, done.err
     return labelling_store, answers
@@ -194,7 +194,7 @@ def replayed(
 
 def test_export_labels_in_every_format_and_replay_them(alkd, replayed, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     store, answers = replayed
-    db = store.path
+    db = store.target
     exports = {}
     for fmt in ("jsonl", "csv", "parquet"):
         path = tmp_path / f"labels.{fmt}"
@@ -247,7 +247,7 @@ def test_export_labels_in_every_format_and_replay_them(alkd, replayed, tmp_path:
 
 def test_review_decisions_export_and_import_once(alkd, replayed, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     store, _ = replayed
-    db = store.path
+    db = store.target
     before = copy_db(db, tmp_path / "before.db")  # labelled, nothing decided yet
     labels = selection_labels(store, 1)
     ids = [str(lb.request_id) for lb in labels]
@@ -281,7 +281,7 @@ def test_review_decisions_export_and_import_once(alkd, replayed, tmp_path: Path)
             lb.session_key: (lb.status, lb.ranking) for lb in selection_labels(copy, 1)
         } == statuses
         with copy.engine.connect() as conn:
-            assert conn.exec_driver_sql("SELECT COUNT(*) FROM review_event").scalar() == 6
+            assert run_sql(conn, "SELECT COUNT(*) FROM review_event").scalar() == 6
 
     # A hand-written file without times: imported once, then recognised.
     hand = tmp_path / "hand.jsonl"
@@ -307,7 +307,7 @@ def test_review_decisions_export_and_import_once(alkd, replayed, tmp_path: Path)
 
 def test_accept_by_minimum_confidence_from_the_command_line(alkd, replayed) -> None:  # type: ignore[no-untyped-def]
     store, answers = replayed
-    db = store.path
+    db = store.target
     accepted = alkd("review", "accept", "sel", "--min-confidence", "0.8", "--json", db=db)
     assert accepted.code == 0, accepted.err
     sure = {key for key, (_, scores) in answers.items() if scores[0] >= 0.8}
@@ -330,7 +330,7 @@ def test_accept_by_minimum_confidence_from_the_command_line(alkd, replayed) -> N
 
 
 def test_audit_shows_the_ratios_the_selection_assumed(alkd, labelling_store: Store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    db = labelling_store.path
+    db = labelling_store.target
     made = alkd("select", "--dataset", "games", "--strategy", "alkd", "--budget", "6", "--teacher", "teacher-rec",
                 "--ratios", "2:5:3", "--name", "assumed", db=db)  # fmt: skip
     assert made.code == 0, made.err

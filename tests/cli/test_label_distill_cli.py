@@ -6,17 +6,17 @@ import json
 from pathlib import Path
 
 from alkd_tui.store import Store
+from alkd_tui.store.queries import run_sql
 
 
 def test_replay_review_and_distill(alkd, labelling_store: Store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     with labelling_store.engine.connect() as conn:
-        keys = [r[0] for r in conn.exec_driver_sql(
-            'SELECT s.external_id FROM selection_member m JOIN session s ON s.id = m.session_id ORDER BY m."order"')]  # fmt: skip
+        keys = [r[0] for r in run_sql(conn, 'SELECT s.external_id FROM selection_member m JOIN session s ON s.id = m.session_id ORDER BY m."order"')]  # fmt: skip
     recorded = tmp_path / "answers.jsonl"
     recorded.write_text("".join(
         json.dumps({"session_id": k, "model": "recorded-llm", "ranking": [f"g{(n + j) % 30}" for j in range(5)] + ["g0", "nope"]}) + "\n"
         for n, k in enumerate(keys[:10])))  # fmt: skip
-    db = labelling_store.path
+    db = labelling_store.target
     labelled = alkd(
         "label", "sel", "--teacher", "replay", "--file", recorded, "--n", "5", "--json", db=db
     )
@@ -119,7 +119,7 @@ def test_replay_review_and_distill(alkd, labelling_store: Store, tmp_path: Path)
 
 
 def test_label_bad_options(alkd, labelling_store: Store) -> None:  # type: ignore[no-untyped-def]
-    db = labelling_store.path
+    db = labelling_store.target
     cases = [
         (["--teacher", "gpt"], "--teacher 'gpt'"),
         (["--teacher", "chatgpt"], "--teacher 'chatgpt': use 'auto', 'local', 'ollama'"),
@@ -139,18 +139,16 @@ def test_label_bad_options(alkd, labelling_store: Store) -> None:  # type: ignor
 
 def test_a_replay_with_another_n_reads_the_recorded_rankings_again(alkd, labelling_store: Store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     with labelling_store.engine.connect() as conn:
-        keys = [r[0] for r in conn.exec_driver_sql(
-            'SELECT s.external_id FROM selection_member m JOIN session s ON s.id = m.session_id ORDER BY m."order"')]  # fmt: skip
+        keys = [r[0] for r in run_sql(conn, 'SELECT s.external_id FROM selection_member m JOIN session s ON s.id = m.session_id ORDER BY m."order"')]  # fmt: skip
     recorded = tmp_path / "answers.jsonl"
     recorded.write_text("".join(json.dumps({"session_id": k, "model": "recorded-llm",
                         "ranking": [f"g{(n + j) % 30}" for j in range(8)]}) + "\n" for n, k in enumerate(keys)))  # fmt: skip
-    db = labelling_store.path
+    db = labelling_store.target
     for n in ("3", "8", "3"):
         done = alkd("label", "sel", "--teacher", "replay", "--file", recorded, "--n", n, "--json", db=db)
         assert done.code == 0, done.err
     with labelling_store.engine.connect() as conn:
-        lengths = sorted({len(json.loads(r[0])) for r in conn.exec_driver_sql(
-            "SELECT ranking FROM teacher_request WHERE status = 'answered'")})  # fmt: skip
+        lengths = sorted({len(json.loads(r[0])) for r in run_sql(conn, "SELECT ranking FROM teacher_request WHERE status = 'answered'")})  # fmt: skip
     assert lengths == [3, 8]  # the --n 8 job read the whole rankings, not the --n 3 answers
     assert json.loads(done.out)["cached"] == 12  # --n 3 again: answered before
 

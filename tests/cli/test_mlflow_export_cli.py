@@ -16,7 +16,7 @@ mlflow = pytest.importorskip("mlflow", reason="the mlflow extra is not installed
 def test_runs_reach_mlflow_with_params_epochs_and_tags(alkd, labelling_store: Store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from mlflow.tracking import MlflowClient
 
-    db = labelling_store.path
+    db = labelling_store.target
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     done = alkd("runs", "export", "--to", "mlflow", uri, "--experiment", "games", "--json", db=db)
     assert done.code == 0, done.err
@@ -54,5 +54,5 @@ def test_the_export_sends_no_telemetry(alkd, labelling_store: Store, tmp_path: P
 
     monkeypatch.delenv("MLFLOW_DISABLE_TELEMETRY", raising=False)
     uri = f"sqlite:///{tmp_path / 'quiet.db'}"
-    assert alkd("runs", "export", uri, db=labelling_store.path).code == 0
+    assert alkd("runs", "export", uri, db=labelling_store.target).code == 0
     assert not [t.name for t in threading.enumerate() if "Telemetry" in t.name]

@@ -15,7 +15,7 @@ from alkd_tui.store import Store
 def test_two_reviewers_deciding_at_once_lose_nothing_and_agree_by_kappa(  # type: ignore[no-untyped-def]
     alkd, labelling_store: Store
 ) -> None:
-    db = labelling_store.path
+    db = labelling_store.target
     label_selection(
         labelling_store, "sel", "tr", candidates_from="teacher-rec", options={"n": 5, "kappa": 10}
     )

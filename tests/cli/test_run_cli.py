@@ -14,6 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from alkd_tui.store import open_store
+from tests.conftest import query
+
 pytestmark = pytest.mark.slow
 
 ALKD = str(Path(sys.executable).parent / "alkd")
@@ -162,28 +165,26 @@ def test_auto_teacher_with_neither_server_says_how_to_get_one(
     assert f"no Ollama answers at http://127.0.0.1:{port} with smollm2:135m" in line
     assert "the local compatibility server is not installed" in line
     assert "pip install" in line and "ollama serve" in line and "OLLAMA_HOST" in line
-    con = sqlite3.connect(db_path)
-    status, steps = con.execute("SELECT status, steps FROM run WHERE kind = 'pipeline'").fetchone()
+    [(status, steps)] = query(db_path, "SELECT status, steps FROM run WHERE kind = 'pipeline'")
     assert status == "failed" and json.loads(steps)["label"]["status"] == "failed"
-    assert con.execute("SELECT COUNT(*) FROM teacher_request").fetchone()[0] == 0
+    assert query(db_path, "SELECT COUNT(*) FROM teacher_request") == [(0,)]
 
 
 def test_a_failed_step_fails_the_run_with_exit_1(alkd, db_path: Path) -> None:  # type: ignore[no-untyped-def]
     args = [*QUICK, "--set", "label.teacher=tr", "--set", "review.policy=manual"]
     first = alkd("run", *args, "--json")
     assert first.code == 0 and json.loads(first.out)["status"] == "awaiting-review", first.err
-    con = sqlite3.connect(db_path)
-    (checkpoint,) = con.execute(
-        "SELECT checkpoint_path FROM model WHERE role = 'teacher'"
-    ).fetchone()
-    with (db_path.parent / checkpoint).open("ab") as fh:
+    [(checkpoint,)] = query(db_path, "SELECT checkpoint_path FROM model WHERE role = 'teacher'")
+    with open_store(db_path) as opened:
+        files_base = opened.files_dir.parent
+    with (files_base / checkpoint).open("ab") as fh:
         fh.write(b"changed since training")  # the label step needs it for the candidates
     failed = alkd("run", *args)
     assert failed.code == 1, failed.err
     assert "does not match its recorded sha256" in failed.err.strip().splitlines()[-1]
-    run_id, status, error, steps = con.execute(
-        "SELECT id, status, error, steps FROM run WHERE kind = 'pipeline' ORDER BY id DESC"
-    ).fetchone()
+    run_id, status, error, steps = query(
+        db_path, "SELECT id, status, error, steps FROM run WHERE kind = 'pipeline' ORDER BY id DESC"
+    )[0]
     steps = json.loads(steps)
     assert status == "failed" and "does not match its recorded sha256" in error
     assert steps["label"]["status"] == "failed" and steps["select"]["status"] == "done"

@@ -15,6 +15,7 @@ from alkd_tui.data.canonical import SPLIT_NAMES, TRAIN, SessionDataset
 from alkd_tui.data.synthetic import DATASET_NAME, DEFAULT_SEED, synthetic_games
 from alkd_tui.store import open_store
 from alkd_tui.store.packing import unpack_items
+from alkd_tui.store.queries import run_sql
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE_DB = REPO_ROOT / "alkd.db.example"
@@ -147,8 +148,7 @@ def test_committed_example_db_is_small_self_contained_and_reproducible(
     copy = tmp_path / "example.db"
     shutil.copyfile(EXAMPLE_DB, copy)  # opening migrates: never open the committed file
     with open_store(copy) as store, store.engine.connect() as conn:
-        row = conn.exec_driver_sql(
-            "SELECT id, n_items, n_sessions, description, options FROM dataset WHERE name = ?",
+        row = run_sql(conn, "SELECT id, n_items, n_sessions, description, options FROM dataset WHERE name = ?",
             (DATASET_NAME,),
         ).one()
         ds_id, n_items, n_sessions, description, options = row
@@ -156,13 +156,11 @@ def test_committed_example_db_is_small_self_contained_and_reproducible(
         assert "synthetic" in description.lower() and "not real data" in description
         assert f"seed {DEFAULT_SEED}" in description
         assert f'"seed": {DEFAULT_SEED}' in options
-        sessions = conn.exec_driver_sql(
-            "SELECT idx, external_id, split, items, target FROM session WHERE dataset_id = ? ORDER BY idx LIMIT ?",
+        sessions = run_sql(conn, "SELECT idx, external_id, split, items, target FROM session WHERE dataset_id = ? ORDER BY idx LIMIT ?",
             (ds_id, FIRST_SESSIONS),
         ).all()
         titles = (
-            conn.exec_driver_sql(
-                "SELECT title FROM item WHERE dataset_id = ? ORDER BY idx", (ds_id,)
+            run_sql(conn, "SELECT title FROM item WHERE dataset_id = ? ORDER BY idx", (ds_id,)
             )
             .scalars()
             .all()
@@ -197,8 +195,7 @@ def test_script_writes_a_self_contained_db_and_refuses_to_overwrite(
     shutil.copyfile(out, copy)
     with open_store(copy) as store, store.engine.connect() as conn:
         assert (
-            conn.exec_driver_sql(
-                "SELECT n_sessions FROM dataset WHERE name = ?", (DATASET_NAME,)
+            run_sql(conn, "SELECT n_sessions FROM dataset WHERE name = ?", (DATASET_NAME,)
             ).scalar_one()
             == 240
         )

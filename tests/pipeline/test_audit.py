@@ -18,12 +18,13 @@ from alkd_tui.pipeline.review import record_review, selection_labels
 from alkd_tui.pipeline.selection import create_selection, import_selection, show_selection
 from alkd_tui.rec.instances import Instances
 from alkd_tui.store import Store
+from alkd_tui.store.queries import run_sql
 
 
 def members(store: Store) -> list[tuple[str, int, int]]:
     """(session external id, instance index, target item index) of selection 1, in order."""
     with store.engine.connect() as conn:
-        return [tuple(r) for r in conn.exec_driver_sql(  # type: ignore[misc]
+        return [tuple(r) for r in run_sql(conn, # type: ignore[misc]
             'SELECT s.external_id, s.idx, s.target FROM selection_member m JOIN session s ON s.id = m.session_id '
             'WHERE m.selection_id = 1 ORDER BY m."order"')]  # fmt: skip
 
@@ -165,8 +166,7 @@ def test_overlapping_selections_count_each_session_once(
     )
     keys = [key for key, _, _ in members(store)]
     with store.engine.connect() as conn:
-        more = [r[0] for r in conn.exec_driver_sql(
-            "SELECT external_id FROM session WHERE split = 'train' ORDER BY idx LIMIT 4 OFFSET 12")]  # fmt: skip
+        more = [r[0] for r in run_sql(conn, "SELECT external_id FROM session WHERE split = 'train' ORDER BY idx LIMIT 4 OFFSET 12")]  # fmt: skip
     ids = tmp_path / "other.txt"
     ids.write_text("\n".join([*keys[:6], *more]) + "\n")
     import_selection(store, "games", ids, "other")
@@ -175,7 +175,7 @@ def test_overlapping_selections_count_each_session_once(
         store, "other", "tr", candidates_from="teacher-rec", options={"n": 8, "kappa": 10}
     )
     with store.engine.connect() as conn:
-        assert conn.exec_driver_sql("SELECT COUNT(*) FROM teacher_request").scalar() == 12 + 10
+        assert run_sql(conn, "SELECT COUNT(*) FROM teacher_request").scalar() == 12 + 10
 
     report = audit(store, selection="sel")
     assert report["answers"] == 12 and report["requests"] == 12

@@ -12,6 +12,7 @@ from alkd_tui.errors import BadInputError
 from alkd_tui.pipeline.curve import label_curve, nested_subsets, summarise
 from alkd_tui.pipeline.curve_settings import CurveSettings
 from alkd_tui.store import Store
+from alkd_tui.store.queries import run_sql
 
 
 def test_fractions_are_nested_for_each_seed_and_differ_between_seeds() -> None:
@@ -68,11 +69,9 @@ def test_a_curve_is_distilled_evaluated_and_stored_as_a_run(labelled: Store) -> 
     assert all(len(p.values) == 2 for p in result.points)
     assert result.points[0].fraction == 0.5 and result.next_step["labels"] == 24
     with labelled.engine.connect() as conn:
-        kind, status, config = conn.exec_driver_sql(
-            "SELECT kind, status, config FROM run WHERE id = ?", (result.run,)
+        kind, status, config = run_sql(conn, "SELECT kind, status, config FROM run WHERE id = ?", (result.run,)
         ).one()
-        metrics = dict(conn.exec_driver_sql(
-            "SELECT name, value FROM runmetric WHERE run_id = ?", (result.run,)).all())  # fmt: skip
+        metrics = dict(run_sql(conn, "SELECT name, value FROM runmetric WHERE run_id = ?", (result.run,)).all())  # fmt: skip
     assert (kind, status) == ("curve", "done") and json.loads(config)["fractions"] == [0.5, 1.0]
     assert metrics["1 mean"] == pytest.approx(result.points[1].mean)
     assert metrics["0.5 seed 1"] == pytest.approx(result.points[0].values[1])
@@ -84,7 +83,7 @@ def test_too_few_accepted_labels_are_refused_naming_the_minimum(labelled: Store)
     with pytest.raises(BadInputError, match=r"has 12 accepted labels: fractions 0.25,0.5,0.75,1 need at least 40"):
         label_curve(labelled, "sel", "stu")
     with labelled.engine.connect() as conn:
-        assert conn.exec_driver_sql("SELECT count(*) FROM run WHERE kind = 'curve'").scalar() == 0
+        assert run_sql(conn, "SELECT count(*) FROM run WHERE kind = 'curve'").scalar() == 0
 
 
 def test_the_cli_prints_the_curve_and_its_json(labelled: Store, alkd: Any) -> None:

@@ -89,9 +89,9 @@ def _check(alkd, db: Path, path: Path, *command: str) -> None:  # type: ignore[n
 def reviewed(labelling_store: Store, alkd) -> Path:  # type: ignore[no-untyped-def]
     """The labelling store with answers to review (the TR teacher's own candidates)."""
     labelled = alkd("label", "sel", "--teacher", "tr", "--candidates-from", "teacher-rec", "--n", "5",
-                    db=labelling_store.path)  # fmt: skip
+                    db=labelling_store.target)  # fmt: skip
     assert labelled.code == 0, labelled.err
-    return labelling_store.path
+    return labelling_store.target
 
 
 @SETTINGS

@@ -12,6 +12,7 @@ from alkd_tui.pipeline.config import load_config
 from alkd_tui.pipeline.labels import label_selection
 from alkd_tui.pipeline.review import accept_by_rule, confidence, record_review, selection_labels
 from alkd_tui.store import Store
+from alkd_tui.store.queries import run_sql
 
 
 @pytest.fixture
@@ -38,7 +39,7 @@ def test_status_follows_the_standing_decisions(labelled: Store) -> None:
     with pytest.raises(BadInputError, match="standing: ann accepted; undo takes back only your own"):
         record_review(labelled, first.request_id, "undo", reviewer="bob")
     with labelled.engine.connect() as conn:
-        assert conn.exec_driver_sql("SELECT COUNT(*) FROM review_event").scalar() == 5
+        assert run_sql(conn, "SELECT COUNT(*) FROM review_event").scalar() == 5
 
 
 def test_an_edit_replaces_the_ranking_and_accepts_it(labelled: Store) -> None:
@@ -74,8 +75,7 @@ def scored(labelling_store: Store, tmp_path: Path) -> tuple[Store, dict[str, flo
     """Recorded answers for the 12 sessions: answer k scores its top choice k/12, except the
     last three, which give no scores."""
     with labelling_store.engine.connect() as conn:
-        keys = [r[0] for r in conn.exec_driver_sql(
-            'SELECT s.external_id FROM selection_member m JOIN session s ON s.id = m.session_id ORDER BY m."order"')]  # fmt: skip
+        keys = [r[0] for r in run_sql(conn, 'SELECT s.external_id FROM selection_member m JOIN session s ON s.id = m.session_id ORDER BY m."order"')]  # fmt: skip
     top: dict[str, float | None] = {}
     lines = []
     for k, key in enumerate(keys, start=1):
@@ -115,7 +115,7 @@ def test_accept_by_minimum_confidence(scored) -> None:  # type: ignore[no-untype
     labels = selection_labels(store, 1)
     assert {lb.session_key for lb in labels if lb.status == "accepted"} == sure
     with store.engine.connect() as conn:
-        notes = {r[0] for r in conn.exec_driver_sql("SELECT note FROM review_event")}
+        notes = {r[0] for r in run_sql(conn, "SELECT note FROM review_event")}
     assert notes == {"rule: parsed, confidence >= 0.5"}
     # No scores, no confidence: a threshold of 0 still leaves them pending.
     assert accept_by_rule(store, 1, "parsed", min_confidence=0.0) == {

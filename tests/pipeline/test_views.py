@@ -32,14 +32,14 @@ from alkd_tui.pipeline.views import (
     teacher_models,
 )
 from alkd_tui.store import Store
+from alkd_tui.store.queries import run_sql
 
 
 @pytest.fixture
 def answered(labelling_store: Store, tmp_path: Path) -> Store:
     """Selection `sel` with recorded answers (scores) for its first six sessions."""
     with labelling_store.engine.connect() as conn:
-        keys = [r[0] for r in conn.exec_driver_sql(
-            'SELECT s.external_id FROM selection_member m JOIN session s ON s.id = m.session_id ORDER BY m."order"')]  # fmt: skip
+        keys = [r[0] for r in run_sql(conn, 'SELECT s.external_id FROM selection_member m JOIN session s ON s.id = m.session_id ORDER BY m."order"')]  # fmt: skip
     path = tmp_path / "answers.jsonl"
     path.write_text("".join(
         json.dumps({"session_id": k, "model": "rec", "ranking": [f"g{(n + j) % 30}" for j in range(3)],

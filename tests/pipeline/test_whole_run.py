@@ -15,6 +15,7 @@ from alkd_tui.pipeline.config import load_config
 from alkd_tui.pipeline.review import accept_by_rule
 from alkd_tui.pipeline.whole_run import run_pipeline
 from alkd_tui.store import Run, Store, open_store
+from alkd_tui.store.queries import run_sql
 from tests.teacher.conftest import FIXTURE_HINTS, OllamaFixture, OllamaTCPFixture
 
 FAST = [
@@ -29,7 +30,7 @@ FAST = [
 def counts(store: Store) -> dict[str, int]:
     with store.engine.connect() as conn:
         return {
-            t: conn.exec_driver_sql(f"SELECT COUNT(*) FROM {t}").scalar_one()
+            t: run_sql(conn, f"SELECT COUNT(*) FROM {t}").scalar_one()
             for t in ("model", "selection", "teacher_request", "dataset")
         }
 
@@ -64,7 +65,7 @@ def test_a_run_makes_every_step_and_reports_results(store: Store) -> None:
     assert effect["standard_error"] >= 0 and effect["sessions"] > 0
     with store.engine.connect() as conn:
         parents = {
-            r[0] for r in conn.exec_driver_sql("SELECT parent_id FROM run WHERE kind != 'pipeline'")
+            r[0] for r in run_sql(conn, "SELECT parent_id FROM run WHERE kind != 'pipeline'")
         }
     assert parents == {summary.run}
 
@@ -82,7 +83,7 @@ def test_manual_review_stops_until_labels_are_decided(store: Store) -> None:
     assert summary.status == "awaiting-review" and summary.results is None
     assert "distill" not in summary.steps
     with store.engine.connect() as conn:
-        selection_id = conn.exec_driver_sql("SELECT id FROM selection").scalar_one()
+        selection_id = run_sql(conn, "SELECT id FROM selection").scalar_one()
     accept_by_rule(store, selection_id, "parsed")
     resumed = run_pipeline(store, resume=str(summary.run))
     assert resumed.run == summary.run and resumed.status == "done"
@@ -107,7 +108,7 @@ def test_an_interrupted_run_resumes_to_the_same_result(
     with pytest.raises(KeyboardInterrupt):
         run_pipeline(store, load_config(None, FAST))
     with store.engine.connect() as conn:
-        (status,) = conn.exec_driver_sql("SELECT status FROM run WHERE kind = 'pipeline'").one()
+        (status,) = run_sql(conn, "SELECT status FROM run WHERE kind = 'pipeline'").one()
     assert status == "interrupted"
     resumed = run_pipeline(store, resume="1")
     assert resumed.status == "done"
@@ -121,7 +122,7 @@ def test_auto_review_applies_the_minimum_confidence(store: Store) -> None:
     with pytest.raises(BadInputError, match="none of the 20 labels"):
         run_pipeline(store, load_config(None, [*FAST, "review.min_confidence=0.5"]))
     with store.engine.connect() as conn:
-        (steps,) = conn.exec_driver_sql("SELECT steps FROM run WHERE kind = 'pipeline'").one()
+        (steps,) = run_sql(conn, "SELECT steps FROM run WHERE kind = 'pipeline'").one()
     review = json.loads(steps)["review"]["result"]
     assert review["min_confidence"] == 0.5 and review["accepted"] == 0
     assert review["without_confidence"] == 20 and review["not_matching"] == 20
@@ -172,10 +173,9 @@ def test_a_run_with_hints_asks_for_them_once_and_puts_them_in_the_prompts(
         assert all(hint in body["messages"][-1]["content"] for hint in FIXTURE_HINTS)
 
     with store.engine.connect() as conn:
-        (steps,) = conn.exec_driver_sql("SELECT steps FROM run WHERE kind = 'pipeline'").one()
-        stored = conn.exec_driver_sql("SELECT text FROM hint ORDER BY id").all()
-        children = conn.exec_driver_sql(
-            "SELECT kind FROM run WHERE parent_id = ? ORDER BY id", (first.run,)
+        (steps,) = run_sql(conn, "SELECT steps FROM run WHERE kind = 'pipeline'").one()
+        stored = run_sql(conn, "SELECT text FROM hint ORDER BY id").all()
+        children = run_sql(conn, "SELECT kind FROM run WHERE parent_id = ? ORDER BY id", (first.run,)
         ).all()
     step = json.loads(steps)["hints"]
     assert step["status"] == "done"
@@ -193,12 +193,11 @@ def test_a_run_with_hints_asks_for_them_once_and_puts_them_in_the_prompts(
     assert second.results == first.results == resumed.results
     for summary in (second, resumed):
         with store.engine.connect() as conn:
-            (steps,) = conn.exec_driver_sql(
-                "SELECT steps FROM run WHERE id = ?", (summary.run,)
+            (steps,) = run_sql(conn, "SELECT steps FROM run WHERE id = ?", (summary.run,)
             ).one()
         assert json.loads(steps)["hints"]["result"]["reused"] is True
     with store.engine.connect() as conn:
-        assert conn.exec_driver_sql("SELECT COUNT(*) FROM hint").scalar_one() == 2
+        assert run_sql(conn, "SELECT COUNT(*) FROM hint").scalar_one() == 2
 
     # other hints settings are another question: asked once more, and those hints are used
     fixture.hints_answer = json.dumps({"hints": ["Only one hint this time."]})
@@ -221,8 +220,7 @@ def test_a_run_with_hints_asks_for_them_once_and_puts_them_in_the_prompts(
     with store.engine.connect() as conn:
         configs = [
             json.loads(c)
-            for (c,) in conn.exec_driver_sql(
-                "SELECT config FROM run WHERE kind = 'label' AND parent_id IN (?, ?) ORDER BY id",
+            for (c,) in run_sql(conn, "SELECT config FROM run WHERE kind = 'label' AND parent_id IN (?, ?) ORDER BY id",
                 (first.run, fourth.run),
             )
         ]
@@ -248,10 +246,9 @@ def test_an_answer_without_hints_fails_the_step_with_one_line(
     ):
         run_pipeline(store, load_config(None, hints_config(ollama_server)))
     with store.engine.connect() as conn:
-        status, steps = conn.exec_driver_sql(
-            "SELECT status, steps FROM run WHERE kind = 'pipeline'"
+        status, steps = run_sql(conn, "SELECT status, steps FROM run WHERE kind = 'pipeline'"
         ).one()
-        asked = conn.exec_driver_sql("SELECT COUNT(*) FROM teacher_request").scalar_one()
+        asked = run_sql(conn, "SELECT COUNT(*) FROM teacher_request").scalar_one()
     assert status == "failed" and json.loads(steps)["hints"]["status"] == "failed"
     assert "label" not in json.loads(steps) and asked == 1  # the answer is kept, nothing labelled
 

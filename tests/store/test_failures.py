@@ -16,6 +16,9 @@ import pytest
 from alkd_tui.errors import StoreError
 from alkd_tui.store import open_store
 
+#: Failures of the SQLite file itself (a lock, a full disk, damage, its journal).
+pytestmark = pytest.mark.sqlite_only
+
 CLICKS = "session_id,item_id,timestamp\n" + "".join(
     f"{s},i{(s + j) % 7},{s * 100 + j}\n" for s in range(600) for j in range(3)
 )

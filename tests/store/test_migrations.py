@@ -17,12 +17,14 @@ from alkd_tui.errors import SchemaTooNewError, StoreError
 from alkd_tui.store import current_revision, head_revision, open_store
 from alkd_tui.store.engine import make_engine
 from alkd_tui.store.migrate import alembic_config, migrations_dir
+from alkd_tui.store.queries import run_sql
 
 
 def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+@pytest.mark.sqlite_only
 def test_new_database_is_created_at_head(db_path: Path) -> None:
     with open_store(db_path) as store:
         assert current_revision(store.engine) == head_revision()
@@ -36,14 +38,15 @@ def test_new_database_is_created_at_head(db_path: Path) -> None:
             "review_event", "hint", "run", "runmetric"} <= tables  # fmt: skip
 
 
+@pytest.mark.sqlite_only
 def test_every_connection_sets_the_pragmas(db_path: Path) -> None:
     with open_store(db_path) as store:
         for _ in range(2):  # a fresh pooled connection each time
             with store.engine.connect() as conn:
-                assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
-                assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
-                assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 10_000
-                assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+                assert run_sql(conn, "PRAGMA journal_mode").scalar() == "wal"
+                assert run_sql(conn, "PRAGMA foreign_keys").scalar() == 1
+                assert run_sql(conn, "PRAGMA busy_timeout").scalar() == 10_000
+                assert run_sql(conn, "PRAGMA synchronous").scalar() == 1  # NORMAL
             store.engine.dispose()
 
 
@@ -53,6 +56,7 @@ def test_models_and_migrations_do_not_drift(db_path: Path) -> None:
     assert diff == [], f"models and migrations differ; write a revision: {diff}"
 
 
+@pytest.mark.sqlite_only
 def test_upgrade_from_the_first_revision_keeps_data(db_path: Path) -> None:
     engine = make_engine(db_path)
     config = alembic_config()
@@ -60,13 +64,11 @@ def test_upgrade_from_the_first_revision_keeps_data(db_path: Path) -> None:
         config.attributes["connection"] = conn
         command.upgrade(config, "0001")
     with engine.begin() as conn:
-        conn.exec_driver_sql(
-            "INSERT INTO dataset (name, format, source, description, options, stats, n_items, n_sessions, "
+        run_sql(conn, "INSERT INTO dataset (name, format, source, description, options, stats, n_items, n_sessions, "
             "n_clicks, alkd_version, created_at) VALUES ('old', 'csv', '', '', '{}', '{}', 1, 1, 2, '0', '2026-01-01')"
         )
-        conn.exec_driver_sql("INSERT INTO item (dataset_id, idx, external_id) VALUES (1, 0, 'a')")
-        conn.exec_driver_sql(
-            "INSERT INTO session (dataset_id, idx, external_id, split, items, length, target) "
+        run_sql(conn, "INSERT INTO item (dataset_id, idx, external_id) VALUES (1, 0, 'a')")
+        run_sql(conn, "INSERT INTO session (dataset_id, idx, external_id, split, items, length, target) "
             "VALUES (1, 0, 's', 'train', x'00000000', 1, 0)"
         )
     engine.dispose()
@@ -74,11 +76,12 @@ def test_upgrade_from_the_first_revision_keeps_data(db_path: Path) -> None:
 
     with open_store(db_path) as store, store.engine.connect() as conn:
         assert current_revision(store.engine) == head_revision() != "0001"
-        assert conn.exec_driver_sql("SELECT name FROM dataset").scalar() == "old"
-        assert conn.exec_driver_sql("SELECT COUNT(*) FROM session").scalar() == 1
-        assert conn.exec_driver_sql("SELECT COUNT(*) FROM teacher_request").scalar() == 0
+        assert run_sql(conn, "SELECT name FROM dataset").scalar() == "old"
+        assert run_sql(conn, "SELECT COUNT(*) FROM session").scalar() == 1
+        assert run_sql(conn, "SELECT COUNT(*) FROM teacher_request").scalar() == 0
 
 
+@pytest.mark.sqlite_only
 def test_a_database_from_a_newer_alkd_is_refused_unchanged(db_path: Path) -> None:
     open_store(db_path).close()
     con = sqlite3.connect(db_path)
@@ -96,6 +99,7 @@ def test_a_database_from_a_newer_alkd_is_refused_unchanged(db_path: Path) -> Non
     )
 
 
+@pytest.mark.sqlite_only
 def test_a_foreign_sqlite_database_is_refused(db_path: Path) -> None:
     con = sqlite3.connect(db_path)
     con.execute("CREATE TABLE notes (x TEXT)")
@@ -115,29 +119,28 @@ def test_a_file_that_is_not_sqlite_is_refused(tmp_path: Path) -> None:
 
 def test_review_events_are_append_only(db_path: Path) -> None:
     with open_store(db_path) as store, store.engine.begin() as conn:
-        conn.exec_driver_sql(
-            "INSERT INTO dataset (name, format, source, description, options, stats, n_items, n_sessions, "
+        run_sql(conn, "INSERT INTO dataset (name, format, source, description, options, stats, n_items, n_sessions, "
             "n_clicks, alkd_version, created_at) VALUES ('d', 'csv', '', '', '{}', '{}', 1, 1, 2, '0', '2026-01-01')"
         )
-        conn.exec_driver_sql(
+        run_sql(
+            conn,
             "INSERT INTO session (dataset_id, idx, external_id, split, items, length, target) "
-            "VALUES (1, 0, 's', 'train', x'00000000', 1, 0)"
+            "VALUES (1, 0, 's', 'train', ?, 1, 0)",
+            (b"\0\0\0\0",),
         )
-        conn.exec_driver_sql(
-            "INSERT INTO teacher_request (session_id, backend, model_name, template_version, prompt_hash, prompt, "
+        run_sql(conn, "INSERT INTO teacher_request (session_id, backend, model_name, template_version, prompt_hash, prompt, "
             "options, status, attempts, created_at) VALUES (1, 'replay', 'm', 'v1', 'h', '', '{}', 'answered', 0, '2026-01-01')"
         )
-        conn.exec_driver_sql(
-            "INSERT INTO review_event (request_id, action, note, reviewer, created_at) "
+        run_sql(conn, "INSERT INTO review_event (request_id, action, note, reviewer, created_at) "
             "VALUES (1, 'accept', '', 'me', '2026-01-01')"
         )
     with open_store(db_path) as store:
         with pytest.raises(IntegrityError, match="append-only"), store.engine.begin() as conn:
-            conn.exec_driver_sql("UPDATE review_event SET action = 'reject'")
+            run_sql(conn, "UPDATE review_event SET action = 'reject'")
         with pytest.raises(IntegrityError, match="append-only"), store.engine.begin() as conn:
-            conn.exec_driver_sql("DELETE FROM review_event")
+            run_sql(conn, "DELETE FROM review_event")
         with store.engine.connect() as conn:
-            assert conn.exec_driver_sql("SELECT action FROM review_event").scalar() == "accept"
+            assert run_sql(conn, "SELECT action FROM review_event").scalar() == "accept"
 
 
 def test_migrations_are_found_in_the_source_tree() -> None:
@@ -154,6 +157,7 @@ def _at_revision(db_path: Path, revision: str) -> None:
     engine.dispose()
 
 
+@pytest.mark.sqlite_only
 def test_upgrade_from_0004_keeps_request_uses_and_dates_their_use(db_path: Path) -> None:
     _at_revision(db_path, "0004")
     con = sqlite3.connect(db_path)
@@ -188,8 +192,7 @@ def test_upgrade_from_0004_keeps_request_uses_and_dates_their_use(db_path: Path)
 
     with open_store(db_path) as store, store.engine.connect() as conn:
         assert current_revision(store.engine) == head_revision()
-        after = conn.exec_driver_sql(
-            "SELECT id, request_id, session_id, selection_id, created_at, used_at FROM request_use ORDER BY id"
+        after = run_sql(conn, "SELECT id, request_id, session_id, selection_id, created_at, used_at FROM request_use ORDER BY id"
         ).all()
         assert [tuple(r[:5]) for r in after] == before
         assert all(r[5] == r[4] for r in after)  # last used when made: nothing else is known

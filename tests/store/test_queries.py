@@ -1,17 +1,16 @@
-"""Long id lists go into a query as one JSON array: no parameter limit, no chunks."""
+"""Long id lists go into a query as one JSON array: no parameter limit, no chunks (SQLite and
+PostgreSQL alike)."""
 
 from __future__ import annotations
 
 from alkd_tui.store import Store
-from alkd_tui.store.queries import IN_IDS, dict_rows, ids_param, plain_rows
+from alkd_tui.store.queries import IN_IDS, dict_rows, ids_param, plain_rows, run_sql
 
 
 def test_a_list_of_50000_ids_is_one_parameter(store: Store) -> None:
     with store.write() as conn:
-        conn.exec_driver_sql("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
-        conn.exec_driver_sql(
-            "INSERT INTO t (id, v) VALUES (?, ?)", [(i, f"v{i}") for i in range(60_000)]
-        )
+        run_sql(conn, "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+        run_sql(conn, "INSERT INTO t (id, v) VALUES (?, ?)", [(i, f"v{i}") for i in range(60_000)])
     wanted = list(range(0, 100_000, 2))  # 50,000 ids, 30,000 of them present
     with store.read() as conn:
         found = plain_rows(

@@ -4,14 +4,16 @@ another opened, used or closed the same database."""
 from __future__ import annotations
 
 import signal
-import sqlite3
 import subprocess
 import sys
 import textwrap
 import time
 from pathlib import Path
 
+import pytest
+
 from alkd_tui.store import open_store
+from alkd_tui.store.queries import run_sql
 
 #: A process that holds the store open as alkd-tui does, opens it a second time (as the TUI
 #: did to load a student for the review card), then writes when told to.
@@ -26,15 +28,15 @@ HOLDER = textwrap.dedent(
         "VALUES ('test', ?, 'done', '{}', '{}', '{}', '2026-01-01 00:00:00.000000')"
     )
     with store.write() as conn:
-        conn.exec_driver_sql(insert, ("first",))
+        run_sql(conn, insert, ("first",))
     second = open_database(sys.argv[1])  # a second opening of the same file, then closed
     with second.read() as conn:
-        conn.exec_driver_sql("SELECT COUNT(*) FROM run").scalar()
+        run_sql(conn, "SELECT COUNT(*) FROM run").scalar()
     second.close()
     print("ready", flush=True)
     sys.stdin.readline()
     with store.write() as conn:
-        conn.exec_driver_sql(insert, ("second",))
+        run_sql(conn, insert, ("second",))
     print("written", flush=True)
     sys.stdin.readline()
     """
@@ -42,13 +44,11 @@ HOLDER = textwrap.dedent(
 
 
 def _runs(db: Path) -> list[str]:
-    con = sqlite3.connect(db)
-    try:
-        return [name for (name,) in con.execute("SELECT name FROM run ORDER BY id")]
-    finally:
-        con.close()
+    with open_store(db) as store, store.read() as conn:
+        return [name for (name,) in run_sql(conn, "SELECT name FROM run ORDER BY id")]
 
 
+@pytest.mark.sqlite_only  # SQLite's POSIX locks on the file
 def test_a_write_after_another_process_closed_the_database_is_not_lost(
     db_path: Path, tmp_path: Path
 ) -> None:
@@ -83,29 +83,32 @@ def test_a_write_after_another_process_closed_the_database_is_not_lost(
         holder.wait(timeout=30)
     assert _runs(db_path) == ["first", "second"]
     with open_store(db_path) as store, store.read() as conn:
-        assert conn.exec_driver_sql("PRAGMA quick_check").scalar() == "ok"
+        assert run_sql(conn, "PRAGMA quick_check").scalar() == "ok"
 
 
 def test_two_processes_writing_at_once_both_land(db_path: Path, tmp_path: Path) -> None:
     """Write transactions take the write lock as they begin: two processes that read, then
-    write, in a loop, wait for each other instead of failing with "database is locked"."""
+    write, in a loop, wait for each other instead of failing with "database is locked" (SQLite)
+    or writing what the other's count did not see (PostgreSQL)."""
     writers = 2
-    assert db_path == tmp_path / "alkd.db"
     open_store(db_path).close()
+    go = tmp_path / "go"
     script = tmp_path / "writer.py"
     script.write_text(
         textwrap.dedent(
             """
             import os, sys, time
             from alkd_tui.store import open_store
+            from alkd_tui.store.queries import run_sql
 
             store = open_store(sys.argv[1])
-            while not os.path.exists(sys.argv[1] + ".go"):  # start together
+            while not os.path.exists(sys.argv[3]):  # start together
                 time.sleep(0.001)
             for n in range(300):
                 with store.write() as conn:
-                    count = conn.exec_driver_sql("SELECT COUNT(*) FROM run").scalar()
-                    conn.exec_driver_sql(
+                    count = run_sql(conn, "SELECT COUNT(*) FROM run").scalar()
+                    run_sql(
+                        conn,
                         "INSERT INTO run (kind, name, status, config, env, steps, started_at) "
                         "VALUES ('test', ?, 'done', '{}', '{}', '{}', '2026-01-01 00:00:00.000000')",
                         (f"{sys.argv[2]}-{n}-{count}",),
@@ -115,12 +118,14 @@ def test_two_processes_writing_at_once_both_land(db_path: Path, tmp_path: Path) 
     )
     procs = [
         subprocess.Popen(
-            [sys.executable, str(script), str(db_path), str(k)], stderr=subprocess.PIPE, text=True
+            [sys.executable, str(script), str(db_path), str(k), str(go)],
+            stderr=subprocess.PIPE,
+            text=True,
         )
         for k in range(writers)
     ]
     time.sleep(2)  # both have opened the store
-    (tmp_path / "alkd.db.go").touch()
+    go.touch()
     for proc in procs:
         _, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, err

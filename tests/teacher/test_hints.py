@@ -17,6 +17,7 @@ from alkd_tui.pipeline import labels
 from alkd_tui.pipeline.models import get_model, load_trained
 from alkd_tui.pipeline.results import LabelResult
 from alkd_tui.store import Store
+from alkd_tui.store.queries import run_sql
 from alkd_tui.teacher.candidates import top_candidates
 from tests.teacher.conftest import FIXTURE_HINTS
 
@@ -31,7 +32,7 @@ def make(store: Store, **options: Any) -> dict[str, Any]:
 
 def rows(store: Store, sql: str, *params: Any) -> list[dict[str, Any]]:
     with store.engine.connect() as conn:
-        return [dict(r) for r in conn.exec_driver_sql(sql, params).mappings().all()]
+        return [dict(r) for r in run_sql(conn, sql, params).mappings().all()]
 
 
 def test_hints_show_sampled_sessions_in_order_with_the_recommenders_ranking(
@@ -203,8 +204,7 @@ def test_label_uses_the_models_latest_set_of_hints(labelling_store: Store, use_f
     use_fixture.hints_answer = json.dumps({"hints": ["Newer hint about sequels."]})
     make(labelling_store, sessions=4, seed=1)
     with labelling_store.engine.begin() as conn:  # another model's hints are not this model's
-        conn.exec_driver_sql(
-            "INSERT INTO hint (dataset_id, model_name, text, created_at) "
+        run_sql(conn, "INSERT INTO hint (dataset_id, model_name, text, created_at) "
             "VALUES (1, 'other:7b', 'Not mine.', '2026-01-01 00:00:00.000000')"
         )
     assert labels._hints(labelling_store, 1, "fixture:1b") == ["Newer hint about sequels."]

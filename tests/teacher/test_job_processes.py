@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from alkd_tui.store import Store
+from alkd_tui.store.queries import run_sql
 from tests.teacher.conftest import OllamaTCPFixture
 
 
@@ -47,8 +48,7 @@ def stored(store: Store) -> list[tuple[str, int, str | None]]:
     with store.read() as conn:
         return [
             (str(status), int(attempts), claimed)
-            for status, attempts, claimed in conn.exec_driver_sql(
-                "SELECT status, attempts, claimed_by FROM teacher_request ORDER BY id"
+            for status, attempts, claimed in run_sql(conn, "SELECT status, attempts, claimed_by FROM teacher_request ORDER BY id"
             )
         ]
 
@@ -65,7 +65,7 @@ def test_two_jobs_on_one_selection_ask_each_question_once(
 ) -> None:
     server = ollama_tcp_fixture
     server.delays = [("silence", 0.4)] * 100  # slow answers: the two jobs overlap
-    db = labelling_store.path
+    db = labelling_store.target
     first = label_process(db, [server.url], "--concurrency", "2")
     second = label_process(db, [server.url], "--concurrency", "2")
     a, b = finished(first), finished(second)
@@ -79,7 +79,7 @@ def test_two_jobs_on_one_selection_ask_each_question_once(
     )
     assert stored(labelling_store) == [("answered", 1, None)] * 12  # no claim left behind
     with labelling_store.read() as conn:  # one answer per question, never overwritten
-        assert conn.exec_driver_sql("SELECT COUNT(*) FROM teacher_request").scalar() == 12
+        assert run_sql(conn, "SELECT COUNT(*) FROM teacher_request").scalar() == 12
 
 
 def _free_port() -> int:
@@ -93,7 +93,7 @@ def test_a_killed_job_shows_as_interrupted_and_its_claims_are_taken_over(
 ) -> None:
     server = ollama_tcp_fixture
     server.delays = [("silence", 60)]  # the first request hangs
-    db = labelling_store.path
+    db = labelling_store.target
     doomed = label_process(db, [server.url])
     wait_for(lambda: server.received == 1, what="the first request")
     os.kill(doomed.pid, signal.SIGKILL)
@@ -117,7 +117,7 @@ def test_with_one_of_two_hosts_dead_no_request_fails(
     labelling_store: Store, ollama_tcp_fixture: OllamaTCPFixture
 ) -> None:
     dead = f"http://127.0.0.1:{_free_port()}"  # nothing listens there
-    result = finished(label_process(labelling_store.path, [dead, ollama_tcp_fixture.url]))
+    result = finished(label_process(labelling_store.target, [dead, ollama_tcp_fixture.url]))
     assert result["answered"] == 12 and result["failed"] == 0 and result["failed_now"] == 0
     assert set(asked(ollama_tcp_fixture).values()) == {1}
 
@@ -127,7 +127,7 @@ def test_sigterm_while_requests_hang_ends_within_two_seconds_and_nothing_is_lost
 ) -> None:
     server = ollama_tcp_fixture
     server.delays = [("silence", 60), ("silence", 60)]
-    db = labelling_store.path
+    db = labelling_store.target
     job = label_process(db, [server.url], "--concurrency", "2", "--timeout", "60")
     wait_for(lambda: server.received == 2, what="two requests in flight")
     time.sleep(0.3)

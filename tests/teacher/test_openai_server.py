@@ -24,6 +24,7 @@ pytest.importorskip("llama_cpp")
 pytest.importorskip("llama_cpp.server.app")
 
 from alkd_tui.errors import TeacherUnavailableError
+from alkd_tui.store.queries import run_sql
 from alkd_tui.teacher.backends.ollama_backend import OllamaTeacher
 from alkd_tui.teacher.backends.openai_backend import OpenAITeacher
 from alkd_tui.teacher.server import find_model_path
@@ -85,8 +86,7 @@ def _selection(store: Any, tmp_path: Path, name: str, count: int) -> None:
     with store.engine.connect() as conn:
         keys = [
             str(r[0])
-            for r in conn.exec_driver_sql(
-                "SELECT external_id FROM session WHERE split = 'train' ORDER BY idx LIMIT ?",
+            for r in run_sql(conn, "SELECT external_id FROM session WHERE split = 'train' ORDER BY idx LIMIT ?",
                 (count,),
             )
         ]
@@ -99,8 +99,7 @@ def _requests(store: Any, template: str) -> list[dict[str, Any]]:
     with store.engine.connect() as conn:
         return [
             dict(r)
-            for r in conn.exec_driver_sql(
-                "SELECT * FROM teacher_request WHERE template_version = ? ORDER BY id", (template,)
+            for r in run_sql(conn, "SELECT * FROM teacher_request WHERE template_version = ? ORDER BY id", (template,)
             ).mappings()
         ]
 
@@ -121,7 +120,7 @@ def test_alkd_label_with_soft_labels_from_logprobs(
 ) -> None:
     _selection(labelling_store, tmp_path, "soft", 6)
     done = subprocess.run(
-        [ALKD, "--db", str(labelling_store.path), "label", "soft", "--teacher", "openai", "--host",
+        [ALKD, "--db", str(labelling_store.target), "label", "soft", "--teacher", "openai", "--host",
          f"{root}/v1", "--model", ALIAS, "--candidates-from", "teacher-rec", "--soft", "--kappa", "6",
          "--timeout", "120", "--input-price", "0.5", "--output-price", "1.5", "--json"],
         capture_output=True, text=True, timeout=600,

@@ -16,6 +16,7 @@ from alkd_tui.pipeline import labels
 from alkd_tui.pipeline.models import get_model, load_trained
 from alkd_tui.rec.instances import Instances
 from alkd_tui.store import Store
+from alkd_tui.store.queries import run_sql
 from alkd_tui.teacher.asking import LabelOptions, Question, parse_soft
 from alkd_tui.teacher.backends.base import Answer
 from alkd_tui.teacher.candidates import top_candidates
@@ -135,8 +136,7 @@ def test_a_job_stores_the_rendered_prompt_its_template_and_hash(
     rec = load_trained(labelling_store, get_model(labelling_store, "teacher-rec"))
     generation = LabelOptions(**opts).generation()
     with labelling_store.engine.connect() as conn:
-        stored = conn.exec_driver_sql(
-            "SELECT s.idx, r.template_version, r.prompt_hash, r.prompt, r.candidates, r.options "
+        stored = run_sql(conn, "SELECT s.idx, r.template_version, r.prompt_hash, r.prompt, r.candidates, r.options "
             "FROM teacher_request r JOIN session s ON s.id = r.session_id ORDER BY r.id"
         ).all()
     assert len(stored) == 12
@@ -202,8 +202,7 @@ def test_force_target_reaches_the_stored_candidates_only_when_asked(
                                candidates_from="teacher-rec",
                                options={"n": 2, "kappa": 2, "backoff": 0.0, **extra})  # fmt: skip
         with labelling_store.engine.connect() as conn:
-            got = conn.exec_driver_sql(
-                "SELECT s.target, r.candidates FROM session s JOIN teacher_request r ON r.id = "
+            got = run_sql(conn, "SELECT s.target, r.candidates FROM session s JOIN teacher_request r ON r.id = "
                 "(SELECT MAX(u.request_id) FROM request_use u WHERE u.session_id = s.id) ORDER BY s.id"
             ).all()
         return [(int(t), json.loads(c)) for t, c in got]

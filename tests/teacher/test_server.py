@@ -26,6 +26,7 @@ pytest.importorskip("llama_cpp")
 import ollama
 
 from alkd_tui.errors import BadInputError, TeacherUnavailableError
+from alkd_tui.store.queries import run_sql
 from alkd_tui.teacher.server import (
     DEFAULT_MODEL_NAME,
     SERVER_VERSION,
@@ -458,8 +459,7 @@ def _selection(store: Any, tmp_path: Any, name: str, count: int) -> None:
     with store.engine.connect() as conn:
         keys = [
             str(r[0])
-            for r in conn.exec_driver_sql(
-                "SELECT external_id FROM session WHERE split = 'train' ORDER BY idx LIMIT ?",
+            for r in run_sql(conn, "SELECT external_id FROM session WHERE split = 'train' ORDER BY idx LIMIT ?",
                 (count,),
             )
         ]
@@ -472,8 +472,7 @@ def _requests(store: Any, template: str) -> list[dict[str, Any]]:
     with store.engine.connect() as conn:
         return [
             dict(r)
-            for r in conn.exec_driver_sql(
-                "SELECT * FROM teacher_request WHERE template_version = ? ORDER BY id", (template,)
+            for r in run_sql(conn, "SELECT * FROM teacher_request WHERE template_version = ? ORDER BY id", (template,)
             ).mappings()
         ]
 

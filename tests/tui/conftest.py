@@ -20,6 +20,7 @@ import pytest
 from alkd_tui.pipeline.labels import label_selection
 from alkd_tui.pipeline.models import train_recommender
 from alkd_tui.store import Store
+from alkd_tui.store.queries import run_sql
 from alkd_tui.tui.app import AlkdApp
 
 UNREACHABLE = "127.0.0.1:9"
@@ -79,8 +80,7 @@ def answers_file(store: Store, path: Path, *, model: str = "recorded-llm", limit
     """Recorded answers for the first `limit` sessions of selection `sel`: five items each,
     with scores that fall (the first sessions get low top scores: low confidence)."""
     with store.engine.connect() as conn:
-        keys = [r[0] for r in conn.exec_driver_sql(
-            'SELECT s.external_id FROM selection_member m JOIN session s ON s.id = m.session_id ORDER BY m."order"')]  # fmt: skip
+        keys = [r[0] for r in run_sql(conn, 'SELECT s.external_id FROM selection_member m JOIN session s ON s.id = m.session_id ORDER BY m."order"')]  # fmt: skip
     lines = []
     for n, key in enumerate(keys[:limit]):
         ranking = [f"g{(n + j) % 30}" for j in range(5)]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from types import SimpleNamespace
 
 from alkd_tui.tui import background_jobs as jobs
 from alkd_tui.tui.background_jobs import (
@@ -81,11 +82,11 @@ def test_a_job_of_an_earlier_tui_is_judged_from_what_it_left(tmp_path: Path) -> 
 
 
 def test_jobs_are_listed_newest_first(tmp_path: Path) -> None:
-    db = tmp_path / "a.db"
+    db = SimpleNamespace(target=str(tmp_path / "a.db"), files_dir=tmp_path / "a.db.files")
     folder = jobs.jobs_dir(db)
     folder.mkdir(parents=True)
     for n, kind in enumerate(("label", "distill", "label")):
-        job = Job(f"j{n}", kind, [], str(db), 1, float(n))
+        job = Job(f"j{n}", kind, [], db.target, 1, float(n))
         job.folder = str(folder)
         job.save()
     (folder / "broken.json").write_text("{")
@@ -100,16 +101,16 @@ def test_a_real_job_runs_detached_and_ends_with_its_result(store, tmp_path: Path
         + "".join(f"{s},{i},{s * 10 + j}\n" for s in range(6) for j, i in enumerate("xyz"))
     )
     job = start_job(
-        store.path,
+        store,
         "import",
         ["data", "import", "csv", str(clicks), "--name", "toys", "--min-item-support", "1"],
     )
-    assert job.log_path.parent == store.path.parent / f"{store.path.name}.files" / "jobs"
+    assert job.log_path.parent == store.files_dir / "jobs"
     assert os.getpgid(job.pid) == job.pid  # its own session and process group
     assert jobs.wait(job, 60)
     events, _ = read_events(job.log_path)
     result = next(e["data"] for e in events if e["event"] == "result")
     assert result["name"] == "toys" and outcome(job, result).state == "done"
     assert json.loads(job.meta_path.read_text())["exit_code"] == 0
-    again = list_jobs(store.path)[0]
+    again = list_jobs(store)[0]
     assert again.id == job.id and not jobs.is_running(again)

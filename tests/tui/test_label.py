@@ -13,6 +13,7 @@ from textual.widgets import Input, RichLog, Static
 from alkd_tui.pipeline.selection import create_selection
 from alkd_tui.pipeline.views import label_detail, review_queue
 from alkd_tui.store import Store
+from alkd_tui.store.queries import run_sql
 from alkd_tui.tui.background_jobs import Job, interrupt, is_running, list_jobs
 from alkd_tui.tui.background_jobs import wait as jobs_wait
 from alkd_tui.tui.screens.label import AnswersArrived, LabelChoices, LabelScreen
@@ -24,8 +25,7 @@ from tests.conftest import needs_local_teacher
 def _answered(store: Store) -> int:
     with store.engine.connect() as conn:
         return int(
-            conn.exec_driver_sql(
-                "SELECT COUNT(*) FROM teacher_request WHERE status = 'answered'"
+            run_sql(conn, "SELECT COUNT(*) FROM teacher_request WHERE status = 'answered'"
             ).scalar_one()
         )
 
@@ -129,7 +129,7 @@ async def test_pause_resume_and_reattach(
         assert _answered(labelling_store) == 12
         assert fake_ollama.chats == 12 + in_flight  # nothing answered was asked again
         assert resumed.progress.result["cached"] == answered
-    jobs = list_jobs(labelling_store.path, "label")
+    jobs = list_jobs(labelling_store, "label")
     assert len(jobs) == 2 and jobs[0].args == jobs[1].args
 
     again: list[object] = []
@@ -202,8 +202,7 @@ async def test_a_request_budget_holds_across_pause_and_resume(
 
 def _sessions(store: Store, selection: str = "sel") -> list[str]:
     with store.engine.connect() as conn:
-        return [str(k) for (k,) in conn.exec_driver_sql(
-            'SELECT s.external_id FROM selection_member m JOIN selection x ON x.id = m.selection_id '
+        return [str(k) for (k,) in run_sql(conn, 'SELECT s.external_id FROM selection_member m JOIN selection x ON x.id = m.selection_id '
             'JOIN session s ON s.id = m.session_id WHERE x.name = ? ORDER BY m."order"', (selection,))]  # fmt: skip
 
 
@@ -395,7 +394,7 @@ async def test_stopping_the_server_while_a_job_runs_asks_first(
     def sleeper(kind: str) -> Job:
         proc = subprocess.Popen(["sleep", "60"], start_new_session=True)
         _children[proc.pid] = proc
-        job = Job(f"{kind}-1", kind, [kind], str(labelling_store.path), proc.pid, time.time())
+        job = Job(f"{kind}-1", kind, [kind], str(labelling_store.target), proc.pid, time.time())
         job.folder = str(tmp_path)
         return job
 

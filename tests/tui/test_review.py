@@ -9,6 +9,7 @@ from textual.widgets import Static
 from alkd_tui.pipeline.labels import label_selection
 from alkd_tui.pipeline.review import selection_labels
 from alkd_tui.store import Store
+from alkd_tui.store.queries import run_sql
 from alkd_tui.tui.screens.review import ReviewScreen
 from alkd_tui.tui.widgets.form import FormSelect
 from alkd_tui.tui.widgets.review.messages import (
@@ -27,8 +28,7 @@ def _events(store: Store) -> list[tuple[int, str, object]]:
     with store.engine.connect() as conn:
         return [
             (int(r), a, after)
-            for r, a, after in conn.exec_driver_sql(
-                "SELECT request_id, action, after FROM review_event ORDER BY id"
+            for r, a, after in run_sql(conn, "SELECT request_id, action, after FROM review_event ORDER BY id"
             )
         ]
 
@@ -222,7 +222,7 @@ async def test_the_queue_is_read_again_on_entry_and_when_a_label_job_ends(
         # come back.
         rest = answers_file(labelling_store, tmp_path / "all.jsonl", model="other-llm", limit=9)
         done = subprocess.run(
-            [sys.executable, "-m", "alkd_tui.cli.main", "--db", str(labelling_store.path), "label",
+            [sys.executable, "-m", "alkd_tui.cli.main", "--db", str(labelling_store.target), "label",
              "sel", "--teacher", "replay", "--file", str(rest), "--n", "5"],
             capture_output=True, text=True, timeout=120,
         )  # fmt: skip

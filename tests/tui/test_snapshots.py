@@ -14,6 +14,7 @@ from textual.widgets import Input
 from alkd_tui.pipeline.review import record_review
 from alkd_tui.pipeline.views import review_queue
 from alkd_tui.store import Store
+from alkd_tui.store.queries import run_sql
 
 SIZES = {"100x30": (100, 30), "160x45": (160, 45), "200x60": (200, 60)}
 
@@ -26,10 +27,9 @@ def pinned(labelled_store: Store) -> Store:
     record_review(labelled_store, entries[0].request_id, "accept", reviewer="ann")
     record_review(labelled_store, entries[1].request_id, "reject", reviewer="ann")
     with labelled_store.engine.begin() as conn:
-        conn.exec_driver_sql(
-            "UPDATE run SET started_at = '2026-01-01 00:00:00.000000', finished_at = '2026-01-01 00:00:02.500000'"
+        run_sql(conn, "UPDATE run SET started_at = '2026-01-01 00:00:00.000000', finished_at = '2026-01-01 00:00:02.500000'"
         )
-        conn.exec_driver_sql("UPDATE model SET created_at = '2026-01-01 00:00:00.000000'")
+        run_sql(conn, "UPDATE model SET created_at = '2026-01-01 00:00:00.000000'")
     return labelled_store
 
 

@@ -284,7 +284,7 @@ teacher recommender, which Select needs, then a student to distil.
     def load_datasets(self, look_for_job: bool = False) -> None:
         running = None
         if look_for_job:  # an import an earlier app started that still runs
-            running = next((j for j in list_jobs(self.store.path, "import") if is_running(j)), None)
+            running = next((j for j in list_jobs(self.store, "import") if is_running(j)), None)
         self.post_message(DatasetsLoaded(list_datasets(self.store), running))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="dataset-detail")
@@ -362,7 +362,7 @@ teacher recommender, which Select needs, then a student to distil.
     def _start_import(self, args: list[str] | None) -> None:
         if not args:
             return
-        job = start_job(self.store.path, "import", args, title=f"import {args[5]}")
+        job = start_job(self.store, "import", args, title=f"import {args[5]}")
         self.query_one(JobPanel).attach(job)
         self.notify(f"importing {args[5]} as a job; its progress is below the list")
 

@@ -215,9 +215,9 @@ answered is stored), `ctrl+g` resumes it (the same job again; nothing answered i
 
         latest = server = None
         if reattach:
-            jobs = list_jobs(self.store.path, "label")
+            jobs = list_jobs(self.store, "label")
             latest = jobs[0] if jobs else None
-            server = next((j for j in list_jobs(self.store.path, "serve") if is_running(j)), None)
+            server = next((j for j in list_jobs(self.store, "serve") if is_running(j)), None)
         selections = list_selections(self.store)
         teachers = [
             m.name
@@ -375,7 +375,7 @@ answered is stored), `ctrl+g` resumes it (the same job again; nothing answered i
             return
         who = settings["model"] or settings["backend"]
         job = start_job(
-            self.store.path,
+            self.store,
             "label",
             args,
             title=f"label {settings['selection']} with {who}",
@@ -409,7 +409,7 @@ answered is stored), `ctrl+g` resumes it (the same job again; nothing answered i
             )
             return
         self.attach_job(
-            start_job(self.store.path, "label", args, title=job.title, params=job.params)
+            start_job(self.store, "label", args, title=job.title, params=job.params)
         )
 
     @on(Button.Pressed, "#lab-start")
@@ -548,7 +548,7 @@ answered is stored), `ctrl+g` resumes it (the same job again; nothing answered i
         serve = settings_from_form(ServeSettings, {"host": where.hostname, "port": where.port})
         args = ["teacher", "serve", *settings_argv(serve, only_changed=False), "--json"]
         self.server = start_job(
-            self.store.path, "serve", args, title="local compatibility server", jsonl=False
+            self.store, "serve", args, title="local compatibility server", jsonl=False
         )
         self.query_one("#lab-status", Static).update(
             f"starting the [b]local compatibility server[/b] at {host} (pid {self.server.pid}, a "
@@ -569,5 +569,5 @@ answered is stored), `ctrl+g` resumes it (the same job again; nothing answered i
         if self.job is not None:
             yield ("Pause the labelling job", self.job.title, self.action_pause)
             yield ("Resume the labelling job", self.job.title, self.action_resume)
-        for job in list_jobs(self.store.path, "label")[:10]:
+        for job in list_jobs(self.store, "label")[:10]:
             yield (f"Show job {job.id}", job.title, lambda j=job: self.attach_job(j, restore=True))

@@ -154,7 +154,7 @@ mark one with `m`, highlight the other and press `c`.
 
         running = None
         if look_for_job:  # a job of this area that an earlier app started and that still runs
-            jobs = [j for kind in JOB_KINDS for j in list_jobs(self.store.path, kind)]
+            jobs = [j for kind in JOB_KINDS for j in list_jobs(self.store, kind)]
             running = next((j for j in jobs if is_running(j)), None)
         selections = {s.name: s.dataset for s in list_selections(self.store)}
         datasets = {d.name: d.id for d in list_datasets(self.store)}
@@ -319,7 +319,7 @@ mark one with `m`, highlight the other and press `c`.
             self.notify("a job is running: stop it first (ctrl+t)", severity="warning")
             return
         kind = request["args"][0]
-        self.attach_job(start_job(self.store.path, kind, request["args"], title=request["title"]))
+        self.attach_job(start_job(self.store, kind, request["args"], title=request["title"]))
 
     def attach_job(self, job: Job) -> None:
         self.job = job
