@@ -74,7 +74,8 @@ def _isolated_env(
 
 
 #: The PostgreSQL pass (scripts/test.sh): a server's URL. Then every test's database (`db_path`)
-#: is a fresh database on that server, and tests marked `sqlite_only` are left out.
+#: is a fresh database on that server, and tests marked `sqlite_only` are left out (and in the
+#: SQLite pass, those marked `postgres_only`).
 POSTGRES_ENV = "ALKD_TEST_POSTGRES"
 
 
@@ -84,9 +85,8 @@ def postgres_server() -> str | None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if postgres_server() is None:
-        return
-    kept = [item for item in items if item.get_closest_marker("sqlite_only") is None]
+    other = "postgres_only" if postgres_server() is None else "sqlite_only"
+    kept = [item for item in items if item.get_closest_marker(other) is None]
     if len(kept) != len(items):
         config.hook.pytest_deselected(items=[i for i in items if i not in kept])
         items[:] = kept

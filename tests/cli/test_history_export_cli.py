@@ -58,7 +58,7 @@ def two_label_runs(alkd, labelling_store: Store) -> Store:  # type: ignore[no-un
 
 
 def test_runs_list_show_and_diff(alkd, two_label_runs: Store) -> None:  # type: ignore[no-untyped-def]
-    db = two_label_runs.path
+    db = two_label_runs.target
     listed = json.loads(alkd("runs", "list", "--json", db=db).out)["runs"]
     assert [(r["run"], r["kind"], r["status"]) for r in listed] == [
         (3, "label", "done"), (2, "label", "done"), (1, "train", "done")]  # fmt: skip
@@ -88,7 +88,7 @@ def test_runs_list_show_and_diff(alkd, two_label_runs: Store) -> None:  # type: 
 def test_export_runs_then_import_them_elsewhere(
     alkd, two_label_runs: Store, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
-    db = two_label_runs.path
+    db = two_label_runs.target
     jsonl, table = tmp_path / "runs.jsonl", tmp_path / "runs.csv"
     written = json.loads(alkd("export", "runs", jsonl, "--json", db=db).out)
     assert written == {"exported": "runs", "rows": 3, "path": str(jsonl), "format": "jsonl"}
@@ -123,7 +123,7 @@ def test_runs_exported_as_a_table_import_like_the_jsonl(
 ) -> None:  # type: ignore[no-untyped-def]
     """A CSV or Parquet runs export keeps config, steps and figures (JSON cells), so importing
     it gives the same runs as the JSONL, and the two files name the same runs."""
-    db = two_label_runs.path
+    db = two_label_runs.target
     jsonl, table = tmp_path / "runs.jsonl", tmp_path / f"runs{suffix}"
     assert alkd("export", "runs", jsonl, db=db).code == 0
     assert alkd("export", "runs", table, db=db).code == 0
@@ -360,7 +360,7 @@ def test_audit_shows_the_ratios_the_selection_assumed(alkd, labelling_store: Sto
 def test_importing_runs_twice_adds_them_once(alkd, two_label_runs: Store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """A run is known by its kind, name, start time and config: a second import of the same
     export (or an export imported into the database it came from) adds nothing."""
-    db = two_label_runs.path
+    db = two_label_runs.target
     jsonl = tmp_path / "runs.jsonl"
     assert alkd("export", "runs", jsonl, db=db).code == 0
     records = [json.loads(line) for line in jsonl.read_text().splitlines()]

@@ -88,12 +88,12 @@ def test_too_few_accepted_labels_are_refused_naming_the_minimum(labelled: Store)
 
 def test_the_cli_prints_the_curve_and_its_json(labelled: Store, alkd: Any) -> None:
     done = alkd("curve", "sel", "--student", "stu", "--fractions", "0.5,1", "--seeds", "2",
-                "--min-labels", "3", "--json", db=labelled.path)  # fmt: skip
+                "--min-labels", "3", "--json", db=labelled.target)  # fmt: skip
     assert done.code == 0, done.err
     data = json.loads(done.out)
     assert {"selection", "student", "points", "verdict", "next_step", "last_gain", "run"} <= set(data)
     human = alkd("curve", "sel", "--student", "stu", "--fractions", "0.5", "--fractions", "1",
-                 "--seeds", "2", "--min-labels", "3", db=labelled.path)  # fmt: skip
+                 "--seeds", "2", "--min-labels", "3", db=labelled.target)  # fmt: skip
     assert human.code == 0 and "label curve of sel" in human.out and "next step" in human.err
 
 
