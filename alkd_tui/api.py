@@ -5,7 +5,8 @@ notebook run is the same run as `alkd ...` with the same settings. See docs/api.
 
     from alkd_tui import api
 
-    store = api.open_store("alkd.db")
+    store = api.open_store("alkd.db")         # or a PostgreSQL URL
+    api.use_device("cuda")                     # optional: "auto" (the default), "cpu", "cuda"
     teacher = api.train_recommender(store, "games", "teacher", api.TrainSettings(architecture="fpmc"))
 """
 
@@ -46,6 +47,7 @@ from alkd_tui.pipeline.selection import (
     preview_selection,
     show_selection,
 )
+from alkd_tui.rec.device import request_device as use_device
 from alkd_tui.rec.settings import TrainSettings
 from alkd_tui.store import Store, open_store
 from alkd_tui.teacher.settings import LabelSettings
@@ -58,5 +60,5 @@ __all__ = [
     "evaluate_model", "export_dataset", "import_dataset", "import_selection", "label_curve", "label_selection",
     "list_datasets", "list_models", "list_runs", "list_selections", "open_store", "preview_selection",
     "record_review", "require_reviews", "selection_labels", "show_dataset", "show_model", "show_run", "show_selection",
-    "train_recommender",
+    "train_recommender", "use_device",
 ]  # fmt: skip

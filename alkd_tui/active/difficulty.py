@@ -34,6 +34,7 @@ from alkd_tui.data.canonical import SessionDataset
 from alkd_tui.errors import BadInputError
 from alkd_tui.progress import Reporter, Task, silent
 from alkd_tui.rec.batch import SessionBatch, mask_own_items
+from alkd_tui.rec.device import device_of
 from alkd_tui.rec.instances import Instances
 from alkd_tui.rec.models.base import SessionRecommender
 
@@ -71,14 +72,14 @@ def session_difficulty(
     instances = Instances.of_rows(ds, rows, model.max_len)
     progress = Task(report, task, len(rows), "sessions")
     start = 0
-    for batch in instances.batches(batch_size):
+    for batch in instances.batches(batch_size, device=device_of(model)):
         session = model.encode(batch).double()  # [B, D]
         mask = batch.mask
         items = torch.where(mask, batch.items, torch.zeros_like(batch.items))
         dots = torch.einsum("bd,bld->bl", session, vectors[items])
         mean = (torch.sigmoid(dots) * mask).sum(1) / batch.lengths.double()
         stop = start + len(mean)
-        out[start:stop] = -mean.numpy()
+        out[start:stop] = -mean.cpu().numpy()
         progress.advance(len(mean))
         start = stop
     progress.end()
@@ -104,11 +105,11 @@ def predictive_entropy(
     instances = Instances.of_rows(ds, rows, model.max_len)
     progress = Task(report, task, len(rows), "sessions")
     start = 0
-    for batch in instances.batches(batch_size):
+    for batch in instances.batches(batch_size, device=device_of(model)):
         log_q = torch.log_softmax(model.score_all(batch).double(), dim=1)
         entropy = -(log_q.exp() * log_q).sum(1)
         stop = start + len(entropy)
-        out[start:stop] = entropy.numpy()
+        out[start:stop] = entropy.cpu().numpy()
         progress.advance(len(entropy))
         start = stop
     progress.end()
@@ -171,15 +172,15 @@ def session_disagreement(
     teacher.eval()
     student.eval()
     progress = Task(report, "disagreement", len(rows), "sessions")
-    t_batches = Instances.of_rows(ds, rows, teacher.max_len).batches(batch_size)
-    s_batches = Instances.of_rows(ds, rows, student.max_len).batches(batch_size)
+    t_batches = Instances.of_rows(ds, rows, teacher.max_len).batches(batch_size, device=device_of(teacher))
+    s_batches = Instances.of_rows(ds, rows, student.max_len).batches(batch_size, device=device_of(student))
     start = 0
     for t_batch, s_batch in zip(t_batches, s_batches, strict=True):
         t_top, s_top = top_items(teacher, t_batch, n), top_items(student, s_batch, n)
         width = t_top.shape[1]
         common = (t_top.unsqueeze(2) == s_top.unsqueeze(1)).any(2).sum(1).double()
         stop = start + len(common)
-        out[start:stop] = (1.0 - common / width).numpy()
+        out[start:stop] = (1.0 - common / width).cpu().numpy()
         progress.advance(len(common))
         start = stop
     progress.end()

@@ -28,6 +28,7 @@ from alkd_tui.cli.state import CliState, current_db, set_current
 from alkd_tui.cli.teacher import teacher_app
 from alkd_tui.errors import AlkdError, ExitCode
 from alkd_tui.paths import DB_ENV, FILES_ENV, default_db
+from alkd_tui.rec.device import DEVICE_ENV
 from alkd_tui.terminal_text import clean
 
 app = typer.Typer(
@@ -75,6 +76,16 @@ def _global_options(
             show_default=False,
         ),
     ] = None,
+    device: Annotated[
+        str | None,
+        typer.Option(
+            "--device",
+            help="Where recommenders train, distil, evaluate and score: auto (a CUDA GPU when "
+            f"torch sees one, else the CPU), cpu or cuda. Default: ${DEVICE_ENV}, else auto.",
+            metavar="auto|cpu|cuda",
+            show_default=False,
+        ),
+    ] = None,
     version: Annotated[
         bool,
         typer.Option(
@@ -83,6 +94,15 @@ def _global_options(
     ] = False,
 ) -> None:
     """Active LLM-based knowledge distillation for session-based recommendation."""
+    from alkd_tui.rec.device import request_device
+
+    request_device(device)  # resolved when a model first needs it (cuda: checked now)
+    if device is not None:
+        os.environ[DEVICE_ENV] = device  # the processes this command starts compute there too
+        if device == "cuda":
+            from alkd_tui.rec.device import compute_device
+
+            compute_device()
     ctx.obj = CliState(db=_database(db) if db else default_db())
     set_current(ctx.obj)
     ctx.call_on_close(ctx.obj.close)

@@ -15,6 +15,7 @@ from alkd_tui.distill.settings import DistillConfig
 from alkd_tui.errors import BadInputError
 from alkd_tui.progress import ProgressEvent, Reporter, silent
 from alkd_tui.rec.baselines import FittedRecommender
+from alkd_tui.rec.device import device_of
 from alkd_tui.rec.evaluate import evaluate
 from alkd_tui.rec.instances import Instances
 from alkd_tui.rec.loop import TrainResult, TrainState, checkpoint_epochs, run_epochs
@@ -37,14 +38,15 @@ class TeacherLabels:
         scores: list[list[float] | None] | None,
         width: int,
     ) -> TeacherLabels:
-        ranked = torch.full((len(rows), width), -1, dtype=torch.int64)
-        probs = torch.zeros((len(rows), width))
+        # Labels are built on the CPU once; each batch's rows move to the student's device.
+        ranked = torch.full((len(rows), width), -1, dtype=torch.int64)  # on the CPU
+        probs = torch.zeros((len(rows), width))  # on the CPU
         has_probs = False
         for i, ranking in enumerate(rankings):
             items = ranking[:width]
-            ranked[i, : len(items)] = torch.tensor(items, dtype=torch.int64)
+            ranked[i, : len(items)] = torch.tensor(items, dtype=torch.int64)  # on the CPU
             if scores is not None and scores[i]:
-                values = torch.tensor(
+                values = torch.tensor(  # on the CPU
                     [s if s is not None else 0.0 for s in scores[i][: len(items)]],
                     dtype=torch.float32,
                 )
@@ -78,7 +80,8 @@ def distill(
     valid = Instances.of_split(ds, "valid", student.max_len)
     train = Instances.of_split(ds, "train", student.max_len) if cfg.gt_weight > 0 else None
     width = labels.ranked.shape[1]
-    weights = position_weights(width, cfg.weighting, [tuple(a) for a in cfg.alpha], cfg.beta)  # type: ignore[misc]
+    device = device_of(student)
+    weights = position_weights(width, cfg.weighting, [tuple(a) for a in cfg.alpha], cfg.beta).to(device)  # type: ignore[misc]
     soft = cfg.soft and labels.probs is not None
     n = len(inst)
     n_batches = (n + cfg.batch_size - 1) // cfg.batch_size
@@ -92,15 +95,15 @@ def distill(
             gt = None
             if train is not None and gt_order is not None:
                 at = (b * cfg.batch_size) % max(len(train), 1)
-                gt = train.batch(gt_order[at : at + cfg.batch_size])
-            yield inst.batch(idx), torch.from_numpy(idx), gt
+                gt = train.batch(gt_order[at : at + cfg.batch_size], device)
+            yield inst.batch(idx, device), torch.from_numpy(idx), gt
 
     def loss(item: Any) -> torch.Tensor:
         batch, idx, gt = item
-        ranked = labels.ranked[idx]
+        ranked = labels.ranked[idx].to(device)
         if soft:
             assert labels.probs is not None
-            value = soft_label_loss(student, batch, ranked, labels.probs[idx])
+            value = soft_label_loss(student, batch, ranked, labels.probs[idx].to(device))
         else:
             w = weights.unsqueeze(0).expand_as(ranked) * (ranked >= 0)
             value = ranking_bpr_loss(

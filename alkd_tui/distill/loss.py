@@ -31,15 +31,15 @@ def position_weights(
     `paper`: alpha by position band (positions beyond the last band get 0); `dllm2rec`:
     `exp(-position / beta)`, rescaled to mean 1 over the positions; `uniform`: all 1.
     """
-    positions = torch.arange(1, length + 1, dtype=torch.float32)
+    positions = torch.arange(1, length + 1, dtype=torch.float32)  # on the CPU: built once, moved
     if scheme == "uniform":
-        return torch.ones(length)
+        return torch.ones(length)  # on the CPU
     if scheme == "dllm2rec":
         w = torch.exp(-positions / beta)
         return w / w.mean()
     if scheme != "paper":
         raise ValueError(f"unknown weighting {scheme!r}")
-    weights = torch.zeros(length)
+    weights = torch.zeros(length)  # on the CPU
     lower = 0
     for upto, value in alpha:
         weights[(positions > lower) & (positions <= upto)] = value
@@ -68,9 +68,9 @@ def ranking_bpr_loss(
         pool = ranked[valid]
         if pool.numel() == 0:
             return session.sum() * 0.0
-        neg = pool[torch.randint(0, pool.numel(), (b, k, n_negatives))]
+        neg = pool[torch.randint(0, pool.numel(), (b, k, n_negatives), device=ranked.device)]
     else:
-        neg = torch.randint(0, model.n_items, (b, k, n_negatives))
+        neg = torch.randint(0, model.n_items, (b, k, n_negatives), device=ranked.device)
     neg_scores = torch.einsum("bd,bknd->bkn", session, vectors[neg])
     # A negative that the teacher itself ranked for this session is not a negative.
     own = (neg.unsqueeze(-1) == ranked.view(b, 1, 1, k)).any(-1)

@@ -44,7 +44,10 @@ def environment() -> dict[str, Any]:
     }
     torch = sys.modules.get("torch")  # its thread count only once something has loaded it
     if torch is not None:
+        from alkd_tui.rec.device import describe_device
+
         env["torch_threads"] = torch.get_num_threads()
+        env.update(describe_device())  # device (cpu, cuda) and the GPU's name
     return env
 
 

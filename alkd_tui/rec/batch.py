@@ -76,6 +76,6 @@ def mask_own_items(scores: torch.Tensor, batch: SessionBatch) -> torch.Tensor:
     """`scores` ([B, n_items], of `batch`'s sessions) with each session's own input items set to
     -inf, in place (they are never candidates nor recommendations); returns `scores`."""
     mask = batch.items != batch.pad
-    rows = torch.arange(scores.shape[0]).unsqueeze(1).expand_as(batch.items)
+    rows = torch.arange(scores.shape[0], device=scores.device).unsqueeze(1).expand_as(batch.items)
     scores[rows[mask], batch.items[mask]] = float("-inf")
     return scores

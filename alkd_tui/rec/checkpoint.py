@@ -18,6 +18,7 @@ from typing import Any
 import torch
 
 from alkd_tui.errors import StepFailedError
+from alkd_tui.rec.device import place
 from alkd_tui.rec.models.base import SessionRecommender
 
 #: The checkpoint format written now; 1 was a torch (pickle) file, read weights-only.
@@ -53,7 +54,7 @@ def split_tensors(value: Any, tensors: dict[str, torch.Tensor], prefix: str = "t
     with keys other than strings keep them ({"$items": [[key, value], ...]}). JSON-ready."""
     if isinstance(value, torch.Tensor):
         key = f"{prefix}{len(tensors)}"
-        tensors[key] = value.detach().contiguous().clone()
+        tensors[key] = value.detach().cpu().contiguous().clone()  # a GPU's too: files are CPU
         return {"$tensor": key}
     if isinstance(value, dict):
         if all(isinstance(k, str) for k in value):
@@ -146,7 +147,7 @@ def load_checkpoint(
     model = make_recommender(cfg, int(data["n_items"]))
     model.load_state_dict(data["state_dict"])
     model.eval()
-    return model, data["config"]
+    return place(model), data["config"]  # type: ignore[return-value]
 
 
 def save_state(state: dict[str, Any], path: Path) -> None:

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import torch
 
+from alkd_tui.rec.device import device_of
 from alkd_tui.rec.instances import Instances
 from alkd_tui.rec.metrics import DEFAULT_KS, metrics_from_ranks, ranks_near_top, summarize
 from alkd_tui.rec.models.base import SessionRecommender
@@ -30,14 +31,17 @@ def _evaluate(
     # (a fresh one per chunk costs the kernel mapping in ~100 MB on a 26k-item dataset).
     plain = type(model).score_all is SessionRecommender.score_all
     buffer: torch.Tensor | None = None
+    device = device_of(model)
     try:
         items = model.item_vectors() if plain else None
-        for batch in instances.batches(batch_size):
+        for batch in instances.batches(batch_size, device=device):
             assert batch.targets is not None
             if items is not None:
                 session = model.encode(batch)
                 if buffer is None:
-                    buffer = torch.empty(batch_size * model.n_items, dtype=session.dtype)
+                    buffer = torch.empty(
+                        batch_size * model.n_items, dtype=session.dtype, device=device
+                    )
                 scores = torch.mm(
                     session,
                     items.T,
@@ -54,7 +58,7 @@ def _evaluate(
                     view.setdefault(name, []).append(values)
     finally:
         model.train(was_training)
-    return [{name: torch.cat(values) for name, values in view.items()} for view in views]
+    return [{name: torch.cat(values).cpu() for name, values in view.items()} for view in views]
 
 
 def _summary(view: dict[str, torch.Tensor]) -> dict[str, float]:

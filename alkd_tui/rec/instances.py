@@ -42,19 +42,26 @@ class Instances:
     def __len__(self) -> int:
         return len(self.targets)
 
-    def batch(self, index: torch.Tensor | np.ndarray | slice) -> SessionBatch:
-        """The instances at `index` as a batch, trimmed to its longest session."""
+    def batch(
+        self, index: torch.Tensor | np.ndarray | slice, device: torch.device | None = None
+    ) -> SessionBatch:
+        """The instances at `index` as a batch, trimmed to its longest session (on `device`,
+        if given; the instances stay on the CPU)."""
         if isinstance(index, np.ndarray):
             index = torch.from_numpy(index)
         lengths = self.lengths[index]
         width = int(lengths.max()) if len(lengths) else 1
-        return SessionBatch(self.items[index, :width], lengths, self.pad, self.targets[index])
+        batch = SessionBatch(self.items[index, :width], lengths, self.pad, self.targets[index])
+        return batch if device is None or device.type == "cpu" else batch.to(device)
 
-    def batches(self, batch_size: int, order: np.ndarray | None = None):  # type: ignore[no-untyped-def]
-        """Consecutive batches (in `order`, if given) of at most `batch_size` instances."""
+    def batches(  # type: ignore[no-untyped-def]
+        self, batch_size: int, order: np.ndarray | None = None, device: torch.device | None = None
+    ):
+        """Consecutive batches (in `order`, if given) of at most `batch_size` instances, on
+        `device` if given."""
         n = len(self)
         for start in range(0, n, batch_size):
             if order is None:
-                yield self.batch(slice(start, min(start + batch_size, n)))
+                yield self.batch(slice(start, min(start + batch_size, n)), device)
             else:
-                yield self.batch(order[start : start + batch_size])
+                yield self.batch(order[start : start + batch_size], device)

@@ -16,6 +16,7 @@ import torch
 
 from alkd_tui.errors import BadInputError
 from alkd_tui.progress import Reporter, Task, silent
+from alkd_tui.rec.device import device_of
 from alkd_tui.rec.evaluate import evaluate
 from alkd_tui.rec.instances import Instances
 from alkd_tui.rec.models.base import SessionRecommender
@@ -125,6 +126,7 @@ def run_epochs(
     with deterministic_kernels():
         started = time.perf_counter()
         optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+        kind = device_of(model).type  # autocast's device: where the model computes
         state = resume or TrainState()
         if resume is not None:
             model.load_state_dict(resume.model)
@@ -141,7 +143,7 @@ def run_epochs(
             task = Task(report, f"epoch {epoch + 1}", n_batches, "batches")
             for steps, batch in enumerate(batches(epoch), start=1):
                 optimizer.zero_grad(set_to_none=True)
-                with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
+                with torch.autocast(kind, dtype=torch.bfloat16, enabled=precision == "bf16"):
                     value = loss(batch)
                 value.backward()
                 optimizer.step()

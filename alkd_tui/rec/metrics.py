@@ -38,7 +38,7 @@ def ranks_of_targets(
             if exclude_pad is not None
             else torch.ones_like(exclude, dtype=torch.bool)
         )
-        rows = torch.arange(scores.shape[0]).unsqueeze(1).expand_as(exclude)
+        rows = torch.arange(scores.shape[0], device=scores.device).unsqueeze(1).expand_as(exclude)
         scores[rows[valid], exclude[valid]] = float("-inf")
         target_excluded = ((exclude == targets.unsqueeze(1)) & valid).any(dim=1)
     greater = (scores > target_scores).sum(dim=1)
@@ -96,18 +96,18 @@ def ranks_near_top(
 
 def _cumulative(weights: torch.Tensor) -> torch.Tensor:
     """C[p] = sum of weights[1..p] with C[0] = 0 (weights indexed by 1-based rank)."""
-    return torch.cat([torch.zeros(1, dtype=torch.float64), torch.cumsum(weights, 0)])
+    return torch.cat([torch.zeros(1, dtype=torch.float64), torch.cumsum(weights, 0)])  # on the CPU
 
 
 def metrics_from_ranks(
     greater: torch.Tensor, equal: torch.Tensor, n_items: int, ks: Sequence[int] = DEFAULT_KS
 ) -> dict[str, torch.Tensor]:
     """Per-row expected Recall@K, NDCG@K and MRR@K under random tie order (float64 [B] each)."""
-    ranks = torch.arange(1, n_items + 1, dtype=torch.float64)
+    ranks = torch.arange(1, n_items + 1, dtype=torch.float64)  # on the CPU, as the ranks below
     ndcg_table = _cumulative(1.0 / torch.log2(ranks + 1))
     mrr_table = _cumulative(1.0 / ranks)
-    g = greater.to(torch.int64)
-    e = equal.to(torch.int64)
+    g = greater.to("cpu", torch.int64)  # ranks of one batch: small, and the tables are here
+    e = equal.to("cpu", torch.int64)
     out: dict[str, torch.Tensor] = {}
     for k in ks:
         lo = g.clamp(max=k)  # tied ranks run over g+1 .. g+e; the part within the top k:

@@ -16,6 +16,7 @@ from alkd_tui.errors import BadInputError
 from alkd_tui.progress import Reporter, Task, silent
 from alkd_tui.rec.baselines import FittedRecommender
 from alkd_tui.rec.batch import SessionBatch
+from alkd_tui.rec.device import device_of, place
 from alkd_tui.rec.evaluate import evaluate
 from alkd_tui.rec.instances import Instances
 from alkd_tui.rec.loop import TrainResult, TrainState, run_epochs
@@ -54,7 +55,9 @@ def bpr_loss(model: SessionRecommender, batch: SessionBatch, cfg: TrainConfig) -
         if bool((~same).any()):
             return -F.logsigmoid(diff[~same]).mean()
         return scores.sum() * 0.0
-    negatives = torch.randint(0, model.n_items, (len(batch.targets), cfg.n_negatives))
+    negatives = torch.randint(
+        0, model.n_items, (len(batch.targets), cfg.n_negatives), device=batch.targets.device
+    )
     scores = model.score_items(batch, torch.cat([batch.targets.unsqueeze(1), negatives], dim=1))
     return -F.logsigmoid(scores[:, :1] - scores[:, 1:]).mean()
 
@@ -78,7 +81,12 @@ class _FullSoftmaxCE(torch.autograd.Function):
         targets: torch.Tensor,
         out: torch.Tensor | None,
     ) -> torch.Tensor:
-        low = torch.is_autocast_enabled("cpu") and torch.get_autocast_dtype("cpu") == torch.bfloat16
+        kind = session.device.type  # autocast is per device type (cpu, cuda)
+        low = (
+            kind in ("cpu", "cuda")
+            and torch.is_autocast_enabled(kind)
+            and torch.get_autocast_dtype(kind) == torch.bfloat16
+        )
         if low:  # bf16 products (the bulk of the time), the softmax in fp32
             session_low, items_low = session.bfloat16(), items.bfloat16()
             scores = (session_low @ items_low.T).float()
@@ -103,7 +111,7 @@ class _FullSoftmaxCE(torch.autograd.Function):
         n = exp.shape[0]
         scale = grad / n
         d_scores = exp.mul_(scale / total)  # in place: softmax * grad / B
-        d_scores[torch.arange(n), targets] -= scale
+        d_scores[torch.arange(n, device=targets.device), targets] -= scale
         if ctx.low is not None:
             session_low, items_low = ctx.low
             ctx.low = None
@@ -168,7 +176,7 @@ def train_model(
         raise ValueError("train_model needs resolved settings (TrainSettings.resolved(role))")
     started = time.perf_counter()
     torch.manual_seed(cfg.seed)
-    model = make_recommender(cfg, ds.n_items)
+    model = place(make_recommender(cfg, ds.n_items))  # drawn on the CPU, then moved
     valid = Instances.of_split(ds, "valid", cfg.max_len)
     if isinstance(model, FittedRecommender):
         task = Task(report, f"fit {cfg.canonical_architecture()}", None)
@@ -184,11 +192,12 @@ def train_model(
         raise BadInputError("the dataset has no training sessions")
     n_batches = (len(train) + cfg.batch_size - 1) // cfg.batch_size
     # One [batch, n_items] buffer for the cross-entropy of every batch (see batch_loss).
-    scratch = torch.empty(cfg.batch_size * model.n_items) if cfg.loss == "ce" else None
+    device = device_of(model)
+    scratch = torch.empty(cfg.batch_size * model.n_items, device=device) if cfg.loss == "ce" else None
 
     def batches(epoch: int) -> Iterator[SessionBatch]:
         order = np.random.default_rng([cfg.seed, epoch]).permutation(len(train))
-        return train.batches(cfg.batch_size, order)
+        return train.batches(cfg.batch_size, order, device)
 
     result = run_epochs(
         model, batches=batches, n_batches=n_batches, loss=lambda b: batch_loss(model, b, cfg, scratch),

@@ -8,6 +8,7 @@ import torch
 
 from alkd_tui.data.canonical import SessionDataset
 from alkd_tui.rec.batch import mask_own_items
+from alkd_tui.rec.device import device_of
 from alkd_tui.rec.instances import Instances
 from alkd_tui.rec.models.base import SessionRecommender
 
@@ -32,7 +33,7 @@ def top_candidates(
     kappa = min(kappa, ds.n_items)
     instances = Instances.of_rows(ds, np.asarray(rows), model.max_len)
     items, scores = [], []
-    for batch in instances.batches(batch_size):
+    for batch in instances.batches(batch_size, device=device_of(model)):
         s = model.score_all(batch).float()
         if exclude_own:
             mask_own_items(s, batch)
@@ -44,8 +45,8 @@ def top_candidates(
             top_scores[missing, -1] = (
                 s[missing].gather(1, batch.targets[missing].unsqueeze(1)).squeeze(1)
             )
-        items.append(top_items.numpy())
-        scores.append(top_scores.numpy())
+        items.append(top_items.cpu().numpy())
+        scores.append(top_scores.cpu().numpy())
     if not items:
         return np.zeros((0, kappa), dtype=np.int64), np.zeros((0, kappa), dtype=np.float32)
     return np.concatenate(items), np.concatenate(scores)

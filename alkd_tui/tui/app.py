@@ -36,6 +36,7 @@ from alkd_tui.pipeline.teacher_server import (
     teacher_host,
 )
 from alkd_tui.pipeline.views import database_failure, load_model_code, open_database
+from alkd_tui.rec.device import DEVICE_ENV, request_device
 from alkd_tui.terminal_text import clean
 from alkd_tui.tui.clean_filter import CleanText
 from alkd_tui.tui.commands import AlkdCommands
@@ -270,6 +271,12 @@ def main(argv: list[str] | None = None) -> int:
         "data folder)",
     )
     parser.add_argument(
+        "--device",
+        default=None,
+        metavar="auto|cpu|cuda",
+        help="where recommenders score and its jobs train (default: $ALKD_DEVICE, else auto)",
+    )
+    parser.add_argument(
         "--keymap",
         type=Path,
         default=None,
@@ -281,6 +288,9 @@ def main(argv: list[str] | None = None) -> int:
             Path(os.environ[KEYMAP_ENV]) if os.environ.get(KEYMAP_ENV) else None
         )
         keymap = read_keymap(keymap_path) if keymap_path else None
+        request_device(args.device)
+        if args.device is not None:
+            os.environ[DEVICE_ENV] = args.device  # its background jobs compute there too
         store = open_database(args.db or default_db())
     except AlkdError as exc:
         print(f"alkd-tui: error: {clean(str(exc))}", file=sys.stderr)
