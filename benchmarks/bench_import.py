@@ -8,6 +8,10 @@ a generated 1M-session / 5M-click CSV, plus `alkd data show NAME --json` on the 
 
     .venv/bin/python benchmarks/bench_import.py            # all cases, results in .bench/
     .venv/bin/python benchmarks/bench_import.py --skip-big --repeat-small 5
+    .venv/bin/python benchmarks/bench_import.py --postgres postgresql://USER@HOST/postgres
+
+With `--postgres` (a server's URL; its maintenance database) each import goes into a fresh
+PostgreSQL database (`alkd_bench`, dropped and created again before every run) instead.
 """
 
 from __future__ import annotations
@@ -111,12 +115,40 @@ def phases_from_events(lines: list[str], start: float, end: float) -> dict[str, 
     return {k: round(v, 3) for k, v in phases.items()}
 
 
+#: A PostgreSQL server (`--postgres`), else None: SQLite files under the scratch folder.
+POSTGRES: str | None = None
+BENCH_DB = "alkd_bench"
+
+
+def fresh_db(workdir: Path) -> str:
+    """A fresh, empty database: what `--db` gets."""
+    if POSTGRES is None:
+        for leftover in workdir.glob("x.db*"):
+            leftover.unlink()
+        return str(workdir / "x.db")
+    import psycopg
+
+    with psycopg.connect(POSTGRES, autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+        admin.execute(f"CREATE DATABASE {BENCH_DB}")
+    return f"{POSTGRES.rsplit('/', 1)[0]}/{BENCH_DB}"
+
+
+def db_size_mb(workdir: Path) -> float:
+    """The size of the benchmark's database."""
+    if POSTGRES is None:
+        return sum(p.stat().st_size for p in workdir.glob("x.db*")) / MB
+    import psycopg
+
+    with psycopg.connect(POSTGRES, autocommit=True) as admin:
+        row = admin.execute("SELECT pg_database_size(%s)", (BENCH_DB,)).fetchone()
+    return (row[0] if row else 0) / MB
+
+
 def import_once(alkd: str, case: Case, workdir: Path) -> Run:
-    """Import `case` once into a fresh database under `workdir`."""
-    db = workdir / "x.db"
-    for leftover in workdir.glob("x.db*"):
-        leftover.unlink()
-    args = [alkd, "--db", str(db), "data", "import", case.format, str(case.path)]
+    """Import `case` once into a fresh database."""
+    db = fresh_db(workdir)
+    args = [alkd, "--db", db, "data", "import", case.format, str(case.path)]
     args += ["--name", case.name, "--jsonl", *case.extra]
     out = workdir / f"{case.name}.jsonl"
     wall, rss, rc, start, end = run_child(args, out)
@@ -126,7 +158,7 @@ def import_once(alkd: str, case: Case, workdir: Path) -> Run:
         print(f"  {case.name}: exit code {rc}: {err[-500:]}", file=sys.stderr)
         return Run(wall, rss, rc)
     result = next((json.loads(x)["data"] for x in lines if '"event": "result"' in x), {})
-    db_mb = sum(p.stat().st_size for p in workdir.glob("x.db*")) / MB
+    db_mb = db_size_mb(workdir)
     return Run(wall, rss, rc, phases_from_events(lines, start, end), result, round(db_mb, 1))
 
 
@@ -255,7 +287,10 @@ def main() -> None:
     parser.add_argument("--skip-big", action="store_true")
     parser.add_argument("--tmp", type=Path, help="scratch folder (default: a new temp folder)")
     parser.add_argument("--out", type=Path, default=ROOT / ".bench" / "import.json")
+    parser.add_argument("--postgres", help="a PostgreSQL server's URL: import into it instead")
     args = parser.parse_args()
+    global POSTGRES
+    POSTGRES = args.postgres
 
     alkd = alkd_executable()
     scratch = Path(tempfile.mkdtemp(prefix="alkd-bench-", dir=args.tmp))
@@ -286,7 +321,8 @@ def main() -> None:
                 summarize(f"import {case.name} (csv)", runs, case.max_seconds, case.max_rss_mb)
             )
             if runs[-1].rc == 0:  # the last run's DB is still there
-                show = ["--db", str(scratch / "x.db"), "data", "show", case.name, "--json"]
+                last = str(scratch / "x.db") if POSTGRES is None else f"{POSTGRES.rsplit('/', 1)[0]}/{BENCH_DB}"
+                show = ["--db", last, "data", "show", case.name, "--json"]
                 print(f"show {case.name} x{args.repeat_show} ...", file=sys.stderr)
                 runs_show = time_command(alkd, show, args.repeat_show, scratch)
                 rows.append(summarize(f"`data show {case.name} --json`", runs_show, 1.0, None))

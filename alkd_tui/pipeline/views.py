@@ -379,8 +379,8 @@ _trained_cache: dict[tuple[str, str, str | None], Any] = {}
 
 def _trained(store: Store, name: str, sha: str | None) -> Any:
     """The trained model `name` of `store`, loaded once (the last few are kept). Loaded through
-    the store already open: opening the database a second time in this process is what must
-    never happen outside SQLite (see `alkd_tui.store.engine`)."""
+    the store already open: a SQLite file must never be opened a second time by this process
+    except by SQLite itself (see `alkd_tui.store.engine`)."""
     from alkd_tui.pipeline.models import get_model, load_trained
 
     key = (store.target, name, sha)  # a retrained model under the same name is loaded anew

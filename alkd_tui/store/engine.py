@@ -109,8 +109,10 @@ def shown(target: str | Path) -> str:
 
 
 def _lock_for_writing(conn: Connection) -> None:
-    # PostgreSQL: a write transaction waits for the one before it to end, as SQLite's does.
+    # PostgreSQL: a write transaction waits for the one before it to end, as SQLite's does,
+    # and as long (BUSY_TIMEOUT_MS; then "locked", one line).
     if conn.get_execution_options().get(IMMEDIATE, False):
+        conn.exec_driver_sql(f"SET LOCAL lock_timeout = {BUSY_TIMEOUT_MS}")
         conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
 
 

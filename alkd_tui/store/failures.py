@@ -68,11 +68,13 @@ def server_error(exc: BaseException) -> Exception | None:
     return None
 
 
-def _server_problem(error: Exception, where: str) -> StoreError:
+def _server_problem(error: Exception, where: str, wait_s: float) -> StoreError:
     import psycopg
     from psycopg import errors
 
     first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    if isinstance(error, errors.LockNotAvailable):  # another writer past lock_timeout
+        return StoreError(f"{where} {_MEANINGS[0][1].format(wait=wait_s)}")
     if isinstance(error, errors.DiskFull):
         return StoreError(f"{where} cannot be written: the server's disk is full")
     if isinstance(error, errors.ReadOnlySqlTransaction | errors.InsufficientPrivilege):
@@ -98,7 +100,7 @@ def describe(
         )
     server = server_error(exc)
     if server is not None:
-        return _server_problem(server, where)
+        return _server_problem(server, where, wait_s)
     error = sqlite_error(exc)
     if error is None:
         return None

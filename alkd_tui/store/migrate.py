@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, inspect
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from alkd_tui.errors import SchemaTooNewError, StoreError
 
@@ -57,7 +57,7 @@ def current_revision(engine: Engine) -> str | None:
     with engine.connect() as conn:
         try:
             row = conn.exec_driver_sql("SELECT version_num FROM alembic_version").first()
-        except DBAPIError:  # no alembic_version table
+        except (OperationalError, ProgrammingError):  # no alembic_version table (SQLite, PostgreSQL)
             return None
     return None if row is None else str(row[0])
 

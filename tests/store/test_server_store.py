@@ -93,3 +93,28 @@ def test_timestamps_and_json_come_back_as_sqlite_gives_them(store) -> None:  # t
     with store.read() as conn:
         config, started = run_sql(conn, "SELECT config, started_at FROM run").one()
     assert config == '{"a": [1, 2]}' and started == "2026-01-02 03:04:05.000006"
+
+
+@pytest.mark.postgres_only
+def test_a_write_lock_held_past_the_wait_is_one_line_and_exit_3(db_path: str, tmp_path: Path) -> None:
+    import psycopg
+
+    from alkd_tui.store.engine import WRITE_LOCK_KEY
+
+    open_store(db_path).close()
+    clicks = tmp_path / "clicks.csv"
+    rows = "".join(f"{s},{i},{s * 10 + i}\n" for s in range(10) for i in range(3))
+    clicks.write_text("session_id,item_id,timestamp\n" + rows)
+    with psycopg.connect(db_path) as holder:  # another alkd, in a long write transaction
+        holder.execute(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
+        done = subprocess.run(
+            [*ALKD, "--db", db_path, "data", "import", "csv", str(clicks), "--name", "toy"],
+            capture_output=True,
+            text=True,
+        )
+    assert done.returncode == 3
+    assert done.stderr.strip().splitlines()[-1] == (
+        f"alkd: error: database {db_path} is locked by another program (waited 10 s); try again when it is done"
+    )
+    with open_store(db_path) as store, store.read() as conn:
+        assert run_sql(conn, "SELECT COUNT(*) FROM dataset").scalar() == 0
