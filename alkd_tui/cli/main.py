@@ -94,15 +94,11 @@ def _global_options(
     ] = False,
 ) -> None:
     """Active LLM-based knowledge distillation for session-based recommendation."""
-    from alkd_tui.rec.device import request_device
+    from alkd_tui.rec.device import choose_device, compute_device
 
-    request_device(device)  # resolved when a model first needs it (cuda: checked now)
-    if device is not None:
-        os.environ[DEVICE_ENV] = device  # the processes this command starts compute there too
-        if device == "cuda":
-            from alkd_tui.rec.device import compute_device
-
-            compute_device()
+    choose_device(device)  # resolved when a model first needs it; `cuda` is checked now
+    if device == "cuda":
+        compute_device()
     ctx.obj = CliState(db=_database(db) if db else default_db())
     set_current(ctx.obj)
     ctx.call_on_close(ctx.obj.close)

@@ -47,9 +47,17 @@ PARSE_GRADE = {
 
 
 def open_database(path: str | Path) -> Store:
-    """The store at `path` (created, or its schema upgraded, as it opens): what a face reads
-    these views from; close it when done."""
+    """The store at `path` (a SQLite file or a PostgreSQL URL; created, or its schema
+    upgraded, as it opens): what a face reads these views from; close it when done."""
     return open_store(path)
+
+
+def choose_device(name: str | None) -> None:
+    """Where this process's recommenders score ("auto", "cpu", "cuda"; None: `$ALKD_DEVICE`),
+    and, when named, where the jobs it starts compute."""
+    from alkd_tui.rec.device import choose_device as choose
+
+    choose(name)
 
 
 def database_failure(error: BaseException, store: Store) -> AlkdError | None:

@@ -43,6 +43,14 @@ def request_device(name: str | None, where: str = "--device") -> None:
     _resolved = None
 
 
+def choose_device(name: str | None) -> None:
+    """`request_device(name)`; a named device is also set in `$ALKD_DEVICE`, so the processes
+    this one starts (the TUI's jobs, `alkd run`'s local server) compute there too."""
+    request_device(name)
+    if name is not None:
+        os.environ[DEVICE_ENV] = name
+
+
 def resolve(name: str, where: str = "--device") -> torch.device:
     """The torch device `name` means here: `cuda` without a CUDA GPU is one line."""
     import torch

@@ -40,6 +40,17 @@ class Store:
         self.writer = writer(engine)
 
     @property
+    def label(self) -> str:
+        """A short name for a header: the SQLite file's path, or `NAME@HOST:PORT (PostgreSQL)`."""
+        if self.path is not None:
+            return str(self.path)
+        from sqlalchemy.engine import make_url
+
+        url = make_url(self.target)
+        port = f":{url.port}" if url.port else ""
+        return f"{url.database}@{url.host or 'localhost'}{port} (PostgreSQL)"
+
+    @property
     def is_server(self) -> bool:
         """Whether the store is on a database server (PostgreSQL), shared by several hosts."""
         return self.path is None

@@ -35,8 +35,12 @@ from alkd_tui.pipeline.teacher_server import (
     probe_server,
     teacher_host,
 )
-from alkd_tui.pipeline.views import database_failure, load_model_code, open_database
-from alkd_tui.rec.device import DEVICE_ENV, request_device
+from alkd_tui.pipeline.views import (
+    choose_device,
+    database_failure,
+    load_model_code,
+    open_database,
+)
 from alkd_tui.terminal_text import clean
 from alkd_tui.tui.clean_filter import CleanText
 from alkd_tui.tui.commands import AlkdCommands
@@ -134,7 +138,7 @@ class AlkdApp(App[None]):
     ) -> None:
         super().__init__()
         self.store = store
-        self.db_label = db_label or store.where
+        self.db_label = db_label or store.label
         self.teacher_host = normalize_host(host) if host else teacher_host()
         self.poll_teacher = poll_teacher
         self.poll_seconds = poll_seconds
@@ -288,9 +292,7 @@ def main(argv: list[str] | None = None) -> int:
             Path(os.environ[KEYMAP_ENV]) if os.environ.get(KEYMAP_ENV) else None
         )
         keymap = read_keymap(keymap_path) if keymap_path else None
-        request_device(args.device)
-        if args.device is not None:
-            os.environ[DEVICE_ENV] = args.device  # its background jobs compute there too
+        choose_device(args.device)  # its background jobs compute there too
         store = open_database(args.db or default_db())
     except AlkdError as exc:
         print(f"alkd-tui: error: {clean(str(exc))}", file=sys.stderr)

@@ -21,6 +21,7 @@ HOLDER = textwrap.dedent(
     """
     import sys
     from alkd_tui.pipeline.views import open_database
+    from alkd_tui.store.queries import run_sql
 
     store = open_database(sys.argv[1])
     insert = (

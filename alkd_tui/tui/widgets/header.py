@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from rich.markup import escape
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Static
@@ -50,6 +51,8 @@ class AppHeader(Horizontal):
     AppHeader #db {
         width: 1fr;
         padding: 0 1;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
     }
     AppHeader #teacher {
         width: auto;
@@ -60,7 +63,7 @@ class AppHeader(Horizontal):
     def compose(self) -> ComposeResult:
         app: Any = self.app
         yield Static("alkd", id="brand")
-        yield Static(f"db [b]{app.db_label}[/b]", id="db", markup=True)
+        yield Static(f"db [b]{escape(app.db_label)}[/b]", id="db", markup=True)
         yield Static("", id="teacher")
 
     def on_mount(self) -> None:
