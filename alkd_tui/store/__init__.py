@@ -1,4 +1,4 @@
-"""The SQLite store: tables, engine with pragmas, migrations (packed item sequences: `packing`)."""
+"""The store (a SQLite file or a PostgreSQL database): tables, engine, migrations (packed item sequences: `packing`)."""
 
 from alkd_tui.store.db import Store, open_store
 from alkd_tui.store.migrate import current_revision, head_revision, upgrade_to_head

@@ -10,7 +10,14 @@ from sqlalchemy import Connection
 
 from alkd_tui.errors import BadInputError
 from alkd_tui.store.db import Store
-from alkd_tui.store.queries import IN_IDS, ids_param, insert_returning_id, plain_rows, run_sql
+from alkd_tui.store.queries import (
+    IN_IDS,
+    ids_param,
+    insert_returning_id,
+    insert_rows,
+    plain_rows,
+    run_sql,
+)
 
 
 def dataset_id(conn: Connection, name: str) -> int | None:
@@ -107,22 +114,14 @@ def insert_dataset(conn: Connection, row: tuple[Any, ...]) -> int:
 
 def insert_items(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
     """Insert item rows (dataset id, index, external id, title, attributes JSON)."""
-    run_sql(
-        conn,
-        "INSERT INTO item (dataset_id, idx, external_id, title, attributes) VALUES (?, ?, ?, ?, ?)",
-        rows,
-    )
+    insert_rows(conn, "item", ("dataset_id", "idx", "external_id", "title", "attributes"), rows)
 
 
 def insert_sessions(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
     """Insert session rows (dataset id, index, external id, split, packed items, length,
     target, start time)."""
-    run_sql(
-        conn,
-        "INSERT INTO session (dataset_id, idx, external_id, split, items, length, target, start_time) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        rows,
-    )
+    columns = ("dataset_id", "idx", "external_id", "split", "items", "length", "target", "start_time")
+    insert_rows(conn, "session", columns, rows)
 
 
 def item_external_ids(conn: Connection, dataset: int) -> list[str]:
