@@ -42,7 +42,13 @@ def run_on(device: str, folder: Path, epochs: int) -> tuple[dict, float]:
     seconds = time.perf_counter() - started
     if done.returncode != 0:
         raise SystemExit(f"--device {device}: alkd run failed ({done.returncode}): {done.stderr.strip()[-500:]}")
-    return json.loads(done.stdout), seconds
+    summary = json.loads(done.stdout)
+    shown = subprocess.run(  # the run as stored: its environment is completed as it finishes
+        [*ALKD, "--db", str(folder / f"{device}.db"), "runs", "show", str(summary["run"]), "--json"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    summary["env"] = json.loads(shown.stdout)["env"]
+    return summary, seconds
 
 
 def main() -> int:

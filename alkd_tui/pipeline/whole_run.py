@@ -451,15 +451,16 @@ def run_pipeline(
     try:
         status = pipeline.run()
     except KeyboardInterrupt:
-        pipeline._save(status="interrupted", finished_at=utcnow())
+        pipeline._save(status="interrupted", finished_at=utcnow(), env=environment())
         raise
     except BaseException as exc:
         message = str(exc) if isinstance(exc, AlkdError) else f"{type(exc).__name__}: {exc}"
-        pipeline._save(status="failed", error=message, finished_at=utcnow())
+        pipeline._save(status="failed", error=message, finished_at=utcnow(), env=environment())
         raise
     finally:
         parent_run.reset(token)
-    pipeline._save(status=status, finished_at=utcnow())
+    # The environment again as the run ends: torch's facts (threads, device) once it is loaded.
+    pipeline._save(status=status, finished_at=utcnow(), env=environment())
     return run_summary(store, run_id)
 
 

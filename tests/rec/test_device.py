@@ -99,3 +99,11 @@ def test_place_moves_a_model_to_the_device_and_leaves_a_fitted_baseline_on_the_c
     assert device_of(model) == resolve("auto")
     baseline = place(make_recommender(TrainSettings(architecture="pop").resolved("baseline"), ds.n_items))
     assert device_of(baseline) == torch.device("cpu")
+
+
+def test_a_run_records_the_device_it_computed_on() -> None:
+    from alkd_tui.pipeline.run_records import environment
+
+    env = environment()  # torch is loaded here, as in every run that trains or scores
+    assert env["device"] == resolve("auto").type
+    assert ("gpu" in env) == (env["device"] == "cuda")
