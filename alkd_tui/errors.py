@@ -9,6 +9,8 @@ from __future__ import annotations
 from enum import IntEnum
 from pathlib import Path
 
+from alkd_tui.terminal_text import cut
+
 
 class ExitCode(IntEnum):
     """Exit codes of every `alkd` command (a stable machine interface)."""
@@ -26,8 +28,7 @@ MAX_MESSAGE = 1000
 
 def shown(value: object, limit: int = 60) -> str:
     """`repr(value)` for a message, cut to `limit` characters (with an ellipsis)."""
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return cut(repr(value), limit)
 
 
 class AlkdError(Exception):
@@ -36,10 +37,7 @@ class AlkdError(Exception):
     exit_code: ExitCode = ExitCode.FAILED
 
     def __init__(self, message: str) -> None:
-        line = " ".join(message.split())  # always one line
-        if len(line) > MAX_MESSAGE:
-            line = line[: MAX_MESSAGE - 1] + "…"
-        super().__init__(line)
+        super().__init__(cut(" ".join(message.split()), MAX_MESSAGE))  # always one line
 
     @property
     def message(self) -> str:

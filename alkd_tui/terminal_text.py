@@ -31,3 +31,8 @@ def clean(text: str) -> str:
 def is_clean(text: str) -> bool:
     """Whether `clean` would leave `text` as it is."""
     return clean(text) == text
+
+
+def cut(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` characters, ending in "…" where it was cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -75,3 +75,10 @@ def test_run_names_and_error_lines_are_cleaned(alkd, tmp_path: Path) -> None:  #
     missing = alkd("data", "import", "csv", tmp_path / f"no{OSC_TITLE}such.csv", "--name", "x")
     assert missing.code == 2 and "\x1b" not in missing.err and "\x07" not in missing.err
     assert "]0;pwned" in missing.err
+
+
+def test_cut_keeps_short_text_and_ends_a_cut_one_in_an_ellipsis() -> None:
+    from alkd_tui.terminal_text import cut
+
+    assert cut("abc", 3) == "abc"
+    assert cut("abcd", 3) == "ab…" and len(cut("x" * 500, 60)) == 60

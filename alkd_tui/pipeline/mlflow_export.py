@@ -33,6 +33,7 @@ from alkd_tui.pipeline.export import run_key
 from alkd_tui.pipeline.history import flatten
 from alkd_tui.progress import Reporter, Task, silent
 from alkd_tui.store import RecModel, Run, RunMetric, Store
+from alkd_tui.terminal_text import cut
 
 #: MLflow's limit on a param value (longer values are cut, ending in "…").
 PARAM_LIMIT = 6000
@@ -56,7 +57,7 @@ def _ms(moment: datetime | None) -> int | None:
 
 def _param(value: Any) -> str:
     text = value if isinstance(value, str) else json.dumps(value, default=str)
-    return text if len(text) <= PARAM_LIMIT else text[: PARAM_LIMIT - 1] + "…"
+    return cut(text, PARAM_LIMIT)
 
 
 def _client(uri: str) -> Any:

@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from alkd_tui.pipeline.results import ModelSummary, distillation_note
+from alkd_tui.terminal_text import cut
 
 METRICS = ("recall@5", "recall@10", "ndcg@5", "ndcg@10", "mrr@10")
 JOB_KINDS = ("train", "distill", "run")  # the jobs this area starts and follows
@@ -184,8 +185,7 @@ def describe_run(run: dict[str, Any], models: dict[str, ModelSummary]) -> Group:
             for k, v in list(config.items())[:12]
             if not isinstance(v, dict | list) and not k.endswith(("sha256", "hash"))
         )
-        shown = shown if len(shown) <= 240 else shown[:239] + "…"
-        parts.append(Text(f"config: {shown}", style="dim"))
+        parts.append(Text(f"config: {cut(shown, 240)}", style="dim"))
     return Group(*parts)
 
 
