@@ -14,7 +14,8 @@ if [ "$#" -gt 0 ] || [ "${ALKD_POSTGRES:-1}" = "0" ]; then
     exit 0
 fi
 
-# The PostgreSQL pass: every test's database is a fresh database on a throwaway server.
+# The PostgreSQL pass: every test's database is a fresh database on a throwaway server (the
+# TUI's Review and Label areas, and the jobs the Label area starts, included).
 # Tests of the SQLite file itself (its locks, journal, damage) are marked sqlite_only.
 POSTGRES_TESTS=(
     tests/store
@@ -28,6 +29,8 @@ POSTGRES_TESTS=(
     tests/cli/test_run_cli.py
     tests/teacher/test_job_processes.py
     tests/teacher/test_asking.py
+    tests/tui/test_review.py
+    tests/tui/test_label.py
 )
 pgdir=$(mktemp -d)
 stop_postgres() {
