@@ -124,41 +124,27 @@ def open_store(path: str | Path, files_dir: Path | None = None) -> Store:
     switch to write-ahead logging. `files_dir` is where the store's files go (default: beside
     a SQLite file; `files_folder` for a server).
     """
-    if is_url(path):
-        return _open_server_store(str(path), files_dir)
-    db_path = Path(path).expanduser()
-    engine = make_engine(db_path)
+    server = is_url(path)
+    target: str | Path = str(path) if server else Path(path).expanduser()
+    engine = make_engine(target)
     try:
-        with engine.connect() as conn:  # SQLite reads the header: "file is not a database"
-            conn.exec_driver_sql("PRAGMA schema_version").scalar()
-        check_schema(engine)
-        use_wal(engine)
+        if not server:
+            with engine.connect() as conn:  # SQLite reads the header: "file is not a database"
+                conn.exec_driver_sql("PRAGMA schema_version").scalar()
+            check_schema(engine)
+            use_wal(engine)
         upgrade_to_head(engine)
     except DBAPIError as exc:
         engine.dispose()
-        problem = describe(exc, db_path)
+        problem = describe(exc, shown(target))
         if problem is None:
             reason = str(exc.orig) if exc.orig is not None else str(exc)
-            problem = StoreError(f"cannot use database {db_path}: {reason}")
+            first = (reason.strip().splitlines() or [type(exc).__name__])[0]
+            problem = StoreError(f"cannot use database {shown(target)}: {first}")
         raise problem from None
     except BaseException:
         engine.dispose()
         raise
-    return Store(db_path, engine, files_dir)
-
-
-def _open_server_store(url: str, files_dir: Path | None) -> Store:
-    engine = make_engine(url)
-    try:
-        upgrade_to_head(engine)
-    except DBAPIError as exc:
-        engine.dispose()
-        problem = describe(exc, shown(url))
-        if problem is None:
-            reason = str(exc.orig) if exc.orig is not None else str(exc)
-            problem = StoreError(f"cannot use database {shown(url)}: {reason.splitlines()[0]}")
-        raise problem from None
-    except BaseException:
-        engine.dispose()
-        raise
-    return Store(url, engine, files_dir or files_folder(url))
+    if server and files_dir is None:
+        files_dir = files_folder(str(target))
+    return Store(target, engine, files_dir)
