@@ -13,13 +13,21 @@ CACHE_ENV = "ALKD_CACHE"
 FILES_ENV = "ALKD_FILES"
 
 
+def is_url(target: str | Path) -> bool:
+    """Whether a database given as `target` is a server's URL (else a SQLite file's path)."""
+    return isinstance(target, str) and "://" in target
+
+
+def database(given: str) -> str:
+    """A database as given (`--db`, `$ALKD_DB`): a URL as it is, a path with `~` expanded."""
+    return given if is_url(given) else str(Path(given).expanduser())
+
+
 def default_db() -> str:
     """`$ALKD_DB` (a SQLite file's path or a PostgreSQL URL), else `alkd.db` in the user's
     data folder."""
     env = os.environ.get(DB_ENV)
-    if env and "://" in env:
-        return env
-    return str(Path(env).expanduser() if env else user_data_path(APP) / "alkd.db")
+    return database(env) if env else str(user_data_path(APP) / "alkd.db")
 
 
 def files_dir_for(name: str) -> Path:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import gc
 import os
 import sys
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -27,7 +26,7 @@ from alkd_tui.cli.select import select_, selections_app
 from alkd_tui.cli.state import CliState, current_db, set_current
 from alkd_tui.cli.teacher import teacher_app
 from alkd_tui.errors import AlkdError, ExitCode
-from alkd_tui.paths import DB_ENV, FILES_ENV, default_db
+from alkd_tui.paths import DB_ENV, FILES_ENV, database, default_db
 from alkd_tui.rec.device import DEVICE_ENV
 from alkd_tui.terminal_text import clean
 
@@ -99,14 +98,9 @@ def _global_options(
     choose_device(device)  # resolved when a model first needs it; `cuda` is checked now
     if device == "cuda":
         compute_device()
-    ctx.obj = CliState(db=_database(db) if db else default_db())
+    ctx.obj = CliState(db=database(db) if db else default_db())
     set_current(ctx.obj)
     ctx.call_on_close(ctx.obj.close)
-
-
-def _database(given: str) -> str:
-    # A URL as given; a path with ~ expanded.
-    return given if "://" in given else str(Path(given).expanduser())
 
 
 def _fail(message: str, code: int) -> int:

@@ -36,15 +36,9 @@ if TYPE_CHECKING:
 SPLITS = ("train", "valid", "test")
 
 
-def files_dir(store: Store) -> Path:
-    """Where large files of this store live: `<db name>.files/` beside a SQLite database (a
-    server's: `Store.files_dir`). Checkpoint paths are stored relative to its parent."""
-    return store.files_dir
-
-
 def resume_file(store: Store, model_id: int | None) -> Path:
     """Where an unfinished training of model `model_id` keeps its resumable state."""
-    return files_dir(store) / "models" / f"{model_id}.resume.safetensors"
+    return store.files_dir / "models" / f"{model_id}.resume.safetensors"
 
 
 def _summary(row: RecModel, status: str | None = None) -> ModelSummary:
@@ -240,7 +234,8 @@ def produce_model(
         def on_epoch(state: TrainState) -> None:
             save_state(state.__dict__, resume_path)
 
-        checkpoint = files_dir(store) / "models" / f"{row.id}.safetensors"
+        # Stored relative to the files folder's parent (`<db>.files/models/...`).
+        checkpoint = store.files_dir / "models" / f"{row.id}.safetensors"
         result = fit(ds, resume_state, on_epoch)
         sha = save_checkpoint(result.model, job.rebuild, checkpoint)
         metrics = model_metrics(result.model, ds, job.max_len)

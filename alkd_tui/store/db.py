@@ -7,11 +7,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session as OrmSession
 
 from alkd_tui.errors import StoreError
-from alkd_tui.store.engine import is_url, make_engine, shown, use_wal, writer
+from alkd_tui.paths import files_dir_for, is_url
+from alkd_tui.store.engine import make_engine, shown, use_wal, writer
 from alkd_tui.store.failures import describe
 from alkd_tui.store.migrate import check_schema, upgrade_to_head
 
@@ -44,11 +46,8 @@ class Store:
         """A short name for a header: the SQLite file's path, or `NAME@HOST:PORT (PostgreSQL)`."""
         if self.path is not None:
             return str(self.path)
-        from sqlalchemy.engine import make_url
-
-        url = make_url(self.target)
-        port = f":{url.port}" if url.port else ""
-        return f"{url.database}@{url.host or 'localhost'}{port} (PostgreSQL)"
+        port = make_url(self.target).port
+        return f"{server_name(self.target)}{f':{port}' if port else ''} (PostgreSQL)"
 
     @property
     def is_server(self) -> bool:
@@ -103,15 +102,16 @@ class Store:
         self.close()
 
 
+def server_name(target: str) -> str:
+    """A server database as `NAME@HOST`."""
+    url = make_url(target)
+    return f"{url.database or 'postgres'}@{url.host or 'localhost'}"
+
+
 def files_folder(target: str) -> Path:
     """Where a server database's files go: `$ALKD_FILES`, else a folder named after the
-    database in the user's data folder."""
-    from sqlalchemy.engine import make_url
-
-    from alkd_tui.paths import files_dir_for
-
-    url = make_url(target)
-    return files_dir_for(f"{url.database or 'postgres'}@{url.host or 'localhost'}")
+    database (`NAME@HOST.files`) in the user's data folder."""
+    return files_dir_for(server_name(target))
 
 
 def open_store(path: str | Path, files_dir: Path | None = None) -> Store:

@@ -19,6 +19,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from alkd_tui.errors import StoreError
+from alkd_tui.paths import is_url
 from alkd_tui.store.failures import damaged
 
 #: Every connection sets these (see `_set_pragmas`).
@@ -75,11 +76,6 @@ class _Begin:
 #: The advisory lock every PostgreSQL write transaction takes as it begins (any fixed number:
 #: advisory locks belong to one database, so two alkd databases on one server never share it).
 WRITE_LOCK_KEY = 0x616C6B64  # "alkd"
-
-
-def is_url(target: str | Path) -> bool:
-    """Whether a database given as `target` is a server's URL (else a SQLite file's path)."""
-    return isinstance(target, str) and "://" in target
 
 
 def server_url(target: str) -> URL:

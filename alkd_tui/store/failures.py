@@ -12,13 +12,18 @@ from __future__ import annotations
 import errno
 import sqlite3
 from pathlib import Path
+from typing import TypeVar
 
 from alkd_tui.errors import StoreError
 
+_E = TypeVar("_E", bound=BaseException)
+
+#: Another writer held the lock past the wait (SQLite's busy timeout, PostgreSQL's lock_timeout).
+_LOCKED = "is locked by another program (waited {wait:g} s); try again when it is done"
 #: What each SQLite phrase means for the user (the phrase, the sentence after the path).
 _MEANINGS = (
-    ("database is locked", "is locked by another program (waited {wait:g} s); try again when it is done"),
-    ("database table is locked", "is locked by another program (waited {wait:g} s); try again when it is done"),
+    ("database is locked", _LOCKED),
+    ("database table is locked", _LOCKED),
     ("database or disk is full", "cannot be written: the disk is full; free some space and run the command again"),
     ("disk i/o error", "cannot be read or written (disk I/O error); check the disk and the file's permissions"),
     ("file is not a database", "is not a SQLite database (or its first page is damaged)"),
@@ -36,19 +41,22 @@ def damaged(path: str | Path | None, detail: str) -> StoreError:
     )
 
 
-def sqlite_error(exc: BaseException) -> sqlite3.Error | None:
-    """The sqlite3 error inside `exc` (itself, or what SQLAlchemy wrapped), or None."""
+def _driver_error(exc: BaseException, kind: type[_E]) -> _E | None:
+    """The `kind` error inside `exc` (itself, what SQLAlchemy wrapped, or a cause), or None."""
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        if isinstance(current, sqlite3.Error):
-            return current
-        orig = getattr(current, "orig", None)
-        if isinstance(orig, sqlite3.Error):
-            return orig
+        for candidate in (current, getattr(current, "orig", None)):
+            if isinstance(candidate, kind):
+                return candidate
         current = current.__cause__ or current.__context__
     return None
+
+
+def sqlite_error(exc: BaseException) -> sqlite3.Error | None:
+    """The sqlite3 error inside `exc` (itself, or what SQLAlchemy wrapped), or None."""
+    return _driver_error(exc, sqlite3.Error)
 
 
 def server_error(exc: BaseException) -> Exception | None:
@@ -57,15 +65,7 @@ def server_error(exc: BaseException) -> Exception | None:
         import psycopg
     except ImportError:
         return None
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        for candidate in (current, getattr(current, "orig", None)):
-            if isinstance(candidate, psycopg.Error):
-                return candidate
-        current = current.__cause__ or current.__context__
-    return None
+    return _driver_error(exc, psycopg.Error)
 
 
 def _server_problem(error: Exception, where: str, wait_s: float) -> StoreError:
@@ -74,7 +74,7 @@ def _server_problem(error: Exception, where: str, wait_s: float) -> StoreError:
 
     first = (str(error).strip().splitlines() or [type(error).__name__])[0]
     if isinstance(error, errors.LockNotAvailable):  # another writer past lock_timeout
-        return StoreError(f"{where} {_MEANINGS[0][1].format(wait=wait_s)}")
+        return StoreError(f"{where} {_LOCKED.format(wait=wait_s)}")
     if isinstance(error, errors.DiskFull):
         return StoreError(f"{where} cannot be written: the server's disk is full")
     if isinstance(error, errors.ReadOnlySqlTransaction | errors.InsufficientPrivilege):

@@ -146,7 +146,8 @@ def dict_rows(conn: Connection, sql: str, params: tuple[Any, ...] = ()) -> list[
 
 def insert_rows(conn: Connection, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
     """Insert many rows into `table` in `conn`'s transaction: one prepared INSERT on SQLite,
-    PostgreSQL's COPY on PostgreSQL (a million sessions: 3.5x faster than its INSERTs)."""
+    PostgreSQL's COPY on PostgreSQL (a million sessions stored in 10.3 s, against 19.9 s with
+    one INSERT per row: docs/benchmarks.md)."""
     names = ", ".join(f'"{c}"' for c in columns)
     if not is_postgres(conn):
         marks = ", ".join("?" * len(columns))

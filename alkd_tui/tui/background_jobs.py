@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from alkd_tui.errors import ExitCode
+from alkd_tui.paths import is_url
 
 KINDS = ("label", "distill", "run", "import", "train", "serve")
 #: Steps of `alkd run` (the order of its "step NAME" tasks); `hints` runs only where the
@@ -59,7 +60,7 @@ def alkd_command(db: Database, args: list[str]) -> tuple[list[str], dict[str, st
     other users' `ps` does not show its password; a path goes in `--db`."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     command = [sys.executable, "-m", "alkd_tui.cli.main"]
-    if "://" in db.target:
+    if is_url(db.target):
         env.update(ALKD_DB=db.target, ALKD_FILES=str(db.files_dir))
         return [*command, *args], env
     return [*command, "--db", db.target, *args], env

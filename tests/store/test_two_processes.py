@@ -14,6 +14,7 @@ import pytest
 
 from alkd_tui.store import open_store
 from alkd_tui.store.queries import run_sql
+from tests.conftest import query
 
 #: A process that holds the store open as alkd-tui does, opens it a second time (as the TUI
 #: did to load a student for the review card), then writes when told to.
@@ -45,8 +46,7 @@ HOLDER = textwrap.dedent(
 
 
 def _runs(db: Path) -> list[str]:
-    with open_store(db) as store, store.read() as conn:
-        return [name for (name,) in run_sql(conn, "SELECT name FROM run ORDER BY id")]
+    return [name for (name,) in query(db, "SELECT name FROM run ORDER BY id")]
 
 
 @pytest.mark.sqlite_only  # SQLite's POSIX locks on the file
